@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startOrgd runs `orgd serve` in-process on a free port and returns its URL.
+func startOrgd(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := NewMain()
+	var logs bytes.Buffer
+	m.Stderr = &logs
+	addr := make(chan string, 1)
+	m.Listening = func(a string) { addr <- a }
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("orgd serve: %v", err)
+		}
+		m.Close()
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a
+	case err := <-done:
+		t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("orgd did not start\n%s", logs.String())
+	}
+	return ""
+}
+
+// awsCLI runs the aws CLI against orgd as the given account and returns what it printed.
+func awsCLI(t *testing.T, endpoint, account string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
+	cmd.Env = append(os.Environ(),
+		"AWS_ACCESS_KEY_ID="+account, "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+// TestSeedExampleWithAWSCLI reproduces the AWS CLI documentation's example of
+// invite-account-to-organization: bill@amazon.com's management account invites juan.
+func TestSeedExampleWithAWSCLI(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("SKIPPED: the aws CLI is not installed; this end-to-end test needs it")
+	}
+	url := startOrgd(t, "--db", "memory")
+
+	m := NewMain()
+	m.Stdout = &bytes.Buffer{}
+	if err := m.Run(context.Background(), []string{"accounts", "add", "--endpoint", url,
+		"--id", "111111111111", "--email", "bill@amazon.com", "--name", "Org Master Account"}); err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ Organization struct{ Id, MasterAccountId, FeatureSet string } }
+	if err := json.Unmarshal(awsCLI(t, url, "111111111111", "organizations", "create-organization"), &created); err != nil {
+		t.Fatal(err)
+	}
+	orgID := created.Organization.Id
+	if !regexp.MustCompile(`^o-[a-z0-9]{10}$`).MatchString(orgID) || created.Organization.MasterAccountId != "111111111111" || created.Organization.FeatureSet != "ALL" {
+		t.Fatalf("create-organization answered %+v", created.Organization)
+	}
+
+	out := awsCLI(t, url, "111111111111", "organizations", "invite-account-to-organization",
+		"--target", `{"Type": "EMAIL", "Id": "juan@example.com"}`,
+		"--notes", "This is a request for Juan's account to join Bill's organization.")
+	var got struct {
+		Handshake struct {
+			Action, Arn, Id, State                  string
+			ExpirationTimestamp, RequestedTimestamp float64
+			Parties                                 []map[string]any
+			Resources                               []map[string]any
+		}
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("decode %s: %v", out, err)
+	}
+	h := got.Handshake
+	if !regexp.MustCompile(`^h-[0-9a-f]{32}$`).MatchString(h.Id) {
+		t.Errorf("Id = %q", h.Id)
+	}
+	if want := "arn:aws:organizations::111111111111:handshake/" + orgID + "/invite/" + h.Id; h.Arn != want {
+		t.Errorf("Arn = %q, want %q", h.Arn, want)
+	}
+	if h.Action != "INVITE" || h.State != "OPEN" {
+		t.Errorf("Action, State = %s, %s", h.Action, h.State)
+	}
+	if d := h.ExpirationTimestamp - h.RequestedTimestamp; d < 1295999.999 || d > 1296000.001 {
+		t.Errorf("expires %v s after it was requested, want 15 days", d)
+	}
+	if age := float64(time.Now().Unix()) - h.RequestedTimestamp; age < -5 || age > 60 {
+		t.Errorf("RequestedTimestamp %v is not now", h.RequestedTimestamp)
+	}
+	wantParties := []map[string]any{{"Id": orgID, "Type": "ORGANIZATION"}, {"Id": "juan@example.com", "Type": "EMAIL"}}
+	wantResources := []map[string]any{
+		{"Type": "ORGANIZATION", "Value": orgID, "Resources": []any{
+			map[string]any{"Type": "MASTER_EMAIL", "Value": "bill@amazon.com"},
+			map[string]any{"Type": "MASTER_NAME", "Value": "Org Master Account"},
+			map[string]any{"Type": "ORGANIZATION_FEATURE_SET", "Value": "FULL"},
+		}},
+		{"Type": "EMAIL", "Value": "juan@example.com"},
+		{"Type": "NOTES", "Value": "This is a request for Juan's account to join Bill's organization."},
+	}
+	if a, b := mustJSON(t, h.Parties), mustJSON(t, wantParties); a != b {
+		t.Errorf("Parties = %s\nwant      %s", a, b)
+	}
+	if a, b := mustJSON(t, h.Resources), mustJSON(t, wantResources); a != b {
+		t.Errorf("Resources = %s\nwant        %s", a, b)
+	}
+
+	// The invitation e-mail went to juan through the outbox.
+	var outbox bytes.Buffer
+	m.Stdout = &outbox
+	if err := m.Run(context.Background(), []string{"outbox", "--endpoint", url}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"To": "juan@example.com"`, h.Id, "Org Master Account", "bill@amazon.com", "Juan's account"} {
+		if !strings.Contains(outbox.String(), want) {
+			t.Errorf("outbox lacks %q:\n%s", want, outbox.String())
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

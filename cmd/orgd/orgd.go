@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
+)
+
+// DefaultListen is where orgd serves unless told otherwise.
+const DefaultListen = "127.0.0.1:9323"
+
+// Main is the program: Run executes one subcommand; for serve it blocks until ctx is done and
+// then shuts the server down. Tests run it in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+	// Listening, when set, is called with the address once the server accepts connections.
+	Listening func(addr string)
+	srv       *server.Server
+}
+
+// NewMain returns a Main writing to the process's standard streams.
+func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr} }
+
+const usage = `usage: orgd <command> [flags]
+
+commands:
+  serve      start the server
+  accounts   list accounts, or "accounts add" to register one
+  outbox     list the e-mails orgd would have sent
+  reset      wipe all state
+  clock      show the server's clock, or move it with --advance
+
+"orgd <command> -h" shows a command's flags.`
+
+// Run runs the subcommand named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "serve":
+		return m.serve(ctx, args[1:])
+	case "accounts":
+		return m.accounts(ctx, args[1:])
+	case "outbox":
+		return m.call(ctx, "outbox", args[1:], http.MethodGet, "/_orgd/outbox", nil)
+	case "reset":
+		return m.call(ctx, "reset", args[1:], http.MethodPost, "/_orgd/reset", struct{}{})
+	case "clock":
+		return m.clock(ctx, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(m.Stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+// Close releases what Run opened.
+func (m *Main) Close() error {
+	if m.srv != nil {
+		return m.srv.Close()
+	}
+	return nil
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "orgd")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "orgd")
+	}
+	return "orgd-data"
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	q := org.DefaultQuotas()
+	listen := fs.String("listen", DefaultListen, "address to listen on, HOST:PORT")
+	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
+	db := fs.String("db", "", `SQLite database file, or "memory" to keep nothing on disk (default DATA-DIR/orgd.db)`)
+	creds := fs.String("credentials", "", "JSON file mapping access keys to accounts")
+	defAccount := fs.String("default-account", org.DefaultAccountID, "account of callers whose access key names none")
+	fs.IntVar(&q.MaxAccounts, "max-accounts", q.MaxAccounts, "quota: accounts per organization, open invitations included")
+	fs.IntVar(&q.InvitationsPerDay, "invitations-per-day", q.InvitationsPerDay, "quota: invitations per organization in 24 hours (AWS allows max of this and max-accounts)")
+	featureLabel := fs.String("all-features-label", "FULL", "ORGANIZATION_FEATURE_SET value of invitations from all-features organizations (FULL or ALL)")
+	logLevel := fs.String("log-level", "info", "debug (one line per request), info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	if *db == "" {
+		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		*db = filepath.Join(*dataDir, "orgd.db")
+	}
+	srv, err := server.New(ctx, server.Config{
+		DB:              *db,
+		CredentialsFile: *creds,
+		Logger:          logger,
+		Org:             org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel},
+	})
+	if err != nil {
+		return err
+	}
+	m.srv = srv
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("orgd serving", "addr", ln.Addr().String(), "db", *db)
+	if m.Listening != nil {
+		m.Listening(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("orgd shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// endpointFlag adds --endpoint to a client command's flags.
+func endpointFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("ORGD_ENDPOINT")
+	if def == "" {
+		def = "http://" + DefaultListen
+	}
+	return fs.String("endpoint", def, "orgd's URL (env ORGD_ENDPOINT)")
+}
+
+func (m *Main) accounts(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return m.call(ctx, "accounts", args, http.MethodGet, "/_orgd/accounts", nil)
+	}
+	fs := flag.NewFlagSet("accounts add", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	endpoint := endpointFlag(fs)
+	id := fs.String("id", "", "12-digit account id (required)")
+	email := fs.String("email", "", "the account owner's e-mail address")
+	name := fs.String("name", "", "account name")
+	seller := fs.String("seller", "", "seller of record: AWS or AISPL")
+	noPayment := fs.Bool("no-payment-instrument", false, "the account has no payment method")
+	unverified := fs.Bool("unverified-email", false, "the owner has not verified the e-mail address")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	body := map[string]any{"Id": *id, "Email": *email, "Name": *name, "SellerOfRecord": *seller}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "no-payment-instrument":
+			body["PaymentInstrument"] = !*noPayment
+		case "unverified-email":
+			body["EmailVerified"] = !*unverified
+		}
+	})
+	return m.request(ctx, *endpoint, http.MethodPost, "/_orgd/accounts", body)
+}
+
+func (m *Main) clock(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("clock", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	endpoint := endpointFlag(fs)
+	advance := fs.String("advance", "", "move the clock forward by this Go duration, e.g. 384h")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *advance == "" {
+		return m.request(ctx, *endpoint, http.MethodGet, "/_orgd/clock", nil)
+	}
+	return m.request(ctx, *endpoint, http.MethodPost, "/_orgd/clock", map[string]string{"Advance": *advance})
+}
+
+// call runs a client command that takes only --endpoint.
+func (m *Main) call(ctx context.Context, name string, args []string, method, path string, body any) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	endpoint := endpointFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return m.request(ctx, *endpoint, method, path, body)
+}
+
+// request calls the admin API and prints its JSON answer, indented.
+func (m *Main) request(ctx context.Context, endpoint, method, path string, body any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(endpoint, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("call orgd at %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	var out bytes.Buffer
+	if json.Indent(&out, raw, "", "  ") != nil {
+		out.Reset()
+		out.Write(raw)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(out.String()))
+	}
+	fmt.Fprintln(m.Stdout, strings.TrimSpace(out.String()))
+	return nil
+}

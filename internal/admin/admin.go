@@ -1,0 +1,215 @@
+// Package admin serves orgd's own API under /_orgd/: register accounts, read the outbox,
+// reset state and move the clock. It speaks plain JSON and reports errors in the same
+// {"__type", "Message"} form as the AWS API.
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/orgd/orgd/internal/model"
+	"github.com/orgd/orgd/internal/org"
+)
+
+// Handler serves the admin API for one Service.
+type Handler struct {
+	svc    *org.Service
+	logger *slog.Logger
+	mux    *http.ServeMux
+}
+
+// New returns the admin API's handler; it answers /_orgd/ and /moto-api/reset.
+func New(svc *org.Service, logger *slog.Logger) *Handler {
+	h := &Handler{svc: svc, logger: logger, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /_orgd/accounts", h.registerAccount)
+	h.mux.HandleFunc("GET /_orgd/accounts", h.listAccounts)
+	h.mux.HandleFunc("GET /_orgd/outbox", h.listOutbox)
+	h.mux.HandleFunc("POST /_orgd/reset", h.reset)
+	h.mux.HandleFunc("GET /_orgd/clock", h.clock)
+	h.mux.HandleFunc("POST /_orgd/clock", h.advanceClock)
+	// moto's server resets all state here; suites written for moto call it between tests.
+	h.mux.HandleFunc("POST /moto-api/reset", h.reset)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Account is an account as the admin API shows it.
+type Account struct {
+	Id                string
+	Email             string
+	Name              string
+	SellerOfRecord    string
+	PaymentInstrument bool
+	EmailVerified     bool
+	OrganizationId    string     `json:",omitempty"`
+	ParentId          string     `json:",omitempty"`
+	JoinedMethod      string     `json:",omitempty"`
+	JoinedTimestamp   *time.Time `json:",omitempty"`
+	State             string
+}
+
+func accountJSON(a *org.Account) Account {
+	out := Account{
+		Id: a.ID, Email: a.Email, Name: a.Name, SellerOfRecord: a.SellerOfRecord,
+		PaymentInstrument: a.PaymentInstrument, EmailVerified: a.EmailVerified,
+		OrganizationId: a.OrgID, ParentId: a.ParentID, JoinedMethod: a.JoinedMethod, State: a.State,
+	}
+	if !a.JoinedAt.IsZero() {
+		out.JoinedTimestamp = &a.JoinedAt
+	}
+	return out
+}
+
+// Registration is the body of POST /_orgd/accounts. Omitted flags keep their value (true for
+// a new account).
+type Registration struct {
+	Id                string
+	Email             string
+	Name              string
+	SellerOfRecord    string
+	PaymentInstrument *bool
+	EmailVerified     *bool
+}
+
+func (h *Handler) registerAccount(w http.ResponseWriter, r *http.Request) {
+	var reg Registration
+	if !h.decode(w, r, &reg) {
+		return
+	}
+	a, err := h.svc.RegisterAccount(r.Context(), org.AccountRegistration{
+		ID: reg.Id, Email: reg.Email, Name: reg.Name, SellerOfRecord: reg.SellerOfRecord,
+		PaymentInstrument: reg.PaymentInstrument, EmailVerified: reg.EmailVerified,
+	})
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.reply(w, accountJSON(a))
+}
+
+const maxPage = 1000
+
+func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) {
+	accts, err := h.svc.Accounts(r.Context(), r.URL.Query().Get("after"), maxPage)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	out := struct {
+		Accounts []Account
+		Next     string `json:",omitempty"` // pass as ?after= for the next page
+	}{Accounts: []Account{}}
+	for i := range accts {
+		out.Accounts = append(out.Accounts, accountJSON(&accts[i]))
+	}
+	if len(accts) == maxPage {
+		out.Next = accts[len(accts)-1].ID
+	}
+	h.reply(w, out)
+}
+
+// Message is an outbox entry as the admin API shows it.
+type Message struct {
+	Seq         int64
+	HandshakeId string
+	To          string
+	Subject     string
+	Body        string
+	CreatedAt   time.Time
+	SentAt      *time.Time `json:",omitempty"`
+}
+
+func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
+	var after int64
+	if v := r.URL.Query().Get("after"); v != "" {
+		var err error
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil {
+			h.fail(w, model.Errorf(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "after must be a sequence number, not %q.", v))
+			return
+		}
+	}
+	msgs, err := h.svc.Outbox(r.Context(), after, maxPage)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	out := struct{ Messages []Message }{Messages: []Message{}}
+	for _, m := range msgs {
+		msg := Message{Seq: m.Seq, HandshakeId: m.HandshakeID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt}
+		if !m.SentAt.IsZero() {
+			msg.SentAt = &m.SentAt
+		}
+		out.Messages = append(out.Messages, msg)
+	}
+	h.reply(w, out)
+}
+
+func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.Reset(r.Context()); err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.reply(w, struct{}{})
+}
+
+type clockJSON struct{ Now time.Time }
+
+func (h *Handler) clock(w http.ResponseWriter, r *http.Request) {
+	now, err := h.svc.Now(r.Context())
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.reply(w, clockJSON{Now: now})
+}
+
+func (h *Handler) advanceClock(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Advance string }
+	if !h.decode(w, r, &req) {
+		return
+	}
+	d, err := time.ParseDuration(req.Advance)
+	if err != nil {
+		h.fail(w, model.Errorf(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "Advance must be a Go duration such as 384h: %v", err))
+		return
+	}
+	now, err := h.svc.AdvanceClock(r.Context(), d)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.reply(w, clockJSON{Now: now})
+}
+
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		h.fail(w, &model.Error{Code: "SerializationException", Message: fmt.Sprintf("Bad request body: %v", err)})
+		return false
+	}
+	return true
+}
+
+func (h *Handler) reply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	var e *model.Error
+	if !errors.As(err, &e) {
+		h.logger.Error("admin request failed", "err", err)
+		e = model.Errorf(model.CodeServiceException, "", "Internal error.")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	w.WriteHeader(e.HTTPStatus())
+	w.Write(e.AppendJSON(nil))
+}

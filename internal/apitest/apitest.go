@@ -1,0 +1,163 @@
+// Package apitest starts a real orgd server for tests and hands out official
+// aws-sdk-go-v2 Organizations clients, one per account.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/smithy-go"
+
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
+)
+
+// Server is an orgd serving on a loopback port for one test.
+type Server struct {
+	t      testing.TB
+	URL    string
+	Server *server.Server
+}
+
+// Start starts orgd on an in-memory store unless cfg says otherwise; cfg may adjust the
+// configuration (quotas, database file, credentials) before the server starts.
+func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
+	t.Helper()
+	c := server.Config{DB: "memory"}
+	for _, f := range cfg {
+		f(&c)
+	}
+	srv, err := server.New(context.Background(), c)
+	if err != nil {
+		t.Fatalf("start orgd: %v", err)
+	}
+	hs := httptest.NewServer(srv.Handler)
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+	})
+	return &Server{t: t, URL: hs.URL, Server: srv}
+}
+
+// WithQuotas returns a configuration option that changes the quotas.
+func WithQuotas(f func(*org.Quotas)) func(*server.Config) {
+	return func(c *server.Config) {
+		q := org.DefaultQuotas()
+		f(&q)
+		c.Org.Quotas = q
+	}
+}
+
+// Client returns an Organizations client whose access key is the account id, so it acts as
+// that account. It never retries, so every error reaches the test.
+func (s *Server) Client(account string) *organizations.Client {
+	return s.ClientWithKey(account)
+}
+
+// ClientWithKey returns a client signing with the given access key.
+func (s *Server) ClientWithKey(accessKey string) *organizations.Client {
+	return organizations.New(organizations.Options{
+		BaseEndpoint:     aws.String(s.URL),
+		Region:           "us-east-1",
+		RetryMaxAttempts: 1,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "orgd-test-secret"}, nil
+		}),
+	})
+}
+
+// Admin calls the admin API and decodes its JSON answer into out (when not nil).
+func (s *Server) Admin(method, path string, body, out any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("admin %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("admin %s %s: %s: %s", method, path, resp.Status, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("admin %s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+}
+
+// Register registers an account through the admin API; fields as POST /_orgd/accounts takes.
+func (s *Server) Register(account map[string]any) {
+	s.t.Helper()
+	s.Admin(http.MethodPost, "/_orgd/accounts", account, nil)
+}
+
+// Advance moves the server's clock forward.
+func (s *Server) Advance(d time.Duration) {
+	s.t.Helper()
+	s.Admin(http.MethodPost, "/_orgd/clock", map[string]string{"Advance": d.String()}, nil)
+}
+
+// RequireCode fails the test unless err is the AWS error code, with the Reason when reason
+// is not empty.
+func RequireCode(t testing.TB, err error, code, reason string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got success, want %s %s", code, reason)
+	}
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("got %v, want API error %s", err, code)
+	}
+	if apiErr.ErrorCode() != code {
+		t.Fatalf("got %s (%s), want %s", apiErr.ErrorCode(), apiErr.ErrorMessage(), code)
+	}
+	if reason == "" {
+		return
+	}
+	if got := Reason(err); got != reason {
+		t.Fatalf("got %s Reason %q (%s), want Reason %q", code, got, apiErr.ErrorMessage(), reason)
+	}
+}
+
+// Reason returns the Reason member of a modelled exception, or "" if it has none. The SDK
+// gives each exception its own Reason type, so it is read by reflection.
+func Reason(err error) string {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return ""
+	}
+	v := reflect.ValueOf(apiErr)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.FieldByName("Reason")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
+}

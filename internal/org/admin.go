@@ -1,0 +1,135 @@
+package org
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/orgd/orgd/internal/model"
+)
+
+// The operations below serve orgd's admin API (/_orgd/), not AWS's: they register accounts,
+// show the outbox, reset state and move the clock. They run without a caller.
+
+// AccountRegistration describes an account to register or update. Nil flags keep the
+// account's current value (true for a new account).
+type AccountRegistration struct {
+	ID                string
+	Email             string
+	Name              string
+	SellerOfRecord    string
+	PaymentInstrument *bool
+	EmailVerified     *bool
+}
+
+// RegisterAccount creates or updates an account's attributes; membership is left as it is.
+func (s *Service) RegisterAccount(ctx context.Context, r AccountRegistration) (*Account, error) {
+	if !isAccountID(r.ID) {
+		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "Id must be 12 digits, not %q.", r.ID)
+	}
+	var out *Account
+	err := s.update(ctx, func(t *txn) error {
+		a, err := t.account(r.ID)
+		if err != nil {
+			return err
+		}
+		if r.Email != "" {
+			if l := len(r.Email); l < 6 || l > 64 || !emailPattern.MatchString(r.Email) {
+				return invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "Email %q is not a valid e-mail address.", r.Email)
+			}
+			a.Email = r.Email
+		}
+		if r.Name != "" {
+			a.Name = r.Name
+		}
+		switch r.SellerOfRecord {
+		case "":
+		case SellerAWS, SellerAISPL:
+			a.SellerOfRecord = r.SellerOfRecord
+		default:
+			return invalidInput(model.InvalidInputExceptionReasonInvalidEnum, "SellerOfRecord must be AWS or AISPL, not %q.", r.SellerOfRecord)
+		}
+		if r.PaymentInstrument != nil {
+			a.PaymentInstrument = *r.PaymentInstrument
+		}
+		if r.EmailVerified != nil {
+			a.EmailVerified = *r.EmailVerified
+		}
+		if err := t.PutAccount(t.ctx, a); errors.Is(err, ErrConflict) {
+			return model.Errorf(model.CodeConflictException, "", "Another account already has the e-mail address %s.", a.Email)
+		} else if err != nil {
+			return fmt.Errorf("org: register account %s: %w", a.ID, err)
+		}
+		out = a
+		return nil
+	})
+	return out, err
+}
+
+// Accounts lists the accounts the store holds (registered, or touched by a state change), by
+// id, after the given id.
+func (s *Service) Accounts(ctx context.Context, afterID string, limit int) ([]Account, error) {
+	var out []Account
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ListAccounts(ctx, AccountQuery{AfterID: afterID, Limit: limit})
+		return err
+	})
+	return out, err
+}
+
+// Outbox lists queued e-mails after the given sequence number.
+func (s *Service) Outbox(ctx context.Context, afterSeq int64, limit int) ([]OutboxMessage, error) {
+	var out []OutboxMessage
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ListOutbox(ctx, afterSeq, limit)
+		return err
+	})
+	return out, err
+}
+
+// Reset wipes all state, the clock offset included. The pagination key survives, so the
+// replicas that share the store keep agreeing on it.
+func (s *Service) Reset(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.Reset(ctx); err != nil {
+			return fmt.Errorf("org: reset: %w", err)
+		}
+		return tx.PutSetting(ctx, settingTokenKey, string(s.tokenKey))
+	})
+}
+
+// AdvanceClock moves the server's clock forward by d and returns the new time.
+func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
+	if d < 0 {
+		return time.Time{}, invalidInput(model.InvalidInputExceptionReasonMinValueExceeded, "The clock only moves forward; %s is negative.", d)
+	}
+	var now time.Time
+	err := s.store.Update(ctx, func(tx Tx) error {
+		offset, err := clockOffset(ctx, tx)
+		if err != nil {
+			return err
+		}
+		offset += d
+		if err := tx.PutSetting(ctx, settingClockOffset, strconv.FormatInt(offset.Milliseconds(), 10)); err != nil {
+			return fmt.Errorf("org: store clock offset: %w", err)
+		}
+		now, err = s.now(ctx, tx)
+		return err
+	})
+	return now, err
+}
+
+// Now returns the server's time: the clock plus the admin offset.
+func (s *Service) Now(ctx context.Context) (time.Time, error) {
+	var now time.Time
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		now, err = s.now(ctx, tx)
+		return err
+	})
+	return now, err
+}

@@ -1,0 +1,732 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgd/orgd/internal/model"
+)
+
+// Handshakes (spec §5). An INVITE asks an account to join; EnableAllFeatures sends an
+// ENABLE_ALL_FEATURES request to the management account and one APPROVE_ALL_FEATURES
+// request to every invited member: once every member approved, the request opens and the
+// management account accepts it to finish (the User Guide's flow; the API Reference swaps the
+// two names, see spec §5.2).
+//
+// Expiry is read, not written: an OPEN or REQUESTED handshake past ExpiresAt is EXPIRED, so
+// the admin clock expires handshakes without a background job.
+
+var openStates = []string{model.HandshakeStateOpen, model.HandshakeStateRequested}
+
+func isOpenState(state string) bool {
+	return state == model.HandshakeStateOpen || state == model.HandshakeStateRequested
+}
+
+func effectiveState(h *Handshake, now time.Time) string {
+	if isOpenState(h.State) && !now.Before(h.ExpiresAt) {
+		return model.HandshakeStateExpired
+	}
+	return h.State
+}
+
+// openQuery restricts q to handshakes still open now.
+func (t *txn) openQuery(q HandshakeQuery) HandshakeQuery {
+	q.States, q.ExpiresAfter = openStates, t.now
+	return q
+}
+
+// newHandshake starts a handshake sent by organization o.
+func (t *txn) newHandshake(o *Organization, action string, lifetime time.Duration) *Handshake {
+	h := &Handshake{
+		ID:                  newHandshakeID(),
+		OrgID:               o.ID,
+		ManagementAccountID: o.ManagementAccountID,
+		Action:              action,
+		State:               model.HandshakeStateOpen,
+		RequestedAt:         t.now,
+		ExpiresAt:           t.now.Add(lifetime),
+	}
+	h.VisibleUntil = h.ExpiresAt.Add(t.svc.cfg.Quotas.ClosedHandshakeVisibility)
+	return h
+}
+
+// closeHandshake moves h to a terminal state; it stays readable for 30 days from now.
+func (t *txn) closeHandshake(h *Handshake, state string) error {
+	h.State, h.ClosedAt = state, t.now
+	h.VisibleUntil = t.now.Add(t.svc.cfg.Quotas.ClosedHandshakeVisibility)
+	if err := t.PutHandshake(t.ctx, h); err != nil {
+		return fmt.Errorf("org: close handshake %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// eachHandshake calls fn for every handshake matching q, a page at a time.
+func (t *txn) eachHandshake(q HandshakeQuery, fn func(h *Handshake) error) error {
+	q.Limit = 100
+	for {
+		hs, err := t.ListHandshakes(t.ctx, q)
+		if err != nil {
+			return fmt.Errorf("org: list handshakes: %w", err)
+		}
+		for i := range hs {
+			if err := fn(&hs[i]); err != nil {
+				return err
+			}
+		}
+		if len(hs) < q.Limit {
+			return nil
+		}
+		q.AfterSeq = hs[len(hs)-1].Seq
+	}
+}
+
+// cancelOpenHandshakes cancels every open handshake matching q.
+func (t *txn) cancelOpenHandshakes(q HandshakeQuery) error {
+	return t.eachHandshake(t.openQuery(q), func(h *Handshake) error {
+		return t.closeHandshake(h, model.HandshakeStateCanceled)
+	})
+}
+
+func (t *txn) countHandshakes(q HandshakeQuery) (int, error) {
+	n, err := t.CountHandshakes(t.ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("org: count handshakes: %w", err)
+	}
+	return n, nil
+}
+
+func handshakeOutput(h *Handshake, now time.Time) *model.Handshake {
+	out := &model.Handshake{
+		Id:                  model.Ptr(h.ID),
+		Arn:                 model.Ptr(handshakeARN(h)),
+		State:               model.Ptr(effectiveState(h, now)),
+		RequestedTimestamp:  model.Ptr(h.RequestedAt),
+		ExpirationTimestamp: model.Ptr(h.ExpiresAt),
+		Action:              model.Ptr(h.Action),
+		Parties:             make([]model.HandshakeParty, len(h.Parties)),
+		Resources:           resourcesOutput(h.Resources),
+	}
+	for i, p := range h.Parties {
+		out.Parties[i] = model.HandshakeParty{Id: model.Ptr(p.ID), Type: model.Ptr(p.Type)}
+	}
+	return out
+}
+
+func resourcesOutput(rs []Resource) []model.HandshakeResource {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]model.HandshakeResource, len(rs))
+	for i, r := range rs {
+		out[i] = model.HandshakeResource{Type: model.Ptr(r.Type), Value: model.Ptr(r.Value), Resources: resourcesOutput(r.Resources)}
+	}
+	return out
+}
+
+// callerHandshake finds a handshake the caller may see: one it received (by account id or
+// e-mail) or one its organization sent. Anything else is HandshakeNotFound, so that callers
+// learn nothing about handshakes that are not theirs.
+func (t *txn) callerHandshake(id string) (h *Handshake, sender, recipient bool, err error) {
+	h, err = t.Handshake(t.ctx, id)
+	if isNotFound(err) || (err == nil && !t.now.Before(h.VisibleUntil)) {
+		return nil, false, false, handshakeNotFound(id)
+	}
+	if err != nil {
+		return nil, false, false, fmt.Errorf("org: read handshake %s: %w", id, err)
+	}
+	me, err := t.account(t.caller.AccountID)
+	if err != nil {
+		return nil, false, false, err
+	}
+	recipient = h.RecipientAccountID == me.ID || (h.RecipientEmail != "" && strings.EqualFold(h.RecipientEmail, me.Email))
+	// Management accounts never change, so the sender is the account that was management
+	// account when the handshake was sent.
+	sender = h.ManagementAccountID == me.ID
+	if !sender && !recipient {
+		return nil, false, false, handshakeNotFound(id)
+	}
+	return h, sender, recipient, nil
+}
+
+// checkTransition answers AWS's errors for moving h to state: the same state again is
+// HandshakeAlreadyInState, any move out of a closed state InvalidHandshakeTransition.
+func checkTransition(h *Handshake, now time.Time, to string) error {
+	from := effectiveState(h, now)
+	if from == to {
+		return model.Errorf(model.CodeHandshakeAlreadyInStateException, "", "The handshake %s is already in the requested state %s.", h.ID, to)
+	}
+	if !isOpenState(from) {
+		return model.Errorf(model.CodeInvalidHandshakeTransitionException, "", "You can't perform the operation on the handshake %s in its current state %s.", h.ID, from)
+	}
+	return nil
+}
+
+// DescribeHandshake returns a handshake to a party of it.
+func (s *Service) DescribeHandshake(ctx context.Context, in *model.DescribeHandshakeRequest) (*model.DescribeHandshakeResponse, error) {
+	var out model.DescribeHandshakeResponse
+	err := s.view(ctx, func(t *txn) error {
+		h, _, _, err := t.callerHandshake(*in.HandshakeId)
+		if err != nil {
+			return err
+		}
+		out.Handshake = handshakeOutput(h, t.now)
+		return nil
+	})
+	return &out, err
+}
+
+// emailPattern is the model's Email pattern, which invitation targets must also match.
+var emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+
+// InviteAccountToOrganization sends an INVITE handshake to an account, named by id or by the
+// e-mail address of its owner, and writes the e-mail AWS would send in the same transaction.
+func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.InviteAccountToOrganizationRequest) (*model.InviteAccountToOrganizationResponse, error) {
+	var out model.InviteAccountToOrganizationResponse
+	err := s.update(ctx, func(t *txn) error {
+		mgmt, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		targetType, targetID := *in.Target.Type, *in.Target.Id
+		var target *Account // nil for an e-mail that no account has
+		switch targetType {
+		case model.HandshakePartyTypeAccount:
+			if !isAccountID(targetID) {
+				return invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "You provided a value that does not match the required pattern for Target.Id: an account ID has 12 digits.")
+			}
+			if target, err = t.account(targetID); err != nil {
+				return err
+			}
+		case model.HandshakePartyTypeEmail:
+			if l := len(targetID); l < 6 || l > 64 || !emailPattern.MatchString(targetID) {
+				return invalidInput(model.InvalidInputExceptionReasonInvalidEmailAddressTarget, "You specified an invalid email address for the invited account owner: %s.", targetID)
+			}
+			a, ok, err := t.accountByEmail(targetID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				target = a
+			}
+		default:
+			return invalidInput(model.InvalidInputExceptionReasonInvalidPartyTypeTarget, "You can invite an ACCOUNT or an EMAIL, not an %s.", targetType)
+		}
+		if err := checkNewTags(in.Tags, nil); err != nil {
+			return err
+		}
+		if !mgmt.EmailVerified {
+			return model.Errorf(model.CodeAccountOwnerNotVerifiedException, "", "You can't invite accounts until you verify the email address %s of the management account.", mgmt.Email)
+		}
+		pending, err := t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeEnableAllFeatures}))
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonInviteDisabledDuringEnableAllFeatures,
+				"You can't invite accounts while the organization is enabling all features.")
+		}
+		// The recipient is matched by id for ACCOUNT targets and by e-mail for EMAIL targets;
+		// an open invitation to the same account by either counts as a duplicate.
+		recipient := HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}
+		if targetType == model.HandshakePartyTypeAccount {
+			recipient.RecipientAccountID = target.ID
+		} else {
+			recipient.RecipientEmail = strings.ToLower(targetID)
+		}
+		if target != nil {
+			if target.OrgID == o.ID {
+				return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAlreadyInAnOrganization,
+					"The account %s is already a member of this organization.", target.ID)
+			}
+			dup := recipient
+			dup.RecipientAccountID, dup.RecipientEmail = target.ID, strings.ToLower(target.Email)
+			n, err := t.countHandshakes(t.openQuery(dup))
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return model.Errorf(model.CodeDuplicateHandshakeException, "", "An open invitation to %s from this organization already exists.", targetID)
+			}
+			if target.SellerOfRecord != mgmt.SellerOfRecord {
+				return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonOrganizationFromDifferentSellerOfRecord,
+					"The account %s is sold by %s; this organization's accounts are sold by %s.", target.ID, target.SellerOfRecord, mgmt.SellerOfRecord)
+			}
+			if !target.PaymentInstrument {
+				return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonPaymentInstrumentRequired,
+					"The account %s has no payment instrument.", target.ID)
+			}
+		} else if n, err := t.countHandshakes(t.openQuery(recipient)); err != nil {
+			return err
+		} else if n > 0 {
+			return model.Errorf(model.CodeDuplicateHandshakeException, "", "An open invitation to %s from this organization already exists.", targetID)
+		}
+		if err := t.checkInvitationQuotas(o); err != nil {
+			return err
+		}
+
+		h := t.newHandshake(o, model.ActionTypeInvite, s.cfg.Quotas.InvitationLifetime)
+		h.RecipientAccountID, h.RecipientEmail = recipient.RecipientAccountID, recipient.RecipientEmail
+		h.Parties = []Party{{ID: o.ID, Type: model.HandshakePartyTypeOrganization}, {ID: targetID, Type: targetType}}
+		h.Resources = []Resource{
+			{Type: model.HandshakeResourceTypeOrganization, Value: o.ID, Resources: []Resource{
+				{Type: model.HandshakeResourceTypeMasterEmail, Value: mgmt.Email},
+				{Type: model.HandshakeResourceTypeMasterName, Value: mgmt.Name},
+				{Type: model.HandshakeResourceTypeOrganizationFeatureSet, Value: s.featureSetLabel(o)},
+			}},
+			{Type: targetType, Value: targetID},
+		}
+		if in.Notes != nil {
+			h.Resources = append(h.Resources, Resource{Type: model.HandshakeResourceTypeNotes, Value: *in.Notes})
+		}
+		h.Tags = tagsFromModel(in.Tags)
+		if err := t.PutHandshake(t.ctx, h); err != nil {
+			return fmt.Errorf("org: create invitation: %w", err)
+		}
+		to := targetID
+		if target != nil && targetType == model.HandshakePartyTypeAccount {
+			to = target.Email
+		}
+		if err := t.AddOutbox(t.ctx, invitationMail(o, mgmt, h, to, in.Notes)); err != nil {
+			return fmt.Errorf("org: queue invitation e-mail: %w", err)
+		}
+		out.Handshake = handshakeOutput(h, t.now)
+		return nil
+	})
+	return &out, err
+}
+
+// featureSetLabel is the ORGANIZATION_FEATURE_SET value of an invitation.
+func (s *Service) featureSetLabel(o *Organization) string {
+	if o.FeatureSet == model.OrganizationFeatureSetAll {
+		return s.cfg.AllFeaturesLabel
+	}
+	return o.FeatureSet
+}
+
+// checkInvitationQuotas applies the account quota, which open invitations count against, and
+// the daily invitation limit, which every invitation of the last 24 hours but an accepted one
+// counts against (cancelling does not give an attempt back).
+func (t *txn) checkInvitationQuotas(o *Organization) error {
+	q := t.svc.cfg.Quotas
+	sent, err := t.countHandshakes(HandshakeQuery{
+		OrgID: o.ID, Action: model.ActionTypeInvite,
+		RequestedAfter: t.now.Add(-24 * time.Hour), NotStates: []string{model.HandshakeStateAccepted},
+	})
+	if err != nil {
+		return err
+	}
+	if sent >= max(q.InvitationsPerDay, q.MaxAccounts) {
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonHandshakeRateLimitExceeded,
+			"You have sent the maximum number of invitations (%d) allowed in 24 hours.", max(q.InvitationsPerDay, q.MaxAccounts))
+	}
+	members, err := t.CountAccounts(t.ctx, o.ID)
+	if err != nil {
+		return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+	}
+	open, err := t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}))
+	if err != nil {
+		return err
+	}
+	if members+open+1 > q.MaxAccounts {
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+			"The organization has %d accounts and %d open invitations; its quota is %d accounts.", members, open, q.MaxAccounts)
+	}
+	return nil
+}
+
+// AcceptHandshake is the recipient's yes.
+func (s *Service) AcceptHandshake(ctx context.Context, in *model.AcceptHandshakeRequest) (*model.AcceptHandshakeResponse, error) {
+	var out model.AcceptHandshakeResponse
+	err := s.update(ctx, func(t *txn) error {
+		h, _, recipient, err := t.callerHandshake(*in.HandshakeId)
+		if err != nil {
+			return err
+		}
+		if !recipient {
+			return accessDenied()
+		}
+		if err := checkTransition(h, t.now, model.HandshakeStateAccepted); err != nil {
+			return err
+		}
+		switch h.Action {
+		case model.ActionTypeInvite:
+			err = t.acceptInvitation(h)
+		case model.ActionTypeApproveAllFeatures:
+			err = t.approveAllFeatures(h)
+		case model.ActionTypeEnableAllFeatures:
+			err = t.finishAllFeatures(h)
+		default:
+			err = fmt.Errorf("org: handshake %s has unknown action %s", h.ID, h.Action)
+		}
+		if err != nil {
+			return err
+		}
+		out.Handshake = handshakeOutput(h, t.now)
+		return nil
+	})
+	return &out, err
+}
+
+// acceptInvitation puts the invited account under the root of the sender's organization.
+func (t *txn) acceptInvitation(h *Handshake) error {
+	a, err := t.account(t.caller.AccountID)
+	if err != nil {
+		return err
+	}
+	if a.OrgID != "" {
+		member, err := t.Organization(t.ctx, a.OrgID)
+		if err != nil {
+			return fmt.Errorf("org: read organization %s: %w", a.OrgID, err)
+		}
+		if member.ManagementAccountID == a.ID {
+			return model.Errorf(model.CodeMasterCannotLeaveOrganizationException, "",
+				"Account %s is the management account of %s; delete that organization before joining another.", a.ID, member.ID)
+		}
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAlreadyInAnOrganization,
+			"Account %s is already a member of an organization.", a.ID)
+	}
+	o, err := t.Organization(t.ctx, h.OrgID)
+	if isNotFound(err) {
+		return notInUse()
+	}
+	if err != nil {
+		return fmt.Errorf("org: read organization %s: %w", h.OrgID, err)
+	}
+	mgmt, err := t.account(o.ManagementAccountID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.SellerOfRecord != mgmt.SellerOfRecord:
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonOrganizationFromDifferentSellerOfRecord,
+			"Account %s is sold by %s; the organization's accounts are sold by %s.", a.ID, a.SellerOfRecord, mgmt.SellerOfRecord)
+	case !a.PaymentInstrument:
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonPaymentInstrumentRequired,
+			"Account %s has no payment instrument.", a.ID)
+	case !mgmt.EmailVerified:
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonManagementAccountEmailNotVerified,
+			"The management account of %s has not verified its email address.", o.ID)
+	}
+	members, err := t.CountAccounts(t.ctx, o.ID)
+	if err != nil {
+		return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+	}
+	if members+1 > t.svc.cfg.Quotas.MaxAccounts {
+		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+			"The organization %s already has its quota of %d accounts.", o.ID, t.svc.cfg.Quotas.MaxAccounts)
+	}
+
+	a.OrgID, a.ParentID = o.ID, o.RootID
+	a.JoinedMethod, a.JoinedAt = model.AccountJoinedMethodInvited, t.now
+	if err := t.PutAccount(t.ctx, a); err != nil {
+		return fmt.Errorf("org: join account %s: %w", a.ID, err)
+	}
+	// The invitation's tags were checked when it was sent; they are attached now.
+	if len(h.Tags) > 0 {
+		if err := t.PutTags(t.ctx, a.ID, h.Tags); err != nil {
+			return fmt.Errorf("org: tag account %s: %w", a.ID, err)
+		}
+	}
+	// An invitation sent to an e-mail address names the account that took it once accepted.
+	if h.RecipientAccountID == "" {
+		h.RecipientAccountID = a.ID
+		h.Resources = append(h.Resources, Resource{Type: model.HandshakeResourceTypeAccount, Value: a.ID})
+	}
+	return t.closeHandshake(h, model.HandshakeStateAccepted)
+}
+
+// DeclineHandshake is the recipient's no.
+func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandshakeRequest) (*model.DeclineHandshakeResponse, error) {
+	var out model.DeclineHandshakeResponse
+	err := s.update(ctx, func(t *txn) error {
+		h, _, recipient, err := t.callerHandshake(*in.HandshakeId)
+		if err != nil {
+			return err
+		}
+		if !recipient {
+			return accessDenied()
+		}
+		if err := t.closeWithChildren(h, model.HandshakeStateDeclined); err != nil {
+			return err
+		}
+		out.Handshake = handshakeOutput(h, t.now)
+		return nil
+	})
+	return &out, err
+}
+
+// CancelHandshake is the sender's withdrawal.
+func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshakeRequest) (*model.CancelHandshakeResponse, error) {
+	var out model.CancelHandshakeResponse
+	err := s.update(ctx, func(t *txn) error {
+		h, sender, _, err := t.callerHandshake(*in.HandshakeId)
+		if err != nil {
+			return err
+		}
+		if !sender {
+			return accessDenied()
+		}
+		if err := t.closeWithChildren(h, model.HandshakeStateCanceled); err != nil {
+			return err
+		}
+		out.Handshake = handshakeOutput(h, t.now)
+		return nil
+	})
+	return &out, err
+}
+
+// closeWithChildren declines or cancels h; ending an ENABLE_ALL_FEATURES request cancels the
+// approvals it asked for.
+func (t *txn) closeWithChildren(h *Handshake, state string) error {
+	if err := checkTransition(h, t.now, state); err != nil {
+		return err
+	}
+	if err := t.closeHandshake(h, state); err != nil {
+		return err
+	}
+	if h.Action != model.ActionTypeEnableAllFeatures {
+		return nil
+	}
+	return t.cancelOpenHandshakes(HandshakeQuery{ParentID: h.ID})
+}
+
+// ListHandshakesForAccount lists the handshakes the caller received, standalone or not.
+func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHandshakesForAccountRequest) (*model.ListHandshakesForAccountResponse, error) {
+	out := model.ListHandshakesForAccountResponse{Handshakes: []model.Handshake{}}
+	err := s.view(ctx, func(t *txn) error {
+		me, err := t.account(t.caller.AccountID)
+		if err != nil {
+			return err
+		}
+		q := HandshakeQuery{RecipientAccountID: me.ID, RecipientEmail: strings.ToLower(me.Email)}
+		out.Handshakes, out.NextToken, err = t.handshakePage("ListHandshakesForAccount", q, in.Filter, in.NextToken, in.MaxResults)
+		return err
+	})
+	return &out, err
+}
+
+// ListHandshakesForOrganization lists the handshakes the caller's organization sent.
+func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *model.ListHandshakesForOrganizationRequest) (*model.ListHandshakesForOrganizationResponse, error) {
+	out := model.ListHandshakesForOrganizationResponse{Handshakes: []model.Handshake{}}
+	err := s.view(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		out.Handshakes, out.NextToken, err = t.handshakePage("ListHandshakesForOrganization", HandshakeQuery{OrgID: o.ID}, in.Filter, in.NextToken, in.MaxResults)
+		return err
+	})
+	return &out, err
+}
+
+// handshakePage reads one page of the handshakes matching q and the filter, oldest first,
+// leaving out those past their 30 days of visibility.
+func (t *txn) handshakePage(op string, q HandshakeQuery, f *model.HandshakeFilter, token *string, maxResults *int32) ([]model.Handshake, *string, error) {
+	if f != nil {
+		if f.ActionType != nil && f.ParentHandshakeId != nil {
+			return nil, nil, invalidInput(model.InvalidInputExceptionReasonMaxLimitExceededFilter,
+				"You can specify only one filter parameter: ActionType or ParentHandshakeId.")
+		}
+		if f.ActionType != nil {
+			q.Action = *f.ActionType
+		}
+		if f.ParentHandshakeId != nil {
+			q.ParentID = *f.ParentHandshakeId
+		}
+	}
+	scope := strings.Join([]string{op, t.caller.AccountID, q.OrgID, q.RecipientAccountID, q.Action, q.ParentID}, "|")
+	after, err := t.svc.pageStart(scope, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	if after != "" {
+		if q.AfterSeq, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, nil, fmt.Errorf("org: signed token holds %q: %w", after, err)
+		}
+	}
+	n := pageSize(maxResults)
+	q.VisibleAfter, q.Limit = t.now, n+1
+	hs, err := t.ListHandshakes(t.ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("org: list handshakes: %w", err)
+	}
+	var next *string
+	if len(hs) > n {
+		hs = hs[:n]
+		next = t.svc.nextToken(scope, strconv.FormatInt(hs[n-1].Seq, 10))
+	}
+	out := make([]model.Handshake, len(hs))
+	for i := range hs {
+		out[i] = *handshakeOutput(&hs[i], t.now)
+	}
+	return out, next, nil
+}
+
+// EnableAllFeatures starts the move of a consolidated-billing organization to all features.
+func (s *Service) EnableAllFeatures(ctx context.Context, _ *model.EnableAllFeaturesRequest) (*model.EnableAllFeaturesResponse, error) {
+	var out model.EnableAllFeaturesResponse
+	err := s.update(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		if o.FeatureSet == model.OrganizationFeatureSetAll {
+			return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonOrganizationAlreadyHasAllFeatures,
+				"The organization %s already has all features enabled.", o.ID)
+		}
+		pending, err := t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeEnableAllFeatures}))
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonOrganizationIsAlreadyPendingAllFeaturesMigration,
+				"The organization %s is already enabling all features.", o.ID)
+		}
+		members, err := t.CountAccounts(t.ctx, o.ID)
+		if err != nil {
+			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+		}
+		if members > allFeaturesMigrationLimit {
+			return constraintViolation(model.ConstraintViolationExceptionReasonAllFeaturesMigrationOrganizationSizeLimitExceeded,
+				"An organization with more than %d accounts cannot enable all features this way.", allFeaturesMigrationLimit)
+		}
+		// Invitations that promised the old feature set are withdrawn.
+		if err := t.cancelOpenHandshakes(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}); err != nil {
+			return err
+		}
+
+		parent := t.newHandshake(o, model.ActionTypeEnableAllFeatures, s.cfg.Quotas.AllFeaturesLifetime)
+		parent.RecipientAccountID = o.ManagementAccountID
+		parent.Parties = []Party{{ID: o.ID, Type: model.HandshakePartyTypeOrganization}}
+		parent.Resources = []Resource{{Type: model.HandshakeResourceTypeOrganization, Value: o.ID}}
+		if err := t.PutHandshake(t.ctx, parent); err != nil {
+			return fmt.Errorf("org: create all-features request: %w", err)
+		}
+		// Every invited member approves; created accounts agreed when they were created.
+		children := 0
+		after := ""
+		for {
+			accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, AfterID: after, Limit: 100})
+			if err != nil {
+				return fmt.Errorf("org: list accounts of %s: %w", o.ID, err)
+			}
+			for _, a := range accts {
+				if a.ID == o.ManagementAccountID || a.JoinedMethod != model.AccountJoinedMethodInvited {
+					continue
+				}
+				child := t.newHandshake(o, model.ActionTypeApproveAllFeatures, s.cfg.Quotas.AllFeaturesLifetime)
+				child.RecipientAccountID, child.ParentID = a.ID, parent.ID
+				child.Parties = []Party{{ID: o.ID, Type: model.HandshakePartyTypeOrganization}, {ID: a.ID, Type: model.HandshakePartyTypeAccount}}
+				child.Resources = []Resource{
+					{Type: model.HandshakeResourceTypeParentHandshake, Value: parent.ID},
+					{Type: model.HandshakeResourceTypeOrganization, Value: o.ID},
+					{Type: model.HandshakeResourceTypeAccount, Value: a.ID},
+				}
+				if err := t.PutHandshake(t.ctx, child); err != nil {
+					return fmt.Errorf("org: create all-features approval for %s: %w", a.ID, err)
+				}
+				children++
+			}
+			if len(accts) < 100 {
+				break
+			}
+			after = accts[len(accts)-1].ID
+		}
+		// The request waits (REQUESTED) for the members' approvals; with no invited member
+		// there is nothing to wait for.
+		if children > 0 {
+			parent.State = model.HandshakeStateRequested
+			if err := t.PutHandshake(t.ctx, parent); err != nil {
+				return fmt.Errorf("org: update all-features request: %w", err)
+			}
+		}
+		out.Handshake = handshakeOutput(parent, t.now)
+		return nil
+	})
+	return &out, err
+}
+
+// allFeaturesMigrationLimit is the largest organization the standard all-features migration
+// accepts (ALL_FEATURES_MIGRATION_ORGANIZATION_SIZE_LIMIT_EXCEEDED above).
+const allFeaturesMigrationLimit = 5000
+
+// approveAllFeatures records a member's approval and opens the request when it was the last.
+func (t *txn) approveAllFeatures(child *Handshake) error {
+	if err := t.closeHandshake(child, model.HandshakeStateAccepted); err != nil {
+		return err
+	}
+	parent, err := t.Handshake(t.ctx, child.ParentID)
+	if err != nil {
+		return fmt.Errorf("org: read all-features request %s: %w", child.ParentID, err)
+	}
+	return t.openIfApproved(parent)
+}
+
+// openIfApproved moves a REQUESTED all-features request to OPEN once no member of the
+// organization still owes its approval.
+func (t *txn) openIfApproved(parent *Handshake) error {
+	if effectiveState(parent, t.now) != model.HandshakeStateRequested {
+		return nil
+	}
+	waiting, err := t.approvalsOwed(parent)
+	if err != nil || waiting {
+		return err
+	}
+	parent.State = model.HandshakeStateOpen
+	if err := t.PutHandshake(t.ctx, parent); err != nil {
+		return fmt.Errorf("org: open all-features request %s: %w", parent.ID, err)
+	}
+	return nil
+}
+
+// approvalsOwed reports whether an account still in the organization has not approved. An
+// account that declined blocks the request until it leaves or the request is cancelled.
+func (t *txn) approvalsOwed(parent *Handshake) (bool, error) {
+	owed := false
+	err := t.eachHandshake(HandshakeQuery{ParentID: parent.ID, NotStates: []string{model.HandshakeStateAccepted}}, func(h *Handshake) error {
+		if owed {
+			return nil
+		}
+		a, err := t.account(h.RecipientAccountID)
+		owed = err == nil && a.OrgID == parent.OrgID
+		return err
+	})
+	return owed, err
+}
+
+// withdrawApproval cancels the all-features approval asked of an account that left, which
+// may be all the request was still waiting for.
+func (t *txn) withdrawApproval(o *Organization, accountID string) error {
+	return t.eachHandshake(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeEnableAllFeatures}), func(parent *Handshake) error {
+		if err := t.cancelOpenHandshakes(HandshakeQuery{ParentID: parent.ID, RecipientAccountID: accountID}); err != nil {
+			return err
+		}
+		return t.openIfApproved(parent)
+	})
+}
+
+// finishAllFeatures is the management account's acceptance of the all-features request.
+func (t *txn) finishAllFeatures(parent *Handshake) error {
+	if effectiveState(parent, t.now) == model.HandshakeStateRequested {
+		if err := t.openIfApproved(parent); err != nil {
+			return err
+		}
+		if parent.State == model.HandshakeStateRequested {
+			return model.Errorf(model.CodeInvalidHandshakeTransitionException, "",
+				"Every invited member account must approve before the handshake %s can be accepted.", parent.ID)
+		}
+	}
+	o, err := t.Organization(t.ctx, parent.OrgID)
+	if err != nil {
+		return fmt.Errorf("org: read organization %s: %w", parent.OrgID, err)
+	}
+	o.FeatureSet = model.OrganizationFeatureSetAll
+	if err := t.PutOrganization(t.ctx, o); err != nil {
+		return fmt.Errorf("org: enable all features in %s: %w", o.ID, err)
+	}
+	return t.closeHandshake(parent, model.HandshakeStateAccepted)
+}

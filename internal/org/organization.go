@@ -1,0 +1,147 @@
+package org
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orgd/orgd/internal/model"
+)
+
+func (t *txn) organizationOutput(o *Organization) (*model.Organization, error) {
+	mgmt, err := t.account(o.ManagementAccountID)
+	if err != nil {
+		return nil, err
+	}
+	// AvailablePolicyTypes is deprecated; AWS still shows SCPs as available in an
+	// all-features organization and nothing otherwise. Root.PolicyTypes holds the real state.
+	types := []model.PolicyTypeSummary{}
+	if o.FeatureSet == model.OrganizationFeatureSetAll {
+		types = append(types, model.PolicyTypeSummary{
+			Type:   model.Ptr(model.PolicyTypeServiceControlPolicy),
+			Status: model.Ptr(model.PolicyTypeStatusEnabled),
+		})
+	}
+	return &model.Organization{
+		Id:                   model.Ptr(o.ID),
+		Arn:                  model.Ptr(organizationARN(o)),
+		FeatureSet:           model.Ptr(o.FeatureSet),
+		MasterAccountArn:     model.Ptr(accountARN(o, o.ManagementAccountID)),
+		MasterAccountId:      model.Ptr(o.ManagementAccountID),
+		MasterAccountEmail:   model.Ptr(mgmt.Email),
+		AvailablePolicyTypes: types,
+	}, nil
+}
+
+// CreateOrganization makes the caller, a standalone account, the management account of a new
+// organization with one root.
+func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrganizationRequest) (*model.CreateOrganizationResponse, error) {
+	var out model.CreateOrganizationResponse
+	err := s.update(ctx, func(t *txn) error {
+		a, err := t.account(t.caller.AccountID)
+		if err != nil {
+			return err
+		}
+		if a.OrgID != "" {
+			return model.Errorf(model.CodeAlreadyInOrganizationException, "", "The provided account is already a member of an organization.")
+		}
+		if !a.PaymentInstrument {
+			return constraintViolation(model.ConstraintViolationExceptionReasonMasterAccountPaymentInstrumentRequired,
+				"You must provide a valid payment instrument for account %s before you can create an organization.", a.ID)
+		}
+		o := &Organization{
+			ID:                  newOrganizationID(),
+			FeatureSet:          model.OrganizationFeatureSetAll,
+			ManagementAccountID: a.ID,
+			RootID:              newRootID(),
+			CreatedAt:           t.now,
+		}
+		if in.FeatureSet != nil {
+			o.FeatureSet = *in.FeatureSet
+		}
+		if err := t.PutOrganization(t.ctx, o); err != nil {
+			return fmt.Errorf("org: create organization: %w", err)
+		}
+		// AWS lists the management account with JoinedMethod INVITED, joined when the
+		// organization was created.
+		a.OrgID, a.ParentID = o.ID, o.RootID
+		a.JoinedMethod, a.JoinedAt = model.AccountJoinedMethodInvited, t.now
+		if err := t.PutAccount(t.ctx, a); err != nil {
+			return fmt.Errorf("org: join management account %s: %w", a.ID, err)
+		}
+		out.Organization, err = t.organizationOutput(o)
+		return err
+	})
+	return &out, err
+}
+
+// DescribeOrganization is open to every account of the organization.
+func (s *Service) DescribeOrganization(ctx context.Context) (*model.DescribeOrganizationResponse, error) {
+	var out model.DescribeOrganizationResponse
+	err := s.view(ctx, func(t *txn) error {
+		_, o, err := t.membership()
+		if err != nil {
+			return err
+		}
+		out.Organization, err = t.organizationOutput(o)
+		return err
+	})
+	return &out, err
+}
+
+// DeleteOrganization deletes an organization that has no member left but its management
+// account, which becomes standalone. Its open handshakes are cancelled.
+func (s *Service) DeleteOrganization(ctx context.Context) error {
+	return s.update(ctx, func(t *txn) error {
+		a, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		n, err := t.CountAccounts(t.ctx, o.ID)
+		if err != nil {
+			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+		}
+		if n > 1 {
+			return model.Errorf(model.CodeOrganizationNotEmptyException, "",
+				"To delete an organization you must first remove all member accounts (except the management account).")
+		}
+		if err := t.cancelOpenHandshakes(HandshakeQuery{OrgID: o.ID}); err != nil {
+			return err
+		}
+		for _, id := range []string{o.RootID, a.ID} {
+			if err := t.DeleteAllTags(t.ctx, id); err != nil {
+				return fmt.Errorf("org: delete tags of %s: %w", id, err)
+			}
+		}
+		a.makeStandalone()
+		if err := t.PutAccount(t.ctx, a); err != nil {
+			return fmt.Errorf("org: release management account %s: %w", a.ID, err)
+		}
+		if err := t.Tx.DeleteOrganization(t.ctx, o.ID); err != nil {
+			return fmt.Errorf("org: delete organization %s: %w", o.ID, err)
+		}
+		return nil
+	})
+}
+
+// ListRoots lists the organization's only root.
+func (s *Service) ListRoots(ctx context.Context, in *model.ListRootsRequest) (*model.ListRootsResponse, error) {
+	var out model.ListRootsResponse
+	err := s.view(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		if _, err := t.pageStart(in.NextToken); err != nil {
+			return err
+		}
+		out.Roots = []model.Root{{
+			Id:   model.Ptr(o.RootID),
+			Arn:  model.Ptr(rootARN(o)),
+			Name: model.Ptr("Root"),
+			// No policy type is enabled in a new root; EnablePolicyType arrives with issue 3.
+			PolicyTypes: []model.PolicyTypeSummary{},
+		}}
+		return nil
+	})
+	return &out, err
+}

@@ -1,0 +1,111 @@
+package org
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every Store implementation returns; callers test them with errors.Is.
+var (
+	// ErrNotFound means the requested row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a write would break a uniqueness rule (an account e-mail already taken).
+	ErrConflict = errors.New("conflict")
+)
+
+// Store keeps orgd's state. It is deliberately thin: it reads and writes rows and knows no
+// business rule; every rule lives in Service, which runs each API call inside one transaction.
+type Store interface {
+	// Update runs fn in one read-write transaction and commits it when fn returns nil.
+	// Any error from fn rolls the transaction back and is returned unchanged.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction that sees one consistent snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Methods return ErrNotFound for a missing row where documented and wrap
+// any other failure with context. Slices returned are owned by the caller.
+type Tx interface {
+	// Setting returns a server-wide setting, or ErrNotFound.
+	Setting(ctx context.Context, key string) (string, error)
+	PutSetting(ctx context.Context, key, value string) error
+
+	// Account returns the account with this 12-digit id, or ErrNotFound.
+	Account(ctx context.Context, id string) (*Account, error)
+	// AccountByEmail finds an account by e-mail, case-insensitively, or returns ErrNotFound.
+	AccountByEmail(ctx context.Context, email string) (*Account, error)
+	// PutAccount inserts or replaces an account. It returns ErrConflict when another account
+	// already has the same e-mail (compared case-insensitively).
+	PutAccount(ctx context.Context, a *Account) error
+	// ListAccounts returns up to q.Limit accounts ordered by ID, starting after q.AfterID.
+	ListAccounts(ctx context.Context, q AccountQuery) ([]Account, error)
+	// CountAccounts returns how many accounts belong to the organization.
+	CountAccounts(ctx context.Context, orgID string) (int, error)
+
+	// Organization returns the organization with this id, or ErrNotFound.
+	Organization(ctx context.Context, id string) (*Organization, error)
+	// PutOrganization inserts or replaces an organization.
+	PutOrganization(ctx context.Context, o *Organization) error
+	// DeleteOrganization removes the organization row; it returns ErrNotFound if there was none.
+	DeleteOrganization(ctx context.Context, id string) error
+
+	// Handshake returns the handshake with this id, or ErrNotFound.
+	Handshake(ctx context.Context, id string) (*Handshake, error)
+	// PutHandshake inserts a handshake (assigning h.Seq, increasing with every insert) or, when
+	// one with h.ID exists, replaces it keeping its Seq.
+	PutHandshake(ctx context.Context, h *Handshake) error
+	// ListHandshakes returns up to q.Limit handshakes matching q ordered by Seq, after q.AfterSeq.
+	ListHandshakes(ctx context.Context, q HandshakeQuery) ([]Handshake, error)
+	// CountHandshakes counts the handshakes matching q (AfterSeq and Limit are ignored).
+	CountHandshakes(ctx context.Context, q HandshakeQuery) (int, error)
+
+	// Tags returns the tags of a resource ordered by key (none is not an error).
+	Tags(ctx context.Context, resourceID string) ([]Tag, error)
+	// PutTags adds tags to a resource, replacing the value of keys it already has.
+	PutTags(ctx context.Context, resourceID string, tags []Tag) error
+	// DeleteTags removes the given keys from a resource; keys it does not have are ignored.
+	DeleteTags(ctx context.Context, resourceID string, keys []string) error
+	// DeleteAllTags removes every tag of a resource.
+	DeleteAllTags(ctx context.Context, resourceID string) error
+
+	// AddOutbox appends a message to the outbox, assigning m.Seq (increasing).
+	AddOutbox(ctx context.Context, m *OutboxMessage) error
+	// ListOutbox returns up to limit messages with Seq > afterSeq, ordered by Seq.
+	ListOutbox(ctx context.Context, afterSeq int64, limit int) ([]OutboxMessage, error)
+	// MarkSent records that the message was delivered; ErrNotFound if there is no such message.
+	MarkSent(ctx context.Context, seq int64, at time.Time) error
+
+	// Reset deletes every row of every table, settings included.
+	Reset(ctx context.Context) error
+}
+
+// AccountQuery selects accounts for ListAccounts.
+type AccountQuery struct {
+	OrgID    string // "" selects every account the store knows, standalone or not
+	ParentID string // "" selects any parent
+	AfterID  string // exclusive lower bound on ID; "" starts at the beginning
+	Limit    int
+}
+
+// HandshakeQuery selects handshakes. Zero-valued fields do not filter.
+type HandshakeQuery struct {
+	OrgID string
+	// RecipientAccountID and RecipientEmail select handshakes addressed to an account: when both
+	// are set a handshake matches if either matches (an account receives invitations sent to
+	// its id and to its e-mail). RecipientEmail is compared case-insensitively.
+	RecipientAccountID string
+	RecipientEmail     string
+	Action             string
+	ParentID           string
+	States             []string  // state IN States
+	NotStates          []string  // state NOT IN NotStates
+	RequestedAfter     time.Time // requested_at > RequestedAfter
+	ExpiresAfter       time.Time // expires_at > ExpiresAfter
+	VisibleAfter       time.Time // visible_until > VisibleAfter
+	AfterSeq           int64
+	Limit              int
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,144 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/orgd/orgd/internal/model"
+)
+
+// maxTags is AWS's quota of tags per resource; system tags (aws:) would not count, but
+// callers cannot set them.
+const maxTags = 50
+
+func tagsFromModel(in []model.Tag) []Tag {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]Tag, len(in))
+	for i, t := range in {
+		out[i] = Tag{Key: *t.Key, Value: *t.Value}
+	}
+	return out
+}
+
+// checkNewTags applies AWS's rules to tags about to be added to a resource that has existing:
+// no aws: keys, no key twice in one request, at most 50 tags in all. One bad tag fails the
+// whole request.
+func checkNewTags(tags []model.Tag, existing []Tag) error {
+	keys := make(map[string]bool, len(existing)+len(tags))
+	for _, t := range existing {
+		keys[t.Key] = true
+	}
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		if isSystemTagKey(*t.Key) {
+			return invalidInput(model.InvalidInputExceptionReasonInvalidSystemTagsParameter,
+				"You can't add, edit or delete the system tag key %s.", *t.Key)
+		}
+		if seen[*t.Key] {
+			return invalidInput(model.InvalidInputExceptionReasonDuplicateTagKey, "The tag key %s appears more than once.", *t.Key)
+		}
+		seen[*t.Key] = true
+		keys[*t.Key] = true
+	}
+	if len(keys) > maxTags {
+		return constraintViolation(model.ConstraintViolationExceptionReasonMaxTagLimitExceeded,
+			"A resource can have at most %d tags.", maxTags)
+	}
+	return nil
+}
+
+func isSystemTagKey(k string) bool { return strings.HasPrefix(strings.ToLower(k), "aws:") }
+
+// taggable checks that id names a taggable resource of organization o: one of its accounts or
+// its root. OUs, policies, resource policies and transfers come with issue 3; until then no
+// such resource exists, which is what TargetNotFound says.
+func (t *txn) taggable(o *Organization, id string) error {
+	if isAccountID(id) {
+		a, err := t.account(id)
+		if err != nil {
+			return err
+		}
+		if a.OrgID == o.ID {
+			return nil
+		}
+	} else if id == o.RootID {
+		return nil
+	}
+	return model.Errorf(model.CodeTargetNotFoundException, "", "We can't find a resource with the ResourceId that you specified: %s.", id)
+}
+
+// TagResource adds tags to a resource or replaces the values of keys it has.
+func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest) error {
+	return s.update(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		if err := t.taggable(o, *in.ResourceId); err != nil {
+			return err
+		}
+		existing, err := t.Tags(t.ctx, *in.ResourceId)
+		if err != nil {
+			return fmt.Errorf("org: read tags of %s: %w", *in.ResourceId, err)
+		}
+		if err := checkNewTags(in.Tags, existing); err != nil {
+			return err
+		}
+		if err := t.PutTags(t.ctx, *in.ResourceId, tagsFromModel(in.Tags)); err != nil {
+			return fmt.Errorf("org: tag %s: %w", *in.ResourceId, err)
+		}
+		return nil
+	})
+}
+
+// UntagResource removes tag keys from a resource; keys it does not have are ignored.
+func (s *Service) UntagResource(ctx context.Context, in *model.UntagResourceRequest) error {
+	return s.update(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		if err := t.taggable(o, *in.ResourceId); err != nil {
+			return err
+		}
+		for _, k := range in.TagKeys {
+			if isSystemTagKey(k) {
+				return invalidInput(model.InvalidInputExceptionReasonInvalidSystemTagsParameter,
+					"You can't add, edit or delete the system tag key %s.", k)
+			}
+		}
+		if err := t.DeleteTags(t.ctx, *in.ResourceId, in.TagKeys); err != nil {
+			return fmt.Errorf("org: untag %s: %w", *in.ResourceId, err)
+		}
+		return nil
+	})
+}
+
+// ListTagsForResource lists a resource's tags by key; 50 at most, so one page.
+func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsForResourceRequest) (*model.ListTagsForResourceResponse, error) {
+	out := model.ListTagsForResourceResponse{Tags: []model.Tag{}}
+	err := s.view(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		if _, err := t.pageStart(in.NextToken); err != nil {
+			return err
+		}
+		if err := t.taggable(o, *in.ResourceId); err != nil {
+			return err
+		}
+		tags, err := t.Tags(t.ctx, *in.ResourceId)
+		if err != nil {
+			return fmt.Errorf("org: read tags of %s: %w", *in.ResourceId, err)
+		}
+		for _, tag := range tags {
+			out.Tags = append(out.Tags, model.Tag{Key: model.Ptr(tag.Key), Value: model.Ptr(tag.Value)})
+		}
+		return nil
+	})
+	return &out, err
+}

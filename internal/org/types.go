@@ -1,0 +1,97 @@
+package org
+
+import "time"
+
+// Account is an AWS account as orgd knows it: standalone (OrgID empty) or a member of one
+// organization. Every 12-digit id is an account; one the store has no row for is a standalone
+// account with default attributes (see defaultAccount).
+type Account struct {
+	ID             string
+	Email          string
+	Name           string
+	SellerOfRecord string // SellerAWS or SellerAISPL
+
+	// Flags that real AWS keeps elsewhere and that the handshake rules consult.
+	PaymentInstrument bool // has a payment method (PAYMENT_INSTRUMENT_REQUIRED)
+	EmailVerified     bool // owner verified the e-mail (MANAGEMENT_ACCOUNT_EMAIL_NOT_VERIFIED)
+
+	OrgID        string
+	ParentID     string // the root or OU the account sits under, when OrgID is set
+	JoinedMethod string // INVITED or CREATED
+	JoinedAt     time.Time
+	State        string // AccountState: ACTIVE, SUSPENDED, ...
+}
+
+// Sellers of record: accounts of different sellers cannot share an organization.
+const (
+	SellerAWS   = "AWS"
+	SellerAISPL = "AISPL"
+)
+
+// Organization is an organization with its single root.
+type Organization struct {
+	ID                  string
+	FeatureSet          string // ALL or CONSOLIDATED_BILLING
+	ManagementAccountID string
+	RootID              string
+	CreatedAt           time.Time
+}
+
+// Handshake is a request between an organization and an account (invitation, all-features
+// approval). Parties and Resources are kept as sent so later reads answer what was offered.
+type Handshake struct {
+	ID    string
+	Seq   int64 // insertion order, assigned by the store; lists page on it
+	OrgID string
+	// ManagementAccountID is the sender organization's management account when the handshake
+	// was sent; it is part of the handshake's ARN, which must not change if the org is deleted.
+	ManagementAccountID string
+	Action              string
+	// State is the stored state; an OPEN or REQUESTED handshake past ExpiresAt is EXPIRED
+	// without a write (see effectiveState).
+	State string
+
+	RecipientAccountID string // set for ACCOUNT targets and for all-features handshakes
+	RecipientEmail     string // lower-cased, set for EMAIL targets
+	ParentID           string // the ENABLE_ALL_FEATURES handshake of an APPROVE_ALL_FEATURES child
+
+	Parties   []Party
+	Resources []Resource
+	Tags      []Tag // attached to the account when an invitation is accepted
+
+	RequestedAt  time.Time
+	ExpiresAt    time.Time
+	ClosedAt     time.Time // zero while OPEN or REQUESTED
+	VisibleUntil time.Time // after this the handshake is gone (HandshakeNotFoundException)
+}
+
+// Party is a HandshakeParty.
+type Party struct {
+	ID   string `json:"Id"`
+	Type string `json:"Type"`
+}
+
+// Resource is a HandshakeResource; resources nest (the ORGANIZATION resource of an
+// invitation carries the management account's e-mail and name).
+type Resource struct {
+	Type      string     `json:"Type"`
+	Value     string     `json:"Value"`
+	Resources []Resource `json:"Resources,omitempty"`
+}
+
+// Tag is a key-value pair on a resource.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// OutboxMessage is an e-mail that AWS would send, kept until a mailer drains it.
+type OutboxMessage struct {
+	Seq         int64
+	HandshakeID string
+	To          string
+	Subject     string
+	Body        string
+	CreatedAt   time.Time
+	SentAt      time.Time // zero until delivered
+}

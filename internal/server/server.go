@@ -1,0 +1,75 @@
+// Package server assembles orgd: the store, the domain service, the AWS API and the admin
+// API behind one http.Handler. The command and the end-to-end tests both start it this way.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/orgd/orgd/internal/admin"
+	"github.com/orgd/orgd/internal/awsjson"
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sigv4"
+	"github.com/orgd/orgd/internal/sqlite"
+)
+
+// Config configures a Server.
+type Config struct {
+	// DB is an SQLite file path, or "memory" for a store that keeps nothing on disk.
+	DB string
+	// CredentialsFile maps access keys to accounts (see sigv4.LoadKeys); optional.
+	CredentialsFile string
+	// Org configures the domain: quotas, default account, clock.
+	Org    org.Config
+	Logger *slog.Logger
+}
+
+// Server is a running orgd without its listener.
+type Server struct {
+	Handler http.Handler
+	Service *org.Service
+	store   org.Store
+}
+
+// New opens the store and builds the handlers.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Org.DefaultAccountID == "" {
+		cfg.Org.DefaultAccountID = org.DefaultAccountID
+	}
+	resolver := &sigv4.Resolver{DefaultAccount: cfg.Org.DefaultAccountID}
+	if cfg.CredentialsFile != "" {
+		keys, err := sigv4.LoadKeys(cfg.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		resolver.Keys = keys
+	}
+	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
+	}
+	svc, err := org.New(ctx, store, cfg.Org)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
+	adm := admin.New(svc, cfg.Logger)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/") {
+			adm.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+	return &Server{Handler: handler, Service: svc, store: store}, nil
+}
+
+// Close closes the store.
+func (s *Server) Close() error { return s.store.Close() }

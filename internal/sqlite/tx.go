@@ -1,0 +1,481 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/orgd/orgd/internal/org"
+)
+
+// errReadOnly is returned by a write method of a View transaction.
+var errReadOnly = errors.New("write in a read-only transaction")
+
+// tx implements org.Tx on a pinned connection inside BEGIN ... COMMIT.
+type tx struct {
+	c        *conn
+	readOnly bool
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// row is a *sql.Row that can also carry a prepare error.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.r.Scan(dest...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	st, err := t.c.stmt(ctx, query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{r: st.QueryRowContext(ctx, args...)}
+}
+
+var _ org.Tx = (*tx)(nil)
+
+func (t *tx) writable(what string) error {
+	if t.readOnly {
+		return fmt.Errorf("sqlite: %s: %w", what, errReadOnly)
+	}
+	return nil
+}
+
+// Conversions between Go values and columns.
+
+// msOrNull stores a time as unix milliseconds, the zero time as NULL.
+func msOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS reads a time stored by msOrNull, in UTC.
+func fromMS(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(n.Int64).UTC()
+}
+
+// strOrNull stores an empty string as NULL, read back with COALESCE.
+func strOrNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonOrNull stores a slice as a JSON array, an empty one as NULL.
+func jsonOrNull[T any](v []T) (any, error) {
+	if len(v) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func fromJSON[T any](s sql.NullString) ([]T, error) {
+	if !s.Valid || s.String == "" || s.String == "null" {
+		return nil, nil
+	}
+	var v []T
+	if err := json.Unmarshal([]byte(s.String), &v); err != nil {
+		return nil, err
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// noLimit turns a Limit of zero or less into SQLite's "no limit".
+func noLimit(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+// Settings.
+
+func (t *tx) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := t.queryRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("sqlite: setting %s: %w", key, org.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+func (t *tx) PutSetting(ctx context.Context, key, value string) error {
+	if err := t.writable("put setting"); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("sqlite: put setting %s: %w", key, err)
+	}
+	return nil
+}
+
+// Accounts.
+
+const accountColumns = `id, email, name, seller, payment_instrument, email_verified,
+	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state`
+
+func scanAccount(row interface{ Scan(...any) error }, a *org.Account) error {
+	var joined sql.NullInt64
+	var pay, verified int
+	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.SellerOfRecord, &pay, &verified,
+		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State); err != nil {
+		return err
+	}
+	a.PaymentInstrument, a.EmailVerified = pay != 0, verified != 0
+	a.JoinedAt = fromMS(joined)
+	return nil
+}
+
+func (t *tx) Account(ctx context.Context, id string) (*org.Account, error) {
+	var a org.Account
+	err := scanAccount(t.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id), &a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: account %s: %w", id, org.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: account %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+func (t *tx) AccountByEmail(ctx context.Context, email string) (*org.Account, error) {
+	if email == "" {
+		return nil, fmt.Errorf("sqlite: account by e-mail %q: %w", email, org.ErrNotFound)
+	}
+	var a org.Account
+	err := scanAccount(t.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE email_lower = ?`,
+		strings.ToLower(email)), &a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: account by e-mail %q: %w", email, org.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: account by e-mail %q: %w", email, err)
+	}
+	return &a, nil
+}
+
+func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
+	if err := t.writable("put account " + a.ID); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
+			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_lower = excluded.email_lower,
+			name = excluded.name, seller = excluded.seller,
+			payment_instrument = excluded.payment_instrument, email_verified = excluded.email_verified,
+			org_id = excluded.org_id, parent_id = excluded.parent_id,
+			joined_method = excluded.joined_method, joined_at = excluded.joined_at, state = excluded.state`,
+		a.ID, a.Email, strOrNull(strings.ToLower(a.Email)), a.Name, a.SellerOfRecord,
+		boolInt(a.PaymentInstrument), boolInt(a.EmailVerified), strOrNull(a.OrgID), strOrNull(a.ParentID),
+		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put account %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// ListAccounts pages on the primary key (every account) or on accounts_org /
+// accounts_org_parent; a Limit of zero or less means no limit.
+func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Account, error) {
+	query, args := listAccountsQuery(q)
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []org.Account
+	for rows.Next() {
+		var a org.Account
+		if err := scanAccount(rows, &a); err != nil {
+			return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+	}
+	return out, nil
+}
+
+func listAccountsQuery(q org.AccountQuery) (string, []any) {
+	var where []string
+	var args []any
+	if q.OrgID != "" {
+		where, args = append(where, "org_id = ?"), append(args, q.OrgID)
+	}
+	if q.ParentID != "" {
+		where, args = append(where, "parent_id = ?"), append(args, q.ParentID)
+	}
+	where, args = append(where, "id > ?"), append(args, q.AfterID, noLimit(q.Limit))
+	return `SELECT ` + accountColumns + ` FROM accounts WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY id LIMIT ?`, args
+}
+
+// CountAccounts counts the organization's accounts; orgID "" counts every account.
+func (t *tx) CountAccounts(ctx context.Context, orgID string) (int, error) {
+	var n int
+	var err error
+	if orgID == "" {
+		err = t.queryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
+	} else {
+		err = t.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = ?`, orgID).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count accounts of %q: %w", orgID, err)
+	}
+	return n, nil
+}
+
+// Organizations.
+
+func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, error) {
+	var o org.Organization
+	var created sql.NullInt64
+	err := t.queryRow(ctx, `SELECT id, feature_set, management_account_id, root_id, created_at
+		FROM organizations WHERE id = ?`, id).Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: organization %s: %w", id, org.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: organization %s: %w", id, err)
+	}
+	o.CreatedAt = fromMS(created)
+	return &o, nil
+}
+
+func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
+	if err := t.writable("put organization " + o.ID); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO organizations (id, feature_set, management_account_id, root_id, created_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET feature_set = excluded.feature_set,
+			management_account_id = excluded.management_account_id, root_id = excluded.root_id,
+			created_at = excluded.created_at`,
+		o.ID, o.FeatureSet, o.ManagementAccountID, o.RootID, msOrNull(o.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: put organization %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
+	if err := t.writable("delete organization " + id); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `DELETE FROM organizations WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete organization %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete organization %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: delete organization %s: %w", id, org.ErrNotFound)
+	}
+	return nil
+}
+
+// Tags.
+
+func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
+	rows, err := t.query(ctx, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key`, resourceID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
+	}
+	defer rows.Close()
+	var out []org.Tag
+	for rows.Next() {
+		var tag org.Tag
+		if err := rows.Scan(&tag.Key, &tag.Value); err != nil {
+			return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
+		}
+		out = append(out, tag)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
+	}
+	return out, nil
+}
+
+func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) error {
+	if err := t.writable("put tags of " + resourceID); err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	stmt, err := t.c.stmt(ctx, `INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?)
+		ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`)
+	if err != nil {
+		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
+	}
+	for _, tag := range tags {
+		if _, err := stmt.ExecContext(ctx, resourceID, tag.Key, tag.Value); err != nil {
+			return fmt.Errorf("sqlite: put tag %q of %s: %w", tag.Key, resourceID, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) DeleteTags(ctx context.Context, resourceID string, keys []string) error {
+	if err := t.writable("delete tags of " + resourceID); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	stmt, err := t.c.stmt(ctx, `DELETE FROM tags WHERE resource_id = ? AND key = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete tags of %s: %w", resourceID, err)
+	}
+	for _, k := range keys {
+		if _, err := stmt.ExecContext(ctx, resourceID, k); err != nil {
+			return fmt.Errorf("sqlite: delete tag %q of %s: %w", k, resourceID, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) DeleteAllTags(ctx context.Context, resourceID string) error {
+	if err := t.writable("delete tags of " + resourceID); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM tags WHERE resource_id = ?`, resourceID); err != nil {
+		return fmt.Errorf("sqlite: delete tags of %s: %w", resourceID, err)
+	}
+	return nil
+}
+
+// Outbox.
+
+func (t *tx) AddOutbox(ctx context.Context, m *org.OutboxMessage) error {
+	if err := t.writable("add outbox message"); err != nil {
+		return err
+	}
+	err := t.queryRow(ctx, `INSERT INTO outbox (handshake_id, recipient, subject, body, created_at, sent_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+		m.HandshakeID, m.To, m.Subject, m.Body, msOrNull(m.CreatedAt), msOrNull(m.SentAt)).Scan(&m.Seq)
+	if err != nil {
+		return fmt.Errorf("sqlite: add outbox message to %s: %w", m.To, err)
+	}
+	return nil
+}
+
+// ListOutbox returns messages after afterSeq; a limit of zero or less means no limit.
+func (t *tx) ListOutbox(ctx context.Context, afterSeq int64, limit int) ([]org.OutboxMessage, error) {
+	rows, err := t.query(ctx, `SELECT seq, handshake_id, recipient, subject, body, created_at, sent_at
+		FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []org.OutboxMessage
+	for rows.Next() {
+		var m org.OutboxMessage
+		var created, sent sql.NullInt64
+		if err := rows.Scan(&m.Seq, &m.HandshakeID, &m.To, &m.Subject, &m.Body, &created, &sent); err != nil {
+			return nil, fmt.Errorf("sqlite: list outbox: %w", err)
+		}
+		m.CreatedAt, m.SentAt = fromMS(created), fromMS(sent)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list outbox: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) MarkSent(ctx context.Context, seq int64, at time.Time) error {
+	if err := t.writable(fmt.Sprintf("mark outbox message %d sent", seq)); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `UPDATE outbox SET sent_at = ? WHERE seq = ?`, msOrNull(at), seq)
+	if err != nil {
+		return fmt.Errorf("sqlite: mark outbox message %d sent: %w", seq, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: mark outbox message %d sent: %w", seq, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: mark outbox message %d sent: %w", seq, org.ErrNotFound)
+	}
+	return nil
+}
+
+// Reset.
+
+// Reset empties every table but schema_migrations. The AUTOINCREMENT counters
+// (sqlite_sequence) are kept, so handshake and outbox sequence numbers never repeat.
+func (t *tx) Reset(ctx context.Context) error {
+	if err := t.writable("reset"); err != nil {
+		return err
+	}
+	for _, table := range [...]string{"settings", "accounts", "organizations", "handshakes", "tags", "outbox"} {
+		if _, err := t.exec(ctx, `DELETE FROM `+table); err != nil {
+			return fmt.Errorf("sqlite: reset %s: %w", table, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const committedDir = "../../internal/model"
+
+// TestCommittedCodeIsUpToDate runs the generator into a temporary directory and compares every
+// file with the committed one, byte for byte.
+func TestCommittedCodeIsUpToDate(t *testing.T) {
+	_, version, err := findModel()
+	if err != nil {
+		t.Skipf("\n\n*** SKIPPED: botocore's organizations model not found, so internal/model is NOT "+
+			"checked against it ***\n*** %v ***\n*** install botocore (pip install botocore) to run this test ***\n\n", err)
+	}
+	committed, err := os.ReadFile(filepath.Join(committedDir, "types_gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`from botocore (\S+) `).FindSubmatch(committed); m != nil && string(m[1]) != version {
+		t.Skipf("\n\n*** SKIPPED: installed botocore %s, committed code is from botocore %s; run "+
+			"`go generate ./internal/model` to regenerate from the installed version ***\n\n", version, m[1])
+	}
+	out := t.TempDir()
+	if err := run([]string{"-out", out}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatal("generator wrote no files")
+	}
+	generated := map[string]bool{}
+	for _, e := range entries {
+		generated[e.Name()] = true
+		want, err := os.ReadFile(filepath.Join(out, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(committedDir, e.Name()))
+		if err != nil {
+			t.Errorf("%s: %v (run go generate ./internal/model)", e.Name(), err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("internal/model/%s differs from the generator's output; run go generate ./internal/model", e.Name())
+		}
+	}
+	// No stale generated file may linger next to the fresh ones.
+	committedFiles, _ := filepath.Glob(filepath.Join(committedDir, "*_gen.go"))
+	for _, f := range committedFiles {
+		if !generated[filepath.Base(f)] {
+			t.Errorf("internal/model/%s is not produced by the generator any more", filepath.Base(f))
+		}
+	}
+}
+
+// TestNoDocumentation checks that no documentation string of the model reaches the output.
+func TestNoDocumentation(t *testing.T) {
+	modelPath, version, err := findModel()
+	if err != nil {
+		t.Skipf("botocore not found: %v", err)
+	}
+	files, err := generateFromFile(modelPath, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, phrase := range []string{"<p>", "Amazon Web Services", "organization's"} {
+			if bytes.Contains(f.data, []byte(phrase)) {
+				t.Errorf("%s contains %q", f.name, phrase)
+			}
+		}
+	}
+}
+
+func TestCamel(t *testing.T) {
+	for in, want := range map[string]string{
+		"INVITE":                        "Invite",
+		"SERVICE_CONTROL_POLICY":        "ServiceControlPolicy",
+		"ACCOUNT_NUMBER_LIMIT_EXCEEDED": "AccountNumberLimitExceeded",
+		"DECLARATIVE_POLICY_EC2":        "DeclarativePolicyEc2",
+		"ALL":                           "All",
+	} {
+		if got := camel(in); got != want {
+			t.Errorf("camel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAnchor(t *testing.T) {
+	for _, c := range []struct {
+		pattern, in string
+		match       bool
+	}{
+		{`^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`, "123456789012", true},
+		{`^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`, "123456789012xyz", false},
+		{`^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`, "xou-abcd-12345678", false},
+		{`[\u0020-\u007E]+`, "Hello World", true},
+		{`[\u0020-\u007E]+`, "tab\there", false},
+		{`[\s\S]*`, "", true},
+	} {
+		re := regexp.MustCompile(anchor(c.pattern))
+		if got := re.MatchString(c.in); got != c.match {
+			t.Errorf("%s on %q = %v, want %v", anchor(c.pattern), c.in, got, c.match)
+		}
+	}
+}
+
+// TestRejectsUnknownTraits makes sure a model with a trait the generator does not understand
+// fails instead of producing subtly wrong code.
+func TestRejectsUnknownTraits(t *testing.T) {
+	model := `{"metadata":{"protocol":"json","targetPrefix":"X","endpointPrefix":"x","apiVersion":"1"},
+	"operations":{},"shapes":{"S":{"type":"structure","members":{"A":{"shape":"T","locationName":"a"}}},"T":{"type":"string"}}}`
+	_, err := generate([]byte(model), "")
+	if err == nil || !strings.Contains(err.Error(), "locationName") {
+		t.Fatalf("err = %v, want an error naming locationName", err)
+	}
+}
