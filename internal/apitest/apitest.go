@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/orgd/orgd/internal/org"
@@ -160,4 +161,36 @@ func Reason(err error) string {
 		return ""
 	}
 	return f.String()
+}
+
+// CreateOrganization makes account the management account of a new organization with all
+// features and returns it.
+func (s *Server) CreateOrganization(account string) *types.Organization {
+	s.t.Helper()
+	out, err := s.Client(account).CreateOrganization(context.Background(), &organizations.CreateOrganizationInput{})
+	if err != nil {
+		s.t.Fatalf("create organization as %s: %v", account, err)
+	}
+	return out.Organization
+}
+
+// Invite sends an invitation from mgmt's organization to the account member (by id).
+func (s *Server) Invite(mgmt, member string) *types.Handshake {
+	s.t.Helper()
+	out, err := s.Client(mgmt).InviteAccountToOrganization(context.Background(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String(member)},
+	})
+	if err != nil {
+		s.t.Fatalf("invite %s as %s: %v", member, mgmt, err)
+	}
+	return out.Handshake
+}
+
+// Join invites member into mgmt's organization and accepts as member.
+func (s *Server) Join(mgmt, member string) {
+	s.t.Helper()
+	h := s.Invite(mgmt, member)
+	if _, err := s.Client(member).AcceptHandshake(context.Background(), &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+		s.t.Fatalf("accept %s as %s: %v", aws.ToString(h.Id), member, err)
+	}
 }
