@@ -51,6 +51,20 @@ type Tx interface {
 	// DeleteOrganization removes the organization row; it returns ErrNotFound if there was none.
 	DeleteOrganization(ctx context.Context, id string) error
 
+	// OU returns the organizational unit with this id, or ErrNotFound.
+	OU(ctx context.Context, id string) (*OU, error)
+	// PutOU inserts or replaces an OU. It returns ErrConflict when another OU under the same
+	// parent has the same name (compared exactly).
+	PutOU(ctx context.Context, u *OU) error
+	// DeleteOU removes an OU; it returns ErrNotFound if there was none.
+	DeleteOU(ctx context.Context, id string) error
+	// DeleteOUs removes every OU of an organization.
+	DeleteOUs(ctx context.Context, orgID string) error
+	// ListOUs returns up to q.Limit OUs matching q ordered by ID, starting after q.AfterID.
+	ListOUs(ctx context.Context, q OUQuery) ([]OU, error)
+	// CountOUs counts the OUs matching q (AfterID and Limit are ignored).
+	CountOUs(ctx context.Context, q OUQuery) (int, error)
+
 	// Handshake returns the handshake with this id, or ErrNotFound.
 	Handshake(ctx context.Context, id string) (*Handshake, error)
 	// PutHandshake inserts a handshake (assigning h.Seq, increasing with every insert) or, when
@@ -86,6 +100,14 @@ type AccountQuery struct {
 	OrgID    string // "" selects every account the store knows, standalone or not
 	ParentID string // "" selects any parent
 	AfterID  string // exclusive lower bound on ID; "" starts at the beginning
+	Limit    int
+}
+
+// OUQuery selects the OUs of one organization.
+type OUQuery struct {
+	OrgID    string
+	ParentID string // "" selects any parent
+	AfterID  string
 	Limit    int
 }
 

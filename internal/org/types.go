@@ -95,3 +95,15 @@ type OutboxMessage struct {
 	CreatedAt   time.Time
 	SentAt      time.Time // zero until delivered
 }
+
+// OU is an organizational unit. It never moves, so its Path (the organization, the root and
+// every OU down to this one, as in Account.Paths) and Depth are fixed when it is created.
+type OU struct {
+	ID        string
+	OrgID     string
+	ParentID  string // the root or an OU
+	Name      string
+	Path      string // o-…/r-…/ou-…/ou-this/
+	Depth     int    // 1 directly under the root
+	CreatedAt time.Time
+}

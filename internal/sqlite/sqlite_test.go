@@ -396,6 +396,10 @@ func TestQueryPlans(t *testing.T) {
 	add("count accounts", `SELECT COUNT(*) FROM accounts WHERE org_id = ?`, []any{"o-1"}, true, "COVERING INDEX accounts_org")
 	add("account by e-mail", `SELECT `+accountColumns+` FROM accounts WHERE email_lower = ?`, []any{"a"}, true, "sqlite_autoindex_accounts")
 
+	q, a = listOUsQuery(org.OUQuery{OrgID: "o-1", ParentID: "r-1", AfterID: "ou-1", Limit: 21})
+	add("OUs of parent", q, a, true, "ous_org_parent")
+	add("count OUs", `SELECT COUNT(*) FROM ous WHERE org_id = ?`, []any{"o-1"}, true, "COVERING INDEX ous_org")
+
 	q, a = hq(org.HandshakeQuery{OrgID: "o-1", VisibleAfter: now, Limit: 21})
 	add("org handshakes", q, a, true, "handshakes_org ")
 	q, a = hq(org.HandshakeQuery{OrgID: "o-1", Action: "INVITE", VisibleAfter: now, AfterSeq: 5, Limit: 21})
@@ -426,7 +430,7 @@ func TestQueryPlans(t *testing.T) {
 			}
 		}
 		for _, line := range strings.Split(got, "\n") {
-			if strings.HasPrefix(line, "SCAN handshakes") || strings.HasPrefix(line, "SCAN accounts") {
+			if strings.HasPrefix(line, "SCAN handshakes") || strings.HasPrefix(line, "SCAN accounts") || strings.HasPrefix(line, "SCAN ous") {
 				t.Errorf("%s: plan scans a table:\n%s", p.name, got)
 			}
 			if p.noSortNoScn && strings.Contains(line, "TEMP B-TREE") {

@@ -28,6 +28,9 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"ListAccounts", testListAccounts},
 		{"CountAccounts", testCountAccounts},
 		{"Organizations", testOrganizations},
+		{"OURoundTrip", testOURoundTrip},
+		{"OUNameConflict", testOUNameConflict},
+		{"ListOUs", testListOUs},
 		{"HandshakeRoundTrip", testHandshakeRoundTrip},
 		{"HandshakeSeq", testHandshakeSeq},
 		{"HandshakeFilters", testHandshakeFilters},
@@ -891,6 +894,7 @@ func seed(t *testing.T, s org.Store) {
 			ManagementAccountID: "111111111111", RootID: "r-1111", CreatedAt: t0}))
 		must(t, "PutHandshake", tx.PutHandshake(ctx, invitation("h-1", "o-1111111111")))
 		must(t, "PutTags", tx.PutTags(ctx, "r-1111", []org.Tag{{Key: "k", Value: "v"}}))
+		must(t, "PutOU", tx.PutOU(ctx, ou("ou-1111-aaaaaaaa", "o-1111111111", "r-1111", "Prod", 1)))
 		must(t, "AddOutbox", tx.AddOutbox(ctx, &org.OutboxMessage{HandshakeID: "h-1", To: "a@example.com", CreatedAt: t0}))
 		return nil
 	})
@@ -909,6 +913,8 @@ func checkEmpty(t *testing.T, ctx context.Context, tx org.Tx) {
 	wantErr(t, "Organization", err, org.ErrNotFound)
 	_, err = tx.Handshake(ctx, "h-1")
 	wantErr(t, "Handshake", err, org.ErrNotFound)
+	_, err = tx.OU(ctx, "ou-1111-aaaaaaaa")
+	wantErr(t, "OU", err, org.ErrNotFound)
 	accts, err := tx.ListAccounts(ctx, org.AccountQuery{Limit: 10})
 	must(t, "ListAccounts", err)
 	hs, err := tx.ListHandshakes(ctx, org.HandshakeQuery{Limit: 10})
@@ -952,6 +958,7 @@ func testUpdateRollback(t *testing.T, s org.Store) {
 			ManagementAccountID: "111111111111", RootID: "r-1111", CreatedAt: t0}))
 		must(t, "PutHandshake", tx.PutHandshake(ctx, invitation("h-1", "o-1111111111")))
 		must(t, "PutTags", tx.PutTags(ctx, "r-1111", []org.Tag{{Key: "k", Value: "v"}}))
+		must(t, "PutOU", tx.PutOU(ctx, ou("ou-1111-aaaaaaaa", "o-1111111111", "r-1111", "Prod", 1)))
 		must(t, "AddOutbox", tx.AddOutbox(ctx, &org.OutboxMessage{HandshakeID: "h-1", To: "a@example.com", CreatedAt: t0}))
 		return sentinel
 	})

@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/orgd/orgd/internal/org"
+)
+
+// Organizational units.
+
+const ouColumns = `id, org_id, parent_id, name, path, depth, created_at`
+
+func scanOU(row interface{ Scan(...any) error }, u *org.OU) error {
+	var created sql.NullInt64
+	if err := row.Scan(&u.ID, &u.OrgID, &u.ParentID, &u.Name, &u.Path, &u.Depth, &created); err != nil {
+		return err
+	}
+	u.CreatedAt = fromMS(created)
+	return nil
+}
+
+func (t *tx) OU(ctx context.Context, id string) (*org.OU, error) {
+	var u org.OU
+	err := scanOU(t.queryRow(ctx, `SELECT `+ouColumns+` FROM ous WHERE id = ?`, id), &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: OU %s: %w", id, org.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: OU %s: %w", id, err)
+	}
+	return &u, nil
+}
+
+func (t *tx) PutOU(ctx context.Context, u *org.OU) error {
+	if err := t.writable("put OU " + u.ID); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO ous (`+ouColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, parent_id = excluded.parent_id,
+			name = excluded.name, path = excluded.path, depth = excluded.depth,
+			created_at = excluded.created_at`,
+		u.ID, u.OrgID, u.ParentID, u.Name, u.Path, u.Depth, msOrNull(u.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: put OU %s: name %q is taken under %s: %w", u.ID, u.Name, u.ParentID, org.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put OU %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteOU(ctx context.Context, id string) error {
+	if err := t.writable("delete OU " + id); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `DELETE FROM ous WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete OU %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete OU %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: delete OU %s: %w", id, org.ErrNotFound)
+	}
+	return nil
+}
+
+// ListOUs pages on ous_org or ous_org_parent; a Limit of zero or less means no limit.
+func (t *tx) ListOUs(ctx context.Context, q org.OUQuery) ([]org.OU, error) {
+	query, args := listOUsQuery(q)
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list OUs: %w", err)
+	}
+	defer rows.Close()
+	var out []org.OU
+	for rows.Next() {
+		var u org.OU
+		if err := scanOU(rows, &u); err != nil {
+			return nil, fmt.Errorf("sqlite: list OUs: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list OUs: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) CountOUs(ctx context.Context, q org.OUQuery) (int, error) {
+	where, args := ouWhere(q)
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM ous WHERE `+strings.Join(where, " AND "), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count OUs: %w", err)
+	}
+	return n, nil
+}
+
+func listOUsQuery(q org.OUQuery) (string, []any) {
+	where, args := ouWhere(q)
+	where, args = append(where, "id > ?"), append(args, q.AfterID, noLimit(q.Limit))
+	return `SELECT ` + ouColumns + ` FROM ous WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ?`, args
+}
+
+func ouWhere(q org.OUQuery) ([]string, []any) {
+	where, args := []string{"org_id = ?"}, []any{q.OrgID}
+	if q.ParentID != "" {
+		where, args = append(where, "parent_id = ?"), append(args, q.ParentID)
+	}
+	return where, args
+}
+
+// DeleteOUs removes every OU of an organization, with DeleteOrganization.
+func (t *tx) DeleteOUs(ctx context.Context, orgID string) error {
+	if err := t.writable("delete OUs of " + orgID); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM ous WHERE org_id = ?`, orgID); err != nil {
+		return fmt.Errorf("sqlite: delete OUs of %s: %w", orgID, err)
+	}
+	return nil
+}
