@@ -65,6 +65,19 @@ type Tx interface {
 	// CountOUs counts the OUs matching q (AfterID and Limit are ignored).
 	CountOUs(ctx context.Context, q OUQuery) (int, error)
 
+	// CreateAccountRequest returns the CreateAccount request with this id, or ErrNotFound.
+	CreateAccountRequest(ctx context.Context, id string) (*CreateAccountRequest, error)
+	// PutCreateAccountRequest inserts a request (assigning r.Seq, increasing with every insert)
+	// or, when one with r.ID exists, replaces it keeping its Seq.
+	PutCreateAccountRequest(ctx context.Context, r *CreateAccountRequest) error
+	// ListCreateAccountRequests returns up to q.Limit requests matching q after q.AfterSeq,
+	// ordered by Seq within an organization, or by CompletesAt when q.OrgID is empty.
+	ListCreateAccountRequests(ctx context.Context, q CreateAccountQuery) ([]CreateAccountRequest, error)
+	// CountCreateAccountRequests counts the requests matching q (AfterSeq and Limit are ignored).
+	CountCreateAccountRequests(ctx context.Context, q CreateAccountQuery) (int, error)
+	// DeleteCreateAccountRequests removes every request of an organization.
+	DeleteCreateAccountRequests(ctx context.Context, orgID string) error
+
 	// Handshake returns the handshake with this id, or ErrNotFound.
 	Handshake(ctx context.Context, id string) (*Handshake, error)
 	// PutHandshake inserts a handshake (assigning h.Seq, increasing with every insert) or, when
@@ -108,6 +121,15 @@ type OUQuery struct {
 	OrgID    string
 	ParentID string // "" selects any parent
 	AfterID  string
+	Limit    int
+}
+
+// CreateAccountQuery selects CreateAccount requests. Zero-valued fields do not filter.
+type CreateAccountQuery struct {
+	OrgID    string
+	States   []string  // state IN States
+	DueBy    time.Time // completes_at <= DueBy
+	AfterSeq int64
 	Limit    int
 }
 

@@ -107,3 +107,27 @@ type OU struct {
 	Depth     int    // 1 directly under the root
 	CreatedAt time.Time
 }
+
+// CreateAccountRequest is a CreateAccount or CreateGovCloudAccount call: IN_PROGRESS until
+// CompletesAt, when the service settles it as SUCCEEDED (AccountID set) or FAILED
+// (FailureReason set).
+type CreateAccountRequest struct {
+	ID                     string // car-…
+	Seq                    int64  // insertion order, assigned by the store; lists page on it
+	OrgID                  string
+	AccountName            string
+	Email                  string
+	RoleName               string
+	IAMUserAccessToBilling string
+	Tags                   []Tag
+	GovCloud               bool
+
+	State             string
+	AccountID         string
+	GovCloudAccountID string
+	FailureReason     string
+
+	RequestedAt time.Time
+	CompletesAt time.Time
+	CompletedAt time.Time // zero while IN_PROGRESS
+}

@@ -400,6 +400,13 @@ func TestQueryPlans(t *testing.T) {
 	add("OUs of parent", q, a, true, "ous_org_parent")
 	add("count OUs", `SELECT COUNT(*) FROM ous WHERE org_id = ?`, []any{"o-1"}, true, "COVERING INDEX ous_org")
 
+	q, a = listCreateAccountQuery(org.CreateAccountQuery{OrgID: "o-1", AfterSeq: 3, Limit: 21})
+	add("create account requests of org", q, a, true, "create_account_requests_org")
+	q, a = listCreateAccountQuery(org.CreateAccountQuery{OrgID: "o-1", States: []string{"FAILED"}, AfterSeq: 3, Limit: 21})
+	add("create account requests of org in a state", q, a, true, "create_account_requests_org_state")
+	q, a = listCreateAccountQuery(org.CreateAccountQuery{States: []string{"IN_PROGRESS"}, DueBy: now, Limit: 100})
+	add("due create account requests", q, a, true, "create_account_requests_due")
+
 	q, a = hq(org.HandshakeQuery{OrgID: "o-1", VisibleAfter: now, Limit: 21})
 	add("org handshakes", q, a, true, "handshakes_org ")
 	q, a = hq(org.HandshakeQuery{OrgID: "o-1", Action: "INVITE", VisibleAfter: now, AfterSeq: 5, Limit: 21})
@@ -430,7 +437,7 @@ func TestQueryPlans(t *testing.T) {
 			}
 		}
 		for _, line := range strings.Split(got, "\n") {
-			if strings.HasPrefix(line, "SCAN handshakes") || strings.HasPrefix(line, "SCAN accounts") || strings.HasPrefix(line, "SCAN ous") {
+			if strings.HasPrefix(line, "SCAN handshakes") || strings.HasPrefix(line, "SCAN accounts") || strings.HasPrefix(line, "SCAN ous") || strings.HasPrefix(line, "SCAN create_account_requests") {
 				t.Errorf("%s: plan scans a table:\n%s", p.name, got)
 			}
 			if p.noSortNoScn && strings.Contains(line, "TEMP B-TREE") {

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"OURoundTrip", testOURoundTrip},
 		{"OUNameConflict", testOUNameConflict},
 		{"ListOUs", testListOUs},
+		{"CreateAccountRoundTrip", testCreateAccountRoundTrip},
+		{"ListCreateAccountRequests", testListCreateAccountRequests},
 		{"HandshakeRoundTrip", testHandshakeRoundTrip},
 		{"HandshakeSeq", testHandshakeSeq},
 		{"HandshakeFilters", testHandshakeFilters},
@@ -895,6 +897,7 @@ func seed(t *testing.T, s org.Store) {
 		must(t, "PutHandshake", tx.PutHandshake(ctx, invitation("h-1", "o-1111111111")))
 		must(t, "PutTags", tx.PutTags(ctx, "r-1111", []org.Tag{{Key: "k", Value: "v"}}))
 		must(t, "PutOU", tx.PutOU(ctx, ou("ou-1111-aaaaaaaa", "o-1111111111", "r-1111", "Prod", 1)))
+		must(t, "PutCreateAccountRequest", tx.PutCreateAccountRequest(ctx, creation("car-1", "o-1111111111", "SUCCEEDED", t0)))
 		must(t, "AddOutbox", tx.AddOutbox(ctx, &org.OutboxMessage{HandshakeID: "h-1", To: "a@example.com", CreatedAt: t0}))
 		return nil
 	})
@@ -915,6 +918,8 @@ func checkEmpty(t *testing.T, ctx context.Context, tx org.Tx) {
 	wantErr(t, "Handshake", err, org.ErrNotFound)
 	_, err = tx.OU(ctx, "ou-1111-aaaaaaaa")
 	wantErr(t, "OU", err, org.ErrNotFound)
+	_, err = tx.CreateAccountRequest(ctx, "car-1")
+	wantErr(t, "CreateAccountRequest", err, org.ErrNotFound)
 	accts, err := tx.ListAccounts(ctx, org.AccountQuery{Limit: 10})
 	must(t, "ListAccounts", err)
 	hs, err := tx.ListHandshakes(ctx, org.HandshakeQuery{Limit: 10})
@@ -959,6 +964,7 @@ func testUpdateRollback(t *testing.T, s org.Store) {
 		must(t, "PutHandshake", tx.PutHandshake(ctx, invitation("h-1", "o-1111111111")))
 		must(t, "PutTags", tx.PutTags(ctx, "r-1111", []org.Tag{{Key: "k", Value: "v"}}))
 		must(t, "PutOU", tx.PutOU(ctx, ou("ou-1111-aaaaaaaa", "o-1111111111", "r-1111", "Prod", 1)))
+		must(t, "PutCreateAccountRequest", tx.PutCreateAccountRequest(ctx, creation("car-1", "o-1111111111", "SUCCEEDED", t0)))
 		must(t, "AddOutbox", tx.AddOutbox(ctx, &org.OutboxMessage{HandshakeID: "h-1", To: "a@example.com", CreatedAt: t0}))
 		return sentinel
 	})
