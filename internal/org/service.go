@@ -30,6 +30,10 @@ func (SystemClock) Now() time.Time { return time.Now() }
 type Quotas struct {
 	// MaxAccounts is the accounts-per-organization quota: members plus open invitations.
 	MaxAccounts int
+	// MaxOUs is the organizational units per organization quota.
+	MaxOUs int
+	// MaxConcurrentCreations bounds the CreateAccount requests in progress at once.
+	MaxConcurrentCreations int
 	// InvitationsPerDay bounds invitations sent in 24 hours; AWS allows max(20, MaxAccounts).
 	InvitationsPerDay int
 	// InvitationLifetime is how long an INVITE handshake stays open.
@@ -44,6 +48,8 @@ type Quotas struct {
 func DefaultQuotas() Quotas {
 	return Quotas{
 		MaxAccounts:               10,
+		MaxOUs:                    2000,
+		MaxConcurrentCreations:    5,
 		InvitationsPerDay:         20,
 		InvitationLifetime:        15 * 24 * time.Hour,
 		AllFeaturesLifetime:       90 * 24 * time.Hour,
@@ -61,7 +67,10 @@ type Config struct {
 	// all-features organization. AWS's samples disagree (ALL once, FULL three times, including
 	// the CLI transcript this project started from), so it is a setting; the default is FULL.
 	AllFeaturesLabel string
-	Clock            Clock
+	// CreateAccountDelay is how long a CreateAccount request stays IN_PROGRESS on the server's
+	// clock; zero settles it in the call's own transaction, so tests need not wait.
+	CreateAccountDelay time.Duration
+	Clock              Clock
 }
 
 // DefaultAccountID is the account of callers whose access key names no account.
@@ -141,12 +150,34 @@ type txn struct {
 	caller Caller
 }
 
-// update runs fn in one read-write transaction; view in a read-only one.
+// update runs fn in one read-write transaction; view in a read-only one. Both first settle
+// the account creations that are due, so that every call sees them complete (see
+// settleCreations): an update in its own transaction, a view in one before its own when the
+// probe finds any.
 func (s *Service) update(ctx context.Context, fn func(t *txn) error) error {
-	return s.run(ctx, s.store.Update, fn)
+	return s.run(ctx, s.store.Update, func(t *txn) error {
+		if err := t.settleCreations(); err != nil {
+			return err
+		}
+		return fn(t)
+	})
 }
 
 func (s *Service) view(ctx context.Context, fn func(t *txn) error) error {
+	due := false
+	err := s.run(ctx, s.store.View, func(t *txn) error {
+		var err error
+		if due, err = t.creationsDue(); err != nil || due {
+			return err
+		}
+		return fn(t)
+	})
+	if err != nil || !due {
+		return err
+	}
+	if err := s.update(ctx, func(*txn) error { return nil }); err != nil {
+		return err
+	}
 	return s.run(ctx, s.store.View, fn)
 }
 

@@ -1,0 +1,318 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/orgd/orgd/internal/model"
+)
+
+// Account creation (spec §6.4) is asynchronous as in AWS: CreateAccount answers a request
+// IN_PROGRESS, and the request is settled (SUCCEEDED or FAILED) once Config.CreateAccountDelay
+// has passed on the server's clock. Settling is done by the first transaction after that
+// moment (see settleCreations), so there is no background job and the admin clock drives it.
+
+// defaultRoleName is the role AWS creates in a new account when RoleName is omitted.
+const defaultRoleName = "OrganizationAccountAccessRole"
+
+func newCreateAccountRequestID() string { return "car-" + randomString(hexDigits, 32) }
+
+// newAccountID picks a 12-digit id no stored account has. Ids of accounts the store has not
+// seen are taken as standalone accounts, so this cannot rule out every clash; it avoids
+// leading zeros, the ids people write by hand, to make one unlikely.
+func (t *txn) newAccountID() (string, error) {
+	for {
+		id := randomString("123456789", 1) + randomString("0123456789", 11)
+		_, err := t.Account(t.ctx, id)
+		if isNotFound(err) {
+			return id, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("org: check account id %s: %w", id, err)
+		}
+	}
+}
+
+// createAccountStatus is the request as the caller sees it now: IN_PROGRESS until settled.
+func createAccountStatus(r *CreateAccountRequest) *model.CreateAccountStatus {
+	out := &model.CreateAccountStatus{
+		Id:                 model.Ptr(r.ID),
+		AccountName:        model.Ptr(r.AccountName),
+		State:              model.Ptr(r.State),
+		RequestedTimestamp: model.Ptr(r.RequestedAt),
+	}
+	if r.State == model.CreateAccountStateInProgress {
+		return out
+	}
+	out.CompletedTimestamp = model.Ptr(r.CompletedAt)
+	if r.AccountID != "" {
+		out.AccountId = model.Ptr(r.AccountID)
+	}
+	if r.GovCloudAccountID != "" {
+		out.GovCloudAccountId = model.Ptr(r.GovCloudAccountID)
+	}
+	if r.FailureReason != "" {
+		out.FailureReason = model.Ptr(r.FailureReason)
+	}
+	return out
+}
+
+// CreateAccount creates a member account of the caller's organization.
+func (s *Service) CreateAccount(ctx context.Context, in *model.CreateAccountRequest) (*model.CreateAccountResponse, error) {
+	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, false), in.Tags)
+	return &model.CreateAccountResponse{CreateAccountStatus: st}, err
+}
+
+// CreateGovCloudAccount creates a member account and the standalone GovCloud account linked
+// to it; the tags go to the commercial account, as in AWS.
+func (s *Service) CreateGovCloudAccount(ctx context.Context, in *model.CreateGovCloudAccountRequest) (*model.CreateGovCloudAccountResponse, error) {
+	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, true), in.Tags)
+	return &model.CreateGovCloudAccountResponse{CreateAccountStatus: st}, err
+}
+
+func newCreation(email, name, role, billing *string, tags []model.Tag, govCloud bool) *CreateAccountRequest {
+	r := &CreateAccountRequest{
+		Email: *email, AccountName: *name, RoleName: defaultRoleName,
+		IAMUserAccessToBilling: model.IAMUserAccessToBillingAllow, Tags: tagsFromModel(tags), GovCloud: govCloud,
+	}
+	if role != nil {
+		r.RoleName = *role
+	}
+	if billing != nil {
+		r.IAMUserAccessToBilling = *billing
+	}
+	return r
+}
+
+// createAccount records request r; tags are its tags as sent, checked before anything is written.
+func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, tags []model.Tag) (*model.CreateAccountStatus, error) {
+	var out *model.CreateAccountStatus
+	err := s.update(ctx, func(t *txn) error {
+		mgmt, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		if err := checkNewTags(tags, nil); err != nil {
+			return err
+		}
+		if !mgmt.PaymentInstrument {
+			return constraintViolation(model.ConstraintViolationExceptionReasonMasterAccountPaymentInstrumentRequired,
+				"You must provide a valid payment instrument for account %s before you can create accounts.", mgmt.ID)
+		}
+		inFlight, err := t.CountCreateAccountRequests(t.ctx, CreateAccountQuery{OrgID: o.ID, States: []string{model.CreateAccountStateInProgress}})
+		if err != nil {
+			return fmt.Errorf("org: count account creations of %s: %w", o.ID, err)
+		}
+		// AWS allows five creations in flight and documents no error for the sixth; a
+		// throttling error is what a client can retry [INF].
+		if inFlight >= s.cfg.Quotas.MaxConcurrentCreations {
+			return model.Errorf(model.CodeTooManyRequestsException, "",
+				"The organization already has %d account creations in progress; wait for one to finish.", inFlight)
+		}
+		members, open, err := t.accountsAndOpenInvitations(o)
+		if err != nil {
+			return err
+		}
+		if members+open+inFlight+1 > s.cfg.Quotas.MaxAccounts {
+			return constraintViolation(model.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+				"The organization has reached its quota of %d accounts.", s.cfg.Quotas.MaxAccounts)
+		}
+		r.ID, r.OrgID, r.State = newCreateAccountRequestID(), o.ID, model.CreateAccountStateInProgress
+		r.RequestedAt, r.CompletesAt = t.now, t.now.Add(s.cfg.CreateAccountDelay)
+		if err := t.PutCreateAccountRequest(t.ctx, r); err != nil {
+			return fmt.Errorf("org: record account creation: %w", err)
+		}
+		// The answer is IN_PROGRESS even when the request settles at once: AWS's CreateAccount
+		// always answers before the account exists.
+		out = createAccountStatus(r)
+		if s.cfg.CreateAccountDelay <= 0 {
+			return t.settleCreation(r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// accountsAndOpenInvitations counts what the account quota counts: members and open
+// invitations.
+func (t *txn) accountsAndOpenInvitations(o *Organization) (members, open int, err error) {
+	if members, err = t.CountAccounts(t.ctx, o.ID); err != nil {
+		return 0, 0, fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+	}
+	open, err = t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}))
+	return members, open, err
+}
+
+// settleCreations settles every request due by now, in any organization.
+func (t *txn) settleCreations() error {
+	due, err := t.ListCreateAccountRequests(t.ctx, CreateAccountQuery{States: []string{model.CreateAccountStateInProgress}, DueBy: t.now})
+	if err != nil {
+		return fmt.Errorf("org: list due account creations: %w", err)
+	}
+	for i := range due {
+		if err := t.settleCreation(&due[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// creationsDue reports whether a request waits to be settled; the check is one index probe,
+// so reads can afford it before every transaction.
+func (t *txn) creationsDue() (bool, error) {
+	n, err := t.CountCreateAccountRequests(t.ctx, CreateAccountQuery{States: []string{model.CreateAccountStateInProgress}, DueBy: t.now})
+	if err != nil {
+		return false, fmt.Errorf("org: count due account creations: %w", err)
+	}
+	return n > 0, nil
+}
+
+// settleCreation completes one request: the account joins the root of the organization with
+// JoinedMethod CREATED, or the request fails with the reason AWS would give.
+func (t *txn) settleCreation(r *CreateAccountRequest) error {
+	r.CompletedAt = r.CompletesAt
+	reason, err := t.creationFailure(r)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		r.State, r.FailureReason = model.CreateAccountStateFailed, reason
+		return t.putCreation(r)
+	}
+	o, err := t.Organization(t.ctx, r.OrgID)
+	if err != nil {
+		return fmt.Errorf("org: read organization %s: %w", r.OrgID, err)
+	}
+	mgmt, err := t.account(o.ManagementAccountID)
+	if err != nil {
+		return err
+	}
+	id, err := t.newAccountID()
+	if err != nil {
+		return err
+	}
+	a := t.svc.defaultAccount(id)
+	a.Email, a.Name, a.SellerOfRecord = r.Email, r.AccountName, mgmt.SellerOfRecord
+	a.OrgID, a.ParentID = o.ID, o.RootID
+	a.JoinedMethod, a.JoinedAt = model.AccountJoinedMethodCreated, r.CompletedAt
+	if err := t.PutAccount(t.ctx, a); err != nil {
+		return fmt.Errorf("org: create account %s: %w", id, err)
+	}
+	if err := t.PutTags(t.ctx, id, r.Tags); err != nil {
+		return fmt.Errorf("org: tag account %s: %w", id, err)
+	}
+	r.State, r.AccountID = model.CreateAccountStateSucceeded, id
+	if r.GovCloud {
+		// The GovCloud account is standalone, in another partition; orgd only names it.
+		gov, err := t.newAccountID()
+		if err != nil {
+			return err
+		}
+		g := t.svc.defaultAccount(gov)
+		g.Email, g.Name = "govcloud+"+r.Email, r.AccountName
+		if err := t.PutAccount(t.ctx, g); err != nil {
+			return fmt.Errorf("org: create GovCloud account %s: %w", gov, err)
+		}
+		r.GovCloudAccountID = gov
+	}
+	return t.putCreation(r)
+}
+
+func (t *txn) putCreation(r *CreateAccountRequest) error {
+	if err := t.PutCreateAccountRequest(t.ctx, r); err != nil {
+		return fmt.Errorf("org: settle account creation %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// creationFailure returns the CreateAccountFailureReason of a request that cannot complete,
+// or "" when it can.
+func (t *txn) creationFailure(r *CreateAccountRequest) (string, error) {
+	if _, err := t.Organization(t.ctx, r.OrgID); isNotFound(err) {
+		return model.CreateAccountFailureReasonInternalFailure, nil
+	} else if err != nil {
+		return "", fmt.Errorf("org: read organization %s: %w", r.OrgID, err)
+	}
+	// Every AWS account has its own root user e-mail address.
+	_, taken, err := t.accountByEmail(r.Email)
+	if err != nil {
+		return "", err
+	}
+	if !taken && r.GovCloud {
+		_, taken, err = t.accountByEmail("govcloud+" + r.Email)
+		if err != nil {
+			return "", err
+		}
+	}
+	if taken {
+		return model.CreateAccountFailureReasonEmailAlreadyExists, nil
+	}
+	members, err := t.CountAccounts(t.ctx, r.OrgID)
+	if err != nil {
+		return "", fmt.Errorf("org: count accounts of %s: %w", r.OrgID, err)
+	}
+	if members >= t.svc.cfg.Quotas.MaxAccounts {
+		return model.CreateAccountFailureReasonAccountLimitExceeded, nil
+	}
+	return "", nil
+}
+
+// DescribeCreateAccountStatus returns a request of the caller's organization.
+func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.DescribeCreateAccountStatusRequest) (*model.DescribeCreateAccountStatusResponse, error) {
+	var out model.DescribeCreateAccountStatusResponse
+	err := s.view(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		r, err := t.CreateAccountRequest(t.ctx, *in.CreateAccountRequestId)
+		if isNotFound(err) || (err == nil && r.OrgID != o.ID) {
+			return model.Errorf(model.CodeCreateAccountStatusNotFoundException, "",
+				"We can't find a create account request with the CreateAccountRequestId that you specified: %s.", *in.CreateAccountRequestId)
+		}
+		if err != nil {
+			return fmt.Errorf("org: read account creation %s: %w", *in.CreateAccountRequestId, err)
+		}
+		out.CreateAccountStatus = createAccountStatus(r)
+		return nil
+	})
+	return &out, err
+}
+
+// ListCreateAccountStatus lists the organization's requests in the order they were made.
+func (s *Service) ListCreateAccountStatus(ctx context.Context, in *model.ListCreateAccountStatusRequest) (*model.ListCreateAccountStatusResponse, error) {
+	out := model.ListCreateAccountStatusResponse{CreateAccountStatuses: []model.CreateAccountStatus{}}
+	err := s.view(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		q := CreateAccountQuery{OrgID: o.ID, States: in.States}
+		scope := "ListCreateAccountStatus|" + t.caller.AccountID + "|" + o.ID + "|" + strings.Join(in.States, ",")
+		after, err := s.pageStart(scope, in.NextToken)
+		if err != nil {
+			return err
+		}
+		if after != "" {
+			if _, err := fmt.Sscan(after, &q.AfterSeq); err != nil {
+				return fmt.Errorf("org: signed token holds %q: %w", after, err)
+			}
+		}
+		n := pageSize(in.MaxResults)
+		q.Limit = n + 1
+		rs, err := t.ListCreateAccountRequests(t.ctx, q)
+		if err != nil {
+			return fmt.Errorf("org: list account creations of %s: %w", o.ID, err)
+		}
+		if len(rs) > n {
+			rs = rs[:n]
+			out.NextToken = s.nextToken(scope, fmt.Sprint(rs[n-1].Seq))
+		}
+		for i := range rs {
+			out.CreateAccountStatuses = append(out.CreateAccountStatuses, *createAccountStatus(&rs[i]))
+		}
+		return nil
+	})
+	return &out, err
+}
