@@ -43,6 +43,8 @@ type Tx interface {
 	ListAccounts(ctx context.Context, q AccountQuery) ([]Account, error)
 	// CountAccounts returns how many accounts belong to the organization.
 	CountAccounts(ctx context.Context, orgID string) (int, error)
+	// CountClosures counts the organization's accounts whose ClosedAt is after since.
+	CountClosures(ctx context.Context, orgID string, since time.Time) (int, error)
 
 	// Organization returns the organization with this id, or ErrNotFound.
 	Organization(ctx context.Context, id string) (*Organization, error)

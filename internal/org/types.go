@@ -20,6 +20,9 @@ type Account struct {
 	JoinedMethod string // INVITED or CREATED
 	JoinedAt     time.Time
 	State        string // AccountState: ACTIVE, SUSPENDED, ...
+	// ClosedAt is when CloseAccount was called; the closure states follow from it (see
+	// accountState).
+	ClosedAt time.Time
 }
 
 // Sellers of record: accounts of different sellers cannot share an organization.

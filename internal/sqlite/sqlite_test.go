@@ -393,6 +393,7 @@ func TestQueryPlans(t *testing.T) {
 	add("accounts of parent", q, a, true, "accounts_org_parent")
 	q, a = lq(org.AccountQuery{AfterID: "1", Limit: 20})
 	add("all accounts", q, a, true, "PRIMARY KEY")
+	add("count closures", `SELECT COUNT(*) FROM accounts WHERE org_id = ? AND closed_at > ?`, []any{"o-1", 5}, true, "COVERING INDEX accounts_org_closed")
 	add("count accounts", `SELECT COUNT(*) FROM accounts WHERE org_id = ?`, []any{"o-1"}, true, "COVERING INDEX accounts_org")
 	add("account by e-mail", `SELECT `+accountColumns+` FROM accounts WHERE email_lower = ?`, []any{"a"}, true, "sqlite_autoindex_accounts")
 

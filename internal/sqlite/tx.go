@@ -171,17 +171,17 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 // Accounts.
 
 const accountColumns = `id, email, name, seller, payment_instrument, email_verified,
-	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state`
+	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state, closed_at`
 
 func scanAccount(row interface{ Scan(...any) error }, a *org.Account) error {
-	var joined sql.NullInt64
+	var joined, closed sql.NullInt64
 	var pay, verified int
 	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.SellerOfRecord, &pay, &verified,
-		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State); err != nil {
+		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State, &closed); err != nil {
 		return err
 	}
 	a.PaymentInstrument, a.EmailVerified = pay != 0, verified != 0
-	a.JoinedAt = fromMS(joined)
+	a.JoinedAt, a.ClosedAt = fromMS(joined), fromMS(closed)
 	return nil
 }
 
@@ -218,16 +218,17 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 		return err
 	}
 	_, err := t.exec(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
-			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_lower = excluded.email_lower,
 			name = excluded.name, seller = excluded.seller,
 			payment_instrument = excluded.payment_instrument, email_verified = excluded.email_verified,
 			org_id = excluded.org_id, parent_id = excluded.parent_id,
-			joined_method = excluded.joined_method, joined_at = excluded.joined_at, state = excluded.state`,
+			joined_method = excluded.joined_method, joined_at = excluded.joined_at, state = excluded.state,
+			closed_at = excluded.closed_at`,
 		a.ID, a.Email, strOrNull(strings.ToLower(a.Email)), a.Name, a.SellerOfRecord,
 		boolInt(a.PaymentInstrument), boolInt(a.EmailVerified), strOrNull(a.OrgID), strOrNull(a.ParentID),
-		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State)
+		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)
 	}
@@ -285,6 +286,16 @@ func (t *tx) CountAccounts(ctx context.Context, orgID string) (int, error) {
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count accounts of %q: %w", orgID, err)
+	}
+	return n, nil
+}
+
+// CountClosures counts the organization's accounts whose closure was requested after since.
+func (t *tx) CountClosures(ctx context.Context, orgID string, since time.Time) (int, error) {
+	var n int
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = ? AND closed_at > ?`, orgID, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count closures of %s: %w", orgID, err)
 	}
 	return n, nil
 }

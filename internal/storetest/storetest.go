@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"AccountEmailConflict", testAccountEmailConflict},
 		{"ListAccounts", testListAccounts},
 		{"CountAccounts", testCountAccounts},
+		{"CountClosures", testCountClosures},
 		{"Organizations", testOrganizations},
 		{"OURoundTrip", testOURoundTrip},
 		{"OUNameConflict", testOUNameConflict},
@@ -128,8 +129,12 @@ func checkAccount(t *testing.T, got, want *org.Account) {
 	if !got.JoinedAt.Equal(want.JoinedAt) || got.JoinedAt.IsZero() != want.JoinedAt.IsZero() {
 		t.Errorf("account %s: JoinedAt %v, want %v", want.ID, got.JoinedAt, want.JoinedAt)
 	}
+	if !got.ClosedAt.Equal(want.ClosedAt) || got.ClosedAt.IsZero() != want.ClosedAt.IsZero() {
+		t.Errorf("account %s: ClosedAt %v, want %v", want.ID, got.ClosedAt, want.ClosedAt)
+	}
 	g, w := *got, *want
 	g.JoinedAt, w.JoinedAt = time.Time{}, time.Time{}
+	g.ClosedAt, w.ClosedAt = time.Time{}, time.Time{}
 	if g != w {
 		t.Errorf("account:\n got %+v\nwant %+v", g, w)
 	}
@@ -153,6 +158,7 @@ func testAccountRoundTrip(t *testing.T, s org.Store) {
 	})
 	m := member("111111111111", "Member@Example.com", "o-aaaaaaaaaa", "r-aaaa")
 	m.SellerOfRecord, m.PaymentInstrument, m.EmailVerified = org.SellerAISPL, false, true
+	m.ClosedAt = t0.Add(time.Hour)
 	sa := standalone("222222222222", "solo@example.com")
 	sa.PaymentInstrument, sa.State = true, "SUSPENDED"
 	putAccounts(t, s, m, sa)
@@ -171,6 +177,7 @@ func testAccountRoundTrip(t *testing.T, s org.Store) {
 	m2 := *m
 	m2.Email, m2.Name, m2.PaymentInstrument, m2.EmailVerified = "new@example.com", "renamed", true, false
 	m2.OrgID, m2.ParentID, m2.JoinedMethod, m2.JoinedAt, m2.State = "", "", "", time.Time{}, "ACTIVE"
+	m2.ClosedAt = time.Time{}
 	putAccounts(t, s, &m2)
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
 		got, err := tx.Account(ctx, m.ID)
@@ -350,6 +357,32 @@ func testCountAccounts(t *testing.T, s org.Store) {
 		must(t, "CountAccounts", err)
 		if n != 1 {
 			t.Errorf("CountAccounts(%s) = %d, want 1", o1, n)
+		}
+		return nil
+	})
+}
+
+func testCountClosures(t *testing.T, s org.Store) {
+	const o1 = "o-1111111111"
+	closed := func(id string, at time.Time) *org.Account {
+		a := member(id, id+"@example.com", o1, "r-1111")
+		a.ClosedAt = at
+		return a
+	}
+	putAccounts(t, s,
+		closed("000000000001", t0),
+		closed("000000000002", t0.Add(time.Hour)),
+		closed("000000000003", t0.Add(2*time.Hour)),
+		member("000000000004", "a4@example.com", o1, "r-1111"),
+		member("000000000005", "a5@example.com", "o-2222222222", "r-2222"),
+	)
+	view(t, s, func(ctx context.Context, tx org.Tx) error {
+		for since, want := range map[time.Time]int{t0.Add(-time.Second): 3, t0: 2, t0.Add(90 * time.Minute): 1, t0.Add(2 * time.Hour): 0} {
+			n, err := tx.CountClosures(ctx, o1, since)
+			must(t, "CountClosures", err)
+			if n != want {
+				t.Errorf("CountClosures(%s, %v) = %d, want %d", o1, since, n, want)
+			}
 		}
 		return nil
 	})
