@@ -100,21 +100,17 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 			return constraintViolation(model.ConstraintViolationExceptionReasonMasterAccountPaymentInstrumentRequired,
 				"You must provide a valid payment instrument for account %s before you can create accounts.", mgmt.ID)
 		}
-		inFlight, err := t.CountCreateAccountRequests(t.ctx, CreateAccountQuery{OrgID: o.ID, States: []string{model.CreateAccountStateInProgress}})
-		if err != nil {
-			return fmt.Errorf("org: count account creations of %s: %w", o.ID, err)
-		}
-		// AWS allows five creations in flight and documents no error for the sixth; a
-		// throttling error is what a client can retry [INF].
-		if inFlight >= s.cfg.Quotas.MaxConcurrentCreations {
-			return model.Errorf(model.CodeTooManyRequestsException, "",
-				"The organization already has %d account creations in progress; wait for one to finish.", inFlight)
-		}
-		members, open, err := t.accountsAndOpenInvitations(o)
+		members, invited, creating, err := t.accountQuotaUse(o)
 		if err != nil {
 			return err
 		}
-		if members+open+inFlight+1 > s.cfg.Quotas.MaxAccounts {
+		// AWS allows five creations in flight and documents no error for the sixth; a
+		// throttling error is what a client can retry [INF].
+		if creating >= s.cfg.Quotas.MaxConcurrentCreations {
+			return model.Errorf(model.CodeTooManyRequestsException, "",
+				"The organization already has %d account creations in progress; wait for one to finish.", creating)
+		}
+		if members+invited+creating+1 > s.cfg.Quotas.MaxAccounts {
 			return constraintViolation(model.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
 				"The organization has reached its quota of %d accounts.", s.cfg.Quotas.MaxAccounts)
 		}
@@ -134,14 +130,20 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 	return out, err
 }
 
-// accountsAndOpenInvitations counts what the account quota counts: members and open
-// invitations.
-func (t *txn) accountsAndOpenInvitations(o *Organization) (members, open int, err error) {
+// accountQuotaUse counts what the account quota counts: members, open invitations and
+// account creations in progress.
+func (t *txn) accountQuotaUse(o *Organization) (members, invited, creating int, err error) {
 	if members, err = t.CountAccounts(t.ctx, o.ID); err != nil {
-		return 0, 0, fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+		return 0, 0, 0, fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
 	}
-	open, err = t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}))
-	return members, open, err
+	if invited, err = t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite})); err != nil {
+		return 0, 0, 0, err
+	}
+	creating, err = t.CountCreateAccountRequests(t.ctx, CreateAccountQuery{OrgID: o.ID, States: []string{model.CreateAccountStateInProgress}})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("org: count account creations of %s: %w", o.ID, err)
+	}
+	return members, invited, creating, nil
 }
 
 // settleCreations settles every request due by now, in any organization.

@@ -307,7 +307,8 @@ func (s *Service) featureSetLabel(o *Organization) string {
 	return o.FeatureSet
 }
 
-// checkInvitationQuotas applies the account quota, which open invitations count against, and
+// checkInvitationQuotas applies the account quota, which open invitations and account
+// creations in progress count against, and
 // the daily invitation limit, which every invitation of the last 24 hours but an accepted one
 // counts against (cancelling does not give an attempt back).
 func (t *txn) checkInvitationQuotas(o *Organization) error {
@@ -323,17 +324,14 @@ func (t *txn) checkInvitationQuotas(o *Organization) error {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonHandshakeRateLimitExceeded,
 			"You have sent the maximum number of invitations (%d) allowed in 24 hours.", max(q.InvitationsPerDay, q.MaxAccounts))
 	}
-	members, err := t.CountAccounts(t.ctx, o.ID)
-	if err != nil {
-		return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
-	}
-	open, err := t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}))
+	members, invited, creating, err := t.accountQuotaUse(o)
 	if err != nil {
 		return err
 	}
-	if members+open+1 > q.MaxAccounts {
+	if members+invited+creating+1 > q.MaxAccounts {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-			"The organization has %d accounts and %d open invitations; its quota is %d accounts.", members, open, q.MaxAccounts)
+			"The organization has %d accounts, %d open invitations and %d accounts being created; its quota is %d accounts.",
+			members, invited, creating, q.MaxAccounts)
 	}
 	return nil
 }
