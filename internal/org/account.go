@@ -111,24 +111,120 @@ func (t *txn) member(o *Organization, id string) (*Account, error) {
 	return a, nil
 }
 
-func accountOutput(o *Organization, a *Account) model.Account {
+// accountOutput shows account a of organization o, which sits under the parent whose path
+// is parentPath.
+func accountOutput(o *Organization, a *Account, parentPath, state string) model.Account {
 	out := model.Account{
 		Id:              model.Ptr(a.ID),
 		Arn:             model.Ptr(accountARN(o, a.ID)),
 		Email:           model.Ptr(a.Email),
 		Name:            model.Ptr(a.Name),
-		State:           model.Ptr(a.State),
-		Paths:           []string{o.ID + "/" + a.ParentID + "/" + a.ID + "/"},
+		State:           model.Ptr(state),
+		Paths:           []string{parentPath + a.ID + "/"},
 		JoinedMethod:    model.Ptr(a.JoinedMethod),
 		JoinedTimestamp: model.Ptr(a.JoinedAt),
 	}
 	// Status is the deprecated twin of State and has no value for PENDING_ACTIVATION or CLOSED.
-	switch a.State {
+	switch state {
 	case model.AccountStatusActive, model.AccountStatusSuspended, model.AccountStatusPendingClosure:
-		out.Status = model.Ptr(a.State)
+		out.Status = model.Ptr(state)
 	}
 	return out
 }
+
+// accountsOutput shows a page of accounts, reading each parent's path once.
+func (t *txn) accountsOutput(o *Organization, accts []Account) ([]model.Account, error) {
+	paths := map[string]string{}
+	out := make([]model.Account, 0, len(accts))
+	for i := range accts {
+		a := &accts[i]
+		path, ok := paths[a.ParentID]
+		if !ok {
+			p, err := t.mustParent(o, a.ParentID)
+			if err != nil {
+				return nil, fmt.Errorf("org: parent %s of account %s: %w", a.ParentID, a.ID, err)
+			}
+			path, paths[a.ParentID] = p.Path, p.Path
+		}
+		out = append(out, accountOutput(o, a, path, t.accountState(a)))
+	}
+	return out, nil
+}
+
+// closedRetention is how long a closed account stays SUSPENDED, and can be reopened through
+// AWS Support, before it is CLOSED for good.
+const closedRetention = 90 * 24 * time.Hour
+
+// accountState is an account's AccountState now. A closure moves through PENDING_CLOSURE and
+// SUSPENDED to CLOSED on the server's clock alone, so reading it needs no write (spec §6.5).
+// Closed accounts stay listed as CLOSED: AWS's newer CLOSED state implies they do [INF].
+func (t *txn) accountState(a *Account) string {
+	switch {
+	case a.ClosedAt.IsZero():
+		return a.State
+	case t.now.Before(a.ClosedAt.Add(t.svc.cfg.CloseAccountDelay)):
+		return model.AccountStatePendingClosure
+	case t.now.Before(a.ClosedAt.Add(t.svc.cfg.CloseAccountDelay + closedRetention)):
+		return model.AccountStateSuspended
+	}
+	return model.AccountStateClosed
+}
+
+// CloseAccount closes a member account: PENDING_CLOSURE, then SUSPENDED for 90 days, then
+// CLOSED. The account stays in the organization, and in its account quota, throughout.
+func (s *Service) CloseAccount(ctx context.Context, in *model.CloseAccountRequest) error {
+	return s.update(ctx, func(t *txn) error {
+		_, o, err := t.management()
+		if err != nil {
+			return err
+		}
+		a, err := t.member(o, *in.AccountId)
+		if err != nil {
+			return err
+		}
+		if a.ID == o.ManagementAccountID {
+			return constraintViolation(model.ConstraintViolationExceptionReasonCannotCloseManagementAccount,
+				"You can't close the management account with CloseAccount.")
+		}
+		if !a.ClosedAt.IsZero() {
+			return model.Errorf(model.CodeAccountAlreadyClosedException, "", "The account %s is already closed.", a.ID)
+		}
+		closing, err := t.CountClosures(t.ctx, o.ID, t.now.Add(-s.cfg.CloseAccountDelay))
+		if err != nil {
+			return fmt.Errorf("org: count closures of %s: %w", o.ID, err)
+		}
+		if closing >= maxConcurrentClosures {
+			return constraintViolation(model.ConstraintViolationExceptionReasonCloseAccountRequestsLimitExceeded,
+				"%d accounts are being closed; wait for one to finish.", closing)
+		}
+		recent, err := t.CountClosures(t.ctx, o.ID, t.now.Add(-closureWindow))
+		if err != nil {
+			return fmt.Errorf("org: count closures of %s: %w", o.ID, err)
+		}
+		members, err := t.CountAccounts(t.ctx, o.ID)
+		if err != nil {
+			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+		}
+		if limit := closureQuota(members); recent >= limit {
+			return constraintViolation(model.ConstraintViolationExceptionReasonCloseAccountQuotaExceeded,
+				"You can close at most %d accounts in 30 days.", limit)
+		}
+		a.ClosedAt = t.now
+		if err := t.PutAccount(t.ctx, a); err != nil {
+			return fmt.Errorf("org: close account %s: %w", a.ID, err)
+		}
+		return nil
+	})
+}
+
+// AWS's closure quotas (spec §6.6): three closures in progress at once, and in any 30 days
+// the larger of 250 and a fifth of the members, never more than 1,000.
+const (
+	maxConcurrentClosures = 3
+	closureWindow         = 30 * 24 * time.Hour
+)
+
+func closureQuota(members int) int { return min(1000, max(250, members/5)) }
 
 // DescribeAccount returns an account of the caller's organization.
 func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccountRequest) (*model.DescribeAccountResponse, error) {
@@ -142,8 +238,11 @@ func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccount
 		if err != nil {
 			return err
 		}
-		acct := accountOutput(o, a)
-		out.Account = &acct
+		accts, err := t.accountsOutput(o, []Account{*a})
+		if err != nil {
+			return err
+		}
+		out.Account = &accts[0]
 		return nil
 	})
 	return &out, err
@@ -158,16 +257,17 @@ func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsReques
 			return err
 		}
 		accts, next, err := t.accountPage("ListAccounts", o, "", in.NextToken, in.MaxResults)
-		for i := range accts {
-			out.Accounts = append(out.Accounts, accountOutput(o, &accts[i]))
+		if err != nil {
+			return err
 		}
 		out.NextToken = next
+		out.Accounts, err = t.accountsOutput(o, accts)
 		return err
 	})
 	return &out, err
 }
 
-// ListAccountsForParent lists the accounts directly under a root (OUs come with issue 3).
+// ListAccountsForParent lists the accounts directly under a root or OU.
 func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccountsForParentRequest) (*model.ListAccountsForParentResponse, error) {
 	out := model.ListAccountsForParentResponse{Accounts: []model.Account{}}
 	err := s.view(ctx, func(t *txn) error {
@@ -175,25 +275,22 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccou
 		if err != nil {
 			return err
 		}
-		if err := checkParent(o, *in.ParentId); err != nil {
+		p, err := t.mustParent(o, *in.ParentId)
+		if err != nil {
 			return err
 		}
-		accts, next, err := t.accountPage("ListAccountsForParent", o, *in.ParentId, in.NextToken, in.MaxResults)
-		for i := range accts {
-			out.Accounts = append(out.Accounts, accountOutput(o, &accts[i]))
+		accts, next, err := t.accountPage("ListAccountsForParent", o, p.ID, in.NextToken, in.MaxResults)
+		if err != nil {
+			return err
 		}
 		out.NextToken = next
-		return err
+		// Every account of the page has this parent.
+		for i := range accts {
+			out.Accounts = append(out.Accounts, accountOutput(o, &accts[i], p.Path, t.accountState(&accts[i])))
+		}
+		return nil
 	})
 	return &out, err
-}
-
-// checkParent answers ParentNotFound for anything but the organization's root.
-func checkParent(o *Organization, parentID string) error {
-	if parentID != o.RootID {
-		return model.Errorf(model.CodeParentNotFoundException, "", "We can't find a root or OU with the ParentId that you specified: %s.", parentID)
-	}
-	return nil
 }
 
 // accountPage reads one page of the organization's accounts (under parentID when set).
@@ -215,7 +312,7 @@ func (t *txn) accountPage(op string, o *Organization, parentID string, token *st
 	return accts, t.svc.nextToken(scope, accts[n-1].ID), nil
 }
 
-// ListParents returns the parent of an account: its root until OUs arrive.
+// ListParents returns the one parent of an account or OU: a root or an OU.
 func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest) (*model.ListParentsResponse, error) {
 	var out model.ListParentsResponse
 	err := s.view(ctx, func(t *txn) error {
@@ -226,17 +323,42 @@ func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest)
 		if _, err := t.pageStart(in.NextToken); err != nil {
 			return err
 		}
-		a, err := t.account(*in.ChildId)
+		parent, err := t.parentOf(o, *in.ChildId)
 		if err != nil {
 			return err
 		}
-		if !isAccountID(*in.ChildId) || a.OrgID != o.ID {
-			return model.Errorf(model.CodeChildNotFoundException, "", "We can't find an organizational unit (OU) or account with the ChildId that you specified: %s.", *in.ChildId)
+		typ := model.ParentTypeOrganizationalUnit
+		if parent == o.RootID {
+			typ = model.ParentTypeRoot
 		}
-		out.Parents = []model.Parent{{Id: model.Ptr(a.ParentID), Type: model.Ptr(model.ParentTypeRoot)}}
+		out.Parents = []model.Parent{{Id: model.Ptr(parent), Type: model.Ptr(typ)}}
 		return nil
 	})
 	return &out, err
+}
+
+// parentOf returns the parent id of an account or OU of organization o, or
+// ChildNotFoundException.
+func (t *txn) parentOf(o *Organization, child string) (string, error) {
+	notFound := model.Errorf(model.CodeChildNotFoundException, "", "We can't find an organizational unit (OU) or account with the ChildId that you specified: %s.", child)
+	if isAccountID(child) {
+		a, err := t.account(child)
+		if err != nil {
+			return "", err
+		}
+		if a.OrgID != o.ID {
+			return "", notFound
+		}
+		return a.ParentID, nil
+	}
+	u, err := t.ou(o, child)
+	if isNotFound(err) {
+		return "", notFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.ParentID, nil
 }
 
 // pageStart validates the NextToken of a list that always fits one page: it never hands out
@@ -253,15 +375,19 @@ func (s *Service) ListChildren(ctx context.Context, in *model.ListChildrenReques
 		if err != nil {
 			return err
 		}
-		if err := checkParent(o, *in.ParentId); err != nil {
+		p, err := t.mustParent(o, *in.ParentId)
+		if err != nil {
 			return err
 		}
 		if *in.ChildType == model.ChildTypeOrganizationalUnit {
-			// The root has no OUs until issue 3 brings them.
-			_, err := t.pageStart(in.NextToken)
+			us, next, err := t.ouPage("ListChildren|OU", o, p.ID, in.NextToken, in.MaxResults)
+			for _, u := range us {
+				out.Children = append(out.Children, model.Child{Id: model.Ptr(u.ID), Type: model.Ptr(model.ChildTypeOrganizationalUnit)})
+			}
+			out.NextToken = next
 			return err
 		}
-		accts, next, err := t.accountPage("ListChildren", o, *in.ParentId, in.NextToken, in.MaxResults)
+		accts, next, err := t.accountPage("ListChildren", o, p.ID, in.NextToken, in.MaxResults)
 		for _, a := range accts {
 			out.Children = append(out.Children, model.Child{Id: model.Ptr(a.ID), Type: model.Ptr(model.ChildTypeAccount)})
 		}
@@ -302,6 +428,11 @@ func (t *txn) leave(o *Organization, a *Account) error {
 	if a.ID == o.ManagementAccountID {
 		return model.Errorf(model.CodeMasterCannotLeaveOrganizationException, "",
 			"You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization of the management account.")
+	}
+	// A created account must stay a few days before it may go (AWS: 4 days).
+	if a.JoinedMethod == model.AccountJoinedMethodCreated && t.now.Before(a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait)) {
+		return constraintViolation(model.ConstraintViolationExceptionReasonWaitPeriodActive,
+			"The account %s was created less than %v ago and can't leave the organization yet.", a.ID, t.svc.cfg.Quotas.CreatedAccountWait)
 	}
 	// A standalone account pays its own bills, so it needs a payment method of its own.
 	if !a.PaymentInstrument {

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/orgd/orgd/internal/model"
@@ -58,7 +59,13 @@ func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrgani
 		if in.FeatureSet != nil {
 			o.FeatureSet = *in.FeatureSet
 		}
-		if err := t.PutOrganization(t.ctx, o); err != nil {
+		// Root ids have four random characters, so with many organizations one may be taken.
+		err = t.PutOrganization(t.ctx, o)
+		for errors.Is(err, ErrConflict) {
+			o.RootID = newRootID()
+			err = t.PutOrganization(t.ctx, o)
+		}
+		if err != nil {
 			return fmt.Errorf("org: create organization: %w", err)
 		}
 		// AWS lists the management account with JoinedMethod INVITED, joined when the
@@ -89,7 +96,8 @@ func (s *Service) DescribeOrganization(ctx context.Context) (*model.DescribeOrga
 }
 
 // DeleteOrganization deletes an organization that has no member left but its management
-// account, which becomes standalone. Its open handshakes are cancelled.
+// account, which becomes standalone. Its open handshakes are cancelled; its OUs and account
+// creation requests are deleted with it.
 func (s *Service) DeleteOrganization(ctx context.Context) error {
 	return s.update(ctx, func(t *txn) error {
 		a, o, err := t.management()
@@ -106,6 +114,12 @@ func (s *Service) DeleteOrganization(ctx context.Context) error {
 		}
 		if err := t.cancelOpenHandshakes(HandshakeQuery{OrgID: o.ID}); err != nil {
 			return err
+		}
+		if err := t.deleteOUs(o); err != nil {
+			return err
+		}
+		if err := t.DeleteCreateAccountRequests(t.ctx, o.ID); err != nil {
+			return fmt.Errorf("org: delete account creations of %s: %w", o.ID, err)
 		}
 		for _, id := range []string{o.RootID, a.ID} {
 			if err := t.DeleteAllTags(t.ctx, id); err != nil {

@@ -265,6 +265,30 @@ func (t *txn) ouPage(op string, o *Organization, parentID string, token *string,
 	return us, t.svc.nextToken(scope, us[n-1].ID), nil
 }
 
+// deleteOUs deletes every OU of organization o with its tags, when o is deleted.
+func (t *txn) deleteOUs(o *Organization) error {
+	q := OUQuery{OrgID: o.ID, Limit: 100}
+	for {
+		us, err := t.ListOUs(t.ctx, q)
+		if err != nil {
+			return fmt.Errorf("org: list OUs of %s: %w", o.ID, err)
+		}
+		for _, u := range us {
+			if err := t.DeleteAllTags(t.ctx, u.ID); err != nil {
+				return fmt.Errorf("org: delete tags of %s: %w", u.ID, err)
+			}
+		}
+		if len(us) < q.Limit {
+			break
+		}
+		q.AfterID = us[len(us)-1].ID
+	}
+	if err := t.DeleteOUs(t.ctx, o.ID); err != nil {
+		return fmt.Errorf("org: delete OUs of %s: %w", o.ID, err)
+	}
+	return nil
+}
+
 // MoveAccount moves an account from one parent (root or OU) to another.
 func (s *Service) MoveAccount(ctx context.Context, in *model.MoveAccountRequest) error {
 	return s.update(ctx, func(t *txn) error {

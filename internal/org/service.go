@@ -32,6 +32,9 @@ type Quotas struct {
 	MaxAccounts int
 	// MaxOUs is the organizational units per organization quota.
 	MaxOUs int
+	// CreatedAccountWait is how long a created account must stay before it may leave or be
+	// removed (WAIT_PERIOD_ACTIVE).
+	CreatedAccountWait time.Duration
 	// MaxConcurrentCreations bounds the CreateAccount requests in progress at once.
 	MaxConcurrentCreations int
 	// InvitationsPerDay bounds invitations sent in 24 hours; AWS allows max(20, MaxAccounts).
@@ -42,18 +45,52 @@ type Quotas struct {
 	AllFeaturesLifetime time.Duration
 	// ClosedHandshakeVisibility is how long a closed handshake can still be read.
 	ClosedHandshakeVisibility time.Duration
+	// MaxInboundTransfers bounds the responsibility transfers an organization takes over:
+	// open invitations it sent and accepted transfers. AWS's default is 0 (raised on
+	// request, up to 1,000), so out of the box no organization can send an invitation.
+	MaxInboundTransfers int
+	// MaxOutboundTransfers bounds the accepted transfers of an organization's own
+	// responsibility (AWS: 1, not adjustable).
+	MaxOutboundTransfers int
+	// MaxTransferChainLength bounds how many transfers can follow one another (AWS: 1,
+	// adjustable to 2).
+	MaxTransferChainLength int
+	// MaxTransfersInChain bounds the inbound transfers of the organizations along a chain
+	// (AWS: 1,000).
+	MaxTransfersInChain int
+	// MaxServiceControlPolicies, MaxResourceControlPolicies and MaxManagementPolicies are the
+	// policies-per-organization quotas: of SCPs, of RCPs, and of each management policy type.
+	// AWS-managed policies do not count.
+	MaxServiceControlPolicies  int
+	MaxResourceControlPolicies int
+	MaxManagementPolicies      int
+	// MaxSCPSize and MaxSCPsPerTarget are the SCP document size (characters) and the SCPs
+	// attached directly to one root, OU or account; AWS raised them from 5,120 and 5 to
+	// 10,240 and 10, so they are settings (spec §12).
+	MaxSCPSize       int
+	MaxSCPsPerTarget int
 }
 
 // DefaultQuotas returns AWS's default quotas.
 func DefaultQuotas() Quotas {
 	return Quotas{
-		MaxAccounts:               10,
-		MaxOUs:                    2000,
-		MaxConcurrentCreations:    5,
-		InvitationsPerDay:         20,
-		InvitationLifetime:        15 * 24 * time.Hour,
-		AllFeaturesLifetime:       90 * 24 * time.Hour,
-		ClosedHandshakeVisibility: 30 * 24 * time.Hour,
+		MaxAccounts:                10,
+		MaxOUs:                     2000,
+		MaxConcurrentCreations:     5,
+		CreatedAccountWait:         4 * 24 * time.Hour,
+		InvitationsPerDay:          20,
+		InvitationLifetime:         15 * 24 * time.Hour,
+		AllFeaturesLifetime:        90 * 24 * time.Hour,
+		ClosedHandshakeVisibility:  30 * 24 * time.Hour,
+		MaxInboundTransfers:        0,
+		MaxOutboundTransfers:       1,
+		MaxTransferChainLength:     1,
+		MaxTransfersInChain:        1000,
+		MaxServiceControlPolicies:  10000,
+		MaxResourceControlPolicies: 2000,
+		MaxManagementPolicies:      1000,
+		MaxSCPSize:                 10240,
+		MaxSCPsPerTarget:           10,
 	}
 }
 
@@ -70,7 +107,10 @@ type Config struct {
 	// CreateAccountDelay is how long a CreateAccount request stays IN_PROGRESS on the server's
 	// clock; zero settles it in the call's own transaction, so tests need not wait.
 	CreateAccountDelay time.Duration
-	Clock              Clock
+	// CloseAccountDelay is how long a closed account stays PENDING_CLOSURE before it is
+	// SUSPENDED (AWS takes minutes); zero suspends it at once.
+	CloseAccountDelay time.Duration
+	Clock             Clock
 }
 
 // DefaultAccountID is the account of callers whose access key names no account.

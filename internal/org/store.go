@@ -48,7 +48,8 @@ type Tx interface {
 
 	// Organization returns the organization with this id, or ErrNotFound.
 	Organization(ctx context.Context, id string) (*Organization, error)
-	// PutOrganization inserts or replaces an organization.
+	// PutOrganization inserts or replaces an organization. It returns ErrConflict when another
+	// organization has the same root id.
 	PutOrganization(ctx context.Context, o *Organization) error
 	// DeleteOrganization removes the organization row; it returns ErrNotFound if there was none.
 	DeleteOrganization(ctx context.Context, id string) error

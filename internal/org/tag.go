@@ -52,11 +52,11 @@ func checkNewTags(tags []model.Tag, existing []Tag) error {
 
 func isSystemTagKey(k string) bool { return strings.HasPrefix(strings.ToLower(k), "aws:") }
 
-// taggable checks that id names a taggable resource of organization o: one of its accounts or
-// its root. OUs, policies, resource policies and transfers come with issue 3; until then no
-// such resource exists, which is what TargetNotFound says.
+// taggable checks that id names a taggable resource of organization o: one of its accounts,
+// its root or one of its OUs. Anything else is TargetNotFound.
 func (t *txn) taggable(o *Organization, id string) error {
-	if isAccountID(id) {
+	switch {
+	case isAccountID(id):
 		a, err := t.account(id)
 		if err != nil {
 			return err
@@ -64,8 +64,13 @@ func (t *txn) taggable(o *Organization, id string) error {
 		if a.OrgID == o.ID {
 			return nil
 		}
-	} else if id == o.RootID {
+	case id == o.RootID:
 		return nil
+	case strings.HasPrefix(id, "ou-"):
+		_, err := t.ou(o, id)
+		if !isNotFound(err) {
+			return err
+		}
 	}
 	return model.Errorf(model.CodeTargetNotFoundException, "", "We can't find a resource with the ResourceId that you specified: %s.", id)
 }

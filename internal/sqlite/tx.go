@@ -327,6 +327,9 @@ func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 			management_account_id = excluded.management_account_id, root_id = excluded.root_id,
 			created_at = excluded.created_at`,
 		o.ID, o.FeatureSet, o.ManagementAccountID, o.RootID, msOrNull(o.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: put organization %s: root id %s is taken: %w", o.ID, o.RootID, org.ErrConflict)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put organization %s: %w", o.ID, err)
 	}

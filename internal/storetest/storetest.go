@@ -425,6 +425,12 @@ func testOrganizations(t *testing.T, s org.Store) {
 		}
 		return nil
 	})
+	// Root ids are unique: tags and OU ids hang on them.
+	err := s.Update(t.Context(), func(tx org.Tx) error {
+		return tx.PutOrganization(t.Context(), &org.Organization{ID: "o-3333333333", FeatureSet: "ALL",
+			ManagementAccountID: "333333333333", RootID: o.RootID, CreatedAt: t0})
+	})
+	wantErr(t, "PutOrganization with a taken root id", err, org.ErrConflict)
 	o.FeatureSet = "CONSOLIDATED_BILLING"
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		return tx.PutOrganization(ctx, o)

@@ -29,7 +29,7 @@ CREATE TABLE organizations (
     id                    TEXT PRIMARY KEY,
     feature_set           TEXT NOT NULL,
     management_account_id TEXT NOT NULL,
-    root_id               TEXT NOT NULL,
+    root_id               TEXT NOT NULL UNIQUE, -- tags and OU ids hang on root ids
     created_at            INTEGER
 ) WITHOUT ROWID;
 

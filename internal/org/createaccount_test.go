@@ -1,0 +1,321 @@
+package org_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
+)
+
+const caMgmt = "111111111111"
+
+func caCreate(t *testing.T, c *organizations.Client, email, name string) *types.CreateAccountStatus {
+	t.Helper()
+	out, err := c.CreateAccount(context.Background(), &organizations.CreateAccountInput{
+		Email: aws.String(email), AccountName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("create account %s: %v", email, err)
+	}
+	return out.CreateAccountStatus
+}
+
+func caDescribe(t *testing.T, c *organizations.Client, id *string) *types.CreateAccountStatus {
+	t.Helper()
+	out, err := c.DescribeCreateAccountStatus(context.Background(), &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: id})
+	if err != nil {
+		t.Fatalf("describe create account status %s: %v", aws.ToString(id), err)
+	}
+	return out.CreateAccountStatus
+}
+
+func TestCreateAccountJoinsTheRootAsCreated(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	ctx := context.Background()
+	out, err := c.CreateAccount(ctx, &organizations.CreateAccountInput{
+		Email: aws.String("new@example.org"), AccountName: aws.String("Workload"),
+		Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("dev")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := out.CreateAccountStatus
+	if !regexp.MustCompile(`^car-[0-9a-f]{32}$`).MatchString(aws.ToString(st.Id)) {
+		t.Errorf("Id = %q", aws.ToString(st.Id))
+	}
+	// CreateAccount answers before the account exists.
+	if st.State != types.CreateAccountStateInProgress || aws.ToString(st.AccountName) != "Workload" ||
+		st.RequestedTimestamp == nil || st.AccountId != nil || st.CompletedTimestamp != nil {
+		t.Errorf("CreateAccount answered %+v", *st)
+	}
+	done := caDescribe(t, c, st.Id)
+	if done.State != types.CreateAccountStateSucceeded || done.CompletedTimestamp == nil || done.FailureReason != "" {
+		t.Fatalf("DescribeCreateAccountStatus = %+v", *done)
+	}
+	id := aws.ToString(done.AccountId)
+	if !regexp.MustCompile(`^\d{12}$`).MatchString(id) {
+		t.Fatalf("AccountId = %q", id)
+	}
+	acct, err := c.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := acct.Account
+	if a.JoinedMethod != types.AccountJoinedMethodCreated || aws.ToString(a.Email) != "new@example.org" ||
+		aws.ToString(a.Name) != "Workload" || a.State != types.AccountStateActive {
+		t.Errorf("DescribeAccount = %+v", *a)
+	}
+	parents, err := c.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parents.Parents) != 1 || parents.Parents[0].Type != types.ParentTypeRoot {
+		t.Errorf("ListParents = %+v", parents.Parents)
+	}
+	tags, err := c.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "env" || aws.ToString(tags.Tags[0].Value) != "dev" {
+		t.Errorf("tags = %+v", tags.Tags)
+	}
+	// The new account acts as a member of the organization.
+	org, err := s.Client(id).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(org.Organization.MasterAccountId) != caMgmt {
+		t.Errorf("the new account sees organization %+v", *org.Organization)
+	}
+}
+
+func TestCreateAccountFailsWhenTheEmailIsTaken(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	s.Register(map[string]any{"Id": "222222222222", "Email": "taken@example.org"})
+	c := s.Client(caMgmt)
+	for _, email := range []string{"Taken@Example.org", "333333333333@example.com"} {
+		st := caDescribe(t, c, caCreate(t, c, email, "dup").Id)
+		if st.State != types.CreateAccountStateFailed || st.FailureReason != types.CreateAccountFailureReasonEmailAlreadyExists ||
+			st.AccountId != nil || st.CompletedTimestamp == nil {
+			t.Errorf("%s: status %+v, want FAILED EMAIL_ALREADY_EXISTS", email, *st)
+		}
+	}
+	// Two requests for one new address: the first takes it.
+	first := caCreate(t, c, "once@example.org", "a")
+	second := caCreate(t, c, "once@example.org", "b")
+	if st := caDescribe(t, c, first.Id); st.State != types.CreateAccountStateSucceeded {
+		t.Errorf("first request %+v", *st)
+	}
+	if st := caDescribe(t, c, second.Id); st.FailureReason != types.CreateAccountFailureReasonEmailAlreadyExists {
+		t.Errorf("second request %+v", *st)
+	}
+}
+
+func TestCreateAccountIsAsynchronousWithADelay(t *testing.T) {
+	s := apitest.Start(t, func(c *server.Config) { c.Org.CreateAccountDelay = time.Hour })
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	ctx := context.Background()
+	st := caCreate(t, c, "slow@example.org", "slow")
+	if got := caDescribe(t, c, st.Id); got.State != types.CreateAccountStateInProgress || got.AccountId != nil {
+		t.Fatalf("before the delay: %+v", *got)
+	}
+	accts, err := c.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accts.Accounts) != 1 {
+		t.Errorf("ListAccounts before the delay has %d accounts, want the management account only", len(accts.Accounts))
+	}
+	s.Advance(time.Hour)
+	got := caDescribe(t, c, st.Id)
+	if got.State != types.CreateAccountStateSucceeded || got.AccountId == nil {
+		t.Fatalf("after the delay: %+v", *got)
+	}
+	if d := got.CompletedTimestamp.Sub(*got.RequestedTimestamp); d != time.Hour {
+		t.Errorf("completed %v after it was requested, want 1h", d)
+	}
+	accts, err = c.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accts.Accounts) != 2 {
+		t.Errorf("ListAccounts after the delay has %d accounts, want 2", len(accts.Accounts))
+	}
+}
+
+func TestCreateAccountAllowsFiveInFlight(t *testing.T) {
+	s := apitest.Start(t, func(c *server.Config) {
+		c.Org.CreateAccountDelay = time.Minute
+		c.Org.Quotas = org.DefaultQuotas()
+		c.Org.Quotas.MaxAccounts = 20
+	})
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	for i := range 5 {
+		caCreate(t, c, fmt.Sprintf("f%d@example.org", i), "f")
+	}
+	_, err := c.CreateAccount(context.Background(), &organizations.CreateAccountInput{
+		Email: aws.String("f5@example.org"), AccountName: aws.String("f")})
+	apitest.RequireCode(t, err, "TooManyRequestsException", "")
+	s.Advance(time.Minute)
+	caCreate(t, c, "f5@example.org", "f")
+}
+
+func TestCreateAccountCountsAgainstTheAccountQuota(t *testing.T) {
+	s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxAccounts = 3 }))
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	caCreate(t, c, "q1@example.org", "q1")
+	s.Invite(caMgmt, "222222222222") // an open invitation counts too
+	_, err := c.CreateAccount(context.Background(), &organizations.CreateAccountInput{
+		Email: aws.String("q2@example.org"), AccountName: aws.String("q2")})
+	apitest.RequireCode(t, err, "ConstraintViolationException", "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
+	// Nor may an invitation take the place of an account being created.
+	s2 := apitest.Start(t, func(c *server.Config) {
+		c.Org.CreateAccountDelay = time.Minute
+		c.Org.Quotas = org.DefaultQuotas()
+		c.Org.Quotas.MaxAccounts = 2
+	})
+	s2.CreateOrganization(caMgmt)
+	caCreate(t, s2.Client(caMgmt), "q3@example.org", "q3")
+	_, err = s2.Client(caMgmt).InviteAccountToOrganization(context.Background(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String("222222222222")}})
+	apitest.RequireCode(t, err, "HandshakeConstraintViolationException", "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
+}
+
+func TestCreateAccountRejectsBadTagsWithoutWriting(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	ctx := context.Background()
+	_, err := c.CreateAccount(ctx, &organizations.CreateAccountInput{
+		Email: aws.String("t@example.org"), AccountName: aws.String("t"),
+		Tags: []types.Tag{{Key: aws.String("ok"), Value: aws.String("1")}, {Key: aws.String("aws:bad"), Value: aws.String("2")}}})
+	apitest.RequireCode(t, err, "InvalidInputException", "INVALID_SYSTEM_TAGS_PARAMETER")
+	list, err := c.ListCreateAccountStatus(ctx, &organizations.ListCreateAccountStatusInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.CreateAccountStatuses) != 0 {
+		t.Errorf("a rejected request was recorded: %+v", list.CreateAccountStatuses)
+	}
+	_, err = c.CreateAccount(ctx, &organizations.CreateAccountInput{
+		Email: aws.String("t@example.org"), AccountName: aws.String(strings.Repeat("n", 51))})
+	apitest.RequireCode(t, err, "InvalidInputException", "MAX_LENGTH_EXCEEDED")
+	_, err = c.CreateAccount(ctx, &organizations.CreateAccountInput{
+		Email: aws.String("t@example.org"), AccountName: aws.String("t"), IamUserAccessToBilling: "MAYBE"})
+	apitest.RequireCode(t, err, "InvalidInputException", "INVALID_ENUM")
+}
+
+func TestCreateAccountIsForTheManagementAccount(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	s.Join(caMgmt, "222222222222")
+	ctx := context.Background()
+	in := &organizations.CreateAccountInput{Email: aws.String("m@example.org"), AccountName: aws.String("m")}
+	_, err := s.Client("222222222222").CreateAccount(ctx, in)
+	apitest.RequireCode(t, err, "AccessDeniedException", "")
+	_, err = s.Client("333333333333").CreateAccount(ctx, in)
+	apitest.RequireCode(t, err, "AWSOrganizationsNotInUseException", "")
+	_, err = s.Client("222222222222").ListCreateAccountStatus(ctx, &organizations.ListCreateAccountStatusInput{})
+	apitest.RequireCode(t, err, "AccessDeniedException", "")
+
+	s.Register(map[string]any{"Id": caMgmt, "PaymentInstrument": false})
+	_, err = s.Client(caMgmt).CreateAccount(ctx, in)
+	apitest.RequireCode(t, err, "ConstraintViolationException", "MASTER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED")
+}
+
+func TestDescribeCreateAccountStatusNotFound(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	s.CreateOrganization("222222222222")
+	theirs := caCreate(t, s.Client("222222222222"), "theirs@example.org", "theirs")
+	c := s.Client(caMgmt)
+	for _, id := range []string{"car-0123456789abcdef0123456789abcdef", aws.ToString(theirs.Id)} {
+		_, err := c.DescribeCreateAccountStatus(context.Background(), &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: aws.String(id)})
+		apitest.RequireCode(t, err, "CreateAccountStatusNotFoundException", "")
+	}
+}
+
+func TestListCreateAccountStatusFiltersAndPages(t *testing.T) {
+	s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxAccounts = 20 }))
+	s.CreateOrganization(caMgmt)
+	s.Register(map[string]any{"Id": "222222222222", "Email": "taken@example.org"})
+	c := s.Client(caMgmt)
+	var succeeded []string
+	for i := range 5 {
+		succeeded = append(succeeded, aws.ToString(caCreate(t, c, fmt.Sprintf("l%d@example.org", i), "l").Id))
+	}
+	failed := aws.ToString(caCreate(t, c, "taken@example.org", "x").Id)
+	list := func(states []types.CreateAccountState) []string {
+		t.Helper()
+		var ids []string
+		p := organizations.NewListCreateAccountStatusPaginator(c, &organizations.ListCreateAccountStatusInput{
+			States: states, MaxResults: aws.Int32(2)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range out.CreateAccountStatuses {
+				ids = append(ids, aws.ToString(st.Id))
+			}
+		}
+		return ids
+	}
+	if got, want := list(nil), append(slices.Clone(succeeded), failed); !slices.Equal(got, want) {
+		t.Errorf("all requests = %v, want %v", got, want)
+	}
+	if got := list([]types.CreateAccountState{types.CreateAccountStateSucceeded}); !slices.Equal(got, succeeded) {
+		t.Errorf("SUCCEEDED = %v, want %v", got, succeeded)
+	}
+	if got := list([]types.CreateAccountState{types.CreateAccountStateFailed}); !slices.Equal(got, []string{failed}) {
+		t.Errorf("FAILED = %v, want [%s]", got, failed)
+	}
+	if got := list([]types.CreateAccountState{types.CreateAccountStateInProgress}); len(got) != 0 {
+		t.Errorf("IN_PROGRESS = %v, want none", got)
+	}
+	// A token belongs to its filter.
+	out, err := c.ListCreateAccountStatus(context.Background(), &organizations.ListCreateAccountStatusInput{MaxResults: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListCreateAccountStatus(context.Background(), &organizations.ListCreateAccountStatusInput{
+		States: []types.CreateAccountState{types.CreateAccountStateFailed}, NextToken: out.NextToken})
+	apitest.RequireCode(t, err, "InvalidInputException", "INVALID_NEXT_TOKEN")
+}
+
+func TestCreateGovCloudAccount(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	out, err := c.CreateGovCloudAccount(context.Background(), &organizations.CreateGovCloudAccountInput{
+		Email: aws.String("gov@example.org"), AccountName: aws.String("gov")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := caDescribe(t, c, out.CreateAccountStatus.Id)
+	if st.State != types.CreateAccountStateSucceeded || st.AccountId == nil || st.GovCloudAccountId == nil ||
+		aws.ToString(st.AccountId) == aws.ToString(st.GovCloudAccountId) {
+		t.Fatalf("status %+v", *st)
+	}
+	// The GovCloud account is not a member of the organization; the commercial one is.
+	_, err = c.DescribeAccount(context.Background(), &organizations.DescribeAccountInput{AccountId: st.GovCloudAccountId})
+	apitest.RequireCode(t, err, "AccountNotFoundException", "")
+	if _, err := c.DescribeAccount(context.Background(), &organizations.DescribeAccountInput{AccountId: st.AccountId}); err != nil {
+		t.Fatal(err)
+	}
+}
