@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +36,8 @@ type Server struct {
 // configuration (quotas, database file, credentials) before the server starts.
 func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	t.Helper()
-	c := server.Config{DB: "memory"}
+	// Internal errors (the cause behind a ServiceException) go to the test's log.
+	c := server.Config{DB: "memory", Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))}
 	for _, f := range cfg {
 		f(&c)
 	}
@@ -48,6 +51,14 @@ func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 		srv.Close()
 	})
 	return &Server{t: t, URL: hs.URL, Server: srv}
+}
+
+// logWriter writes log lines to a test's log.
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // WithQuotas returns a configuration option that changes the quotas.
