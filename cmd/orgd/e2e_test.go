@@ -8,37 +8,77 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// startOrgd runs `orgd serve` in-process on a free port and returns its URL.
+// startOrgd runs `orgd serve` in-process on a free port and returns its URL; the test's
+// cleanup stops it.
 func startOrgd(t *testing.T, args ...string) string {
+	t.Helper()
+	url, stop := serveOrgd(t, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("orgd serve: %v", err)
+		}
+	})
+	return url
+}
+
+// serveOrgd runs `orgd serve args...` in-process and returns its URL and a function that
+// stops it as SIGINT would (by cancelling Run's context), closes it and returns Run's error.
+// stop may be called more than once; the test's cleanup calls it too.
+func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := NewMain()
-	var logs bytes.Buffer
-	m.Stderr = &logs
+	logs := &syncBuffer{}
+	m.Stderr = logs
 	addr := make(chan string, 1)
 	m.Listening = func(a string) { addr <- a }
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("orgd serve: %v", err)
-		}
-		m.Close()
-	})
+	go func() { done <- m.Run(ctx, append([]string{"serve"}, args...)) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			runErr = <-done
+			if err := m.Close(); runErr == nil {
+				runErr = err
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
 	select {
 	case a := <-addr:
-		return "http://" + a
+		return "http://" + a, stop
 	case err := <-done:
 		t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
 	case <-time.After(10 * time.Second):
 		t.Fatalf("orgd did not start\n%s", logs.String())
 	}
-	return ""
+	return "", nil
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may write while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // awsCLI runs the aws CLI against orgd as the given account and returns what it printed.
@@ -72,7 +112,9 @@ func TestSeedExampleWithAWSCLI(t *testing.T) {
 		"--id", "111111111111", "--email", "bill@amazon.com", "--name", "Org Master Account"}); err != nil {
 		t.Fatal(err)
 	}
-	var created struct{ Organization struct{ Id, MasterAccountId, FeatureSet string } }
+	var created struct {
+		Organization struct{ Id, MasterAccountId, FeatureSet string }
+	}
 	if err := json.Unmarshal(awsCLI(t, url, "111111111111", "organizations", "create-organization"), &created); err != nil {
 		t.Fatal(err)
 	}

@@ -103,9 +103,27 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, only flags: %q", fs.Args())
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
+	}
+	// Refuse values the domain would take literally and misbehave on: a zero quota blocks
+	// every invitation, a default account that is no 12-digit id cannot own an
+	// organization, and the feature-set label must be one of the two AWS's samples show.
+	if q.MaxAccounts < 1 {
+		return fmt.Errorf("--max-accounts must be at least 1 (the management account), not %d", q.MaxAccounts)
+	}
+	if q.InvitationsPerDay < 0 {
+		return fmt.Errorf("--invitations-per-day must not be negative, not %d", q.InvitationsPerDay)
+	}
+	if !isAccountID(*defAccount) {
+		return fmt.Errorf("--default-account must be a 12-digit account id, not %q", *defAccount)
+	}
+	if *featureLabel != "FULL" && *featureLabel != "ALL" {
+		return fmt.Errorf("--all-features-label must be FULL or ALL, not %q", *featureLabel)
 	}
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	if *db == "" {
@@ -174,6 +192,9 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("accounts add takes no arguments, only flags: %q", fs.Args())
+	}
 	body := map[string]any{"Id": *id, "Email": *email, "Name": *name, "SellerOfRecord": *seller}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -194,6 +215,9 @@ func (m *Main) clock(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("clock takes no arguments, only flags: %q", fs.Args())
+	}
 	if *advance == "" {
 		return m.request(ctx, *endpoint, http.MethodGet, "/_orgd/clock", nil)
 	}
@@ -208,7 +232,24 @@ func (m *Main) call(ctx context.Context, name string, args []string, method, pat
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Flags stop at the first other word; one left over was meant for something else
+	// ("accounts --endpoint URL add ..." would otherwise list the accounts and ignore "add").
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
+	}
 	return m.request(ctx, *endpoint, method, path, body)
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // request calls the admin API and prints its JSON answer, indented.

@@ -34,6 +34,19 @@ func New(svc *org.Service, logger *slog.Logger) *Handler {
 	h.mux.HandleFunc("POST /_orgd/clock", h.advanceClock)
 	// moto's server resets all state here; suites written for moto call it between tests.
 	h.mux.HandleFunc("POST /moto-api/reset", h.reset)
+	// The mux would answer unknown paths and wrong methods in text/plain; the admin API
+	// promises AWS-form errors throughout. The method patterns above are more specific than
+	// these, so they still win.
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset"} {
+		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			h.fail(w, &model.Error{Code: "UnknownOperationException", Status: http.StatusMethodNotAllowed,
+				Message: fmt.Sprintf("%s does not take %s.", r.URL.Path, r.Method)})
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, &model.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("The admin API has no %s.", r.URL.Path)})
+	})
 	return h
 }
 

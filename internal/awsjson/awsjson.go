@@ -30,8 +30,17 @@ const contentType = "application/x-amz-json-1.1"
 type Handler struct {
 	API      model.API
 	Resolver *sigv4.Resolver
-	Logger   *slog.Logger
-	MaxBody  int64 // 0 means DefaultMaxBody
+	Logger   *slog.Logger // nil discards the logs
+	MaxBody  int64        // 0 means DefaultMaxBody
+}
+
+// logger is h.Logger or, for a Handler built without one, a logger that discards: a nil
+// *slog.Logger panics when used, and did so in ServeHTTP's deferred log line.
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,24 +48,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	op, account, status := "", "", 0
+	logger := h.logger()
 	defer func() {
 		if p := recover(); p != nil {
-			h.Logger.Error("panic serving request", "op", op, "request_id", reqID, "panic", p)
+			logger.Error("panic serving request", "op", op, "request_id", reqID, "panic", p)
 			status = writeError(w, model.Errorf(model.CodeServiceException, "", "Internal error (request %s).", reqID))
 		}
-		h.Logger.Debug("request", "op", op, "account", account, "status", status,
+		logger.Debug("request", "op", op, "account", account, "status", status,
 			"duration", time.Since(start), "request_id", reqID)
 	}()
-	body, op, account, err := h.decode(w, r)
+	body, op, caller, err := h.decode(w, r)
+	account = caller.AccountID
 	if err != nil {
 		status = writeError(w, err)
 		return
 	}
-	out, err := h.invoke(r.Context(), op, account, body)
+	out, err := h.invoke(r.Context(), op, caller, body)
 	if err != nil {
 		var apiErr *model.Error
 		if !errors.As(err, &apiErr) {
-			h.Logger.Error("operation failed", "op", op, "request_id", reqID, "err", err)
+			logger.Error("operation failed", "op", op, "request_id", reqID, "err", err)
 			err = model.Errorf(model.CodeServiceException, "", "Internal error (request %s).", reqID)
 		}
 		status = writeError(w, err)
@@ -71,44 +82,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // decode finds the operation and the caller and reads the body, refusing oversized bodies
 // before reading them.
-func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, op, account string, err error) {
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, op string, caller org.Caller, err error) {
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, model.TargetPrefix+".")
 	if r.Method != http.MethodPost || !ok {
-		return nil, "", "", &model.Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %q.", target)}
+		return nil, "", caller, &model.Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %q.", target)}
 	}
 	if _, ok := model.Lookup(name); !ok {
-		return nil, name, "", &model.Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %s.", name)}
+		return nil, name, caller, &model.Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %s.", name)}
 	}
-	account, _, err = h.Resolver.Account(r)
+	// org.Caller has room for the access key; pass it on rather than drop it.
+	caller.AccountID, caller.AccessKeyID, err = h.Resolver.Account(r)
 	if err != nil {
 		var f *sigv4.Failure
 		if errors.As(err, &f) {
-			return nil, name, "", &model.Error{Code: f.Code, Message: f.Message, Status: f.Status}
+			return nil, name, caller, &model.Error{Code: f.Code, Message: f.Message, Status: f.Status}
 		}
-		return nil, name, "", err
+		return nil, name, caller, err
 	}
 	limit := h.MaxBody
 	if limit == 0 {
 		limit = DefaultMaxBody
 	}
 	if r.ContentLength > limit {
-		return nil, name, account, tooLarge(limit)
+		return nil, name, caller, tooLarge(limit)
 	}
 	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return nil, name, account, tooLarge(limit)
+		return nil, name, caller, tooLarge(limit)
 	}
 	if err != nil {
-		return nil, name, account, &model.Error{Code: "SerializationException", Message: "Could not read the request body: " + err.Error()}
+		return nil, name, caller, &model.Error{Code: "SerializationException", Message: "Could not read the request body: " + err.Error()}
 	}
-	return body, name, account, nil
+	return body, name, caller, nil
 }
 
-func (h *Handler) invoke(ctx context.Context, name, account string, body []byte) ([]byte, error) {
+func (h *Handler) invoke(ctx context.Context, name string, caller org.Caller, body []byte) ([]byte, error) {
 	op, _ := model.Lookup(name)
-	ctx = org.WithCaller(ctx, org.Caller{AccountID: account})
+	ctx = org.WithCaller(ctx, caller)
 	return op.Invoke(ctx, h.API, body)
 }
 

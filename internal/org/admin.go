@@ -102,16 +102,29 @@ func (s *Service) Reset(ctx context.Context) error {
 	})
 }
 
+// maxClockOffset bounds how far the admin clock can move in all.
+const maxClockOffset = 100 * 365 * 24 * time.Hour
+
 // AdvanceClock moves the server's clock forward by d and returns the new time.
 func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
 	if d < 0 {
 		return time.Time{}, invalidInput(model.InvalidInputExceptionReasonMinValueExceeded, "The clock only moves forward; %s is negative.", d)
+	}
+	// The service keeps time in milliseconds, as the wire format does; a finer advance would
+	// be accepted and silently lost.
+	if d%time.Millisecond != 0 {
+		return time.Time{}, invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "The clock moves in whole milliseconds, not %s.", d)
 	}
 	var now time.Time
 	err := s.store.Update(ctx, func(tx Tx) error {
 		offset, err := clockOffset(ctx, tx)
 		if err != nil {
 			return err
+		}
+		// A century is far beyond any expiry AWS has, and far from time.Duration's overflow.
+		if d > maxClockOffset-offset {
+			return invalidInput(model.InvalidInputExceptionReasonMaxValueExceeded,
+				"The clock can move at most %s in all; it has moved %s.", maxClockOffset, offset)
 		}
 		offset += d
 		if err := tx.PutSetting(ctx, settingClockOffset, strconv.FormatInt(offset.Milliseconds(), 10)); err != nil {

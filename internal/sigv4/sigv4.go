@@ -84,6 +84,10 @@ func LoadKeys(path string) (map[string]Key, error) {
 		if k.AccessKeyID == "" || !isAccountID(k.AccountID) {
 			return nil, fmt.Errorf("sigv4: credentials %s: entry %q needs an AccessKeyId and a 12-digit AccountId", path, k.AccessKeyID)
 		}
+		// A key listed twice would otherwise act as whichever entry came last.
+		if _, dup := keys[k.AccessKeyID]; dup {
+			return nil, fmt.Errorf("sigv4: credentials %s: access key %q is listed twice", path, k.AccessKeyID)
+		}
 		keys[k.AccessKeyID] = k
 	}
 	return keys, nil

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/smithy-go"
+)
+
+// client is an Organizations client of the orgd at url signing with accessKey.
+func client(url, accessKey string) *organizations.Client {
+	return organizations.New(organizations.Options{
+		BaseEndpoint: aws.String(url), Region: "us-east-1", RetryMaxAttempts: 1,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "x"}, nil
+		}),
+	})
+}
+
+// requireCode fails unless err is the AWS error code.
+func requireCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != code {
+		t.Fatalf("got %v, want %s", err, code)
+	}
+}
+
+// run runs an orgd client subcommand against url and returns what it printed.
+func run(t *testing.T, url string, args ...string) string {
+	t.Helper()
+	m := NewMain()
+	var out bytes.Buffer
+	m.Stdout, m.Stderr = &out, &out
+	// --endpoint goes last: flags end at the first word that is not one ("add").
+	if err := m.Run(t.Context(), append(args[:len(args):len(args)], "--endpoint", url)); err != nil {
+		t.Fatalf("orgd %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String()
+}
+
+func TestStateSurvivesRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "state", "orgd.db")
+	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
+	m := NewMain()
+	m.Stdout = &bytes.Buffer{}
+	if err := m.Run(t.Context(), []string{"accounts", "add", "--endpoint", url, "--id", "111111111111", "--email", "bill@amazon.com", "--name", "Bill"}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := client(url, "111111111111").CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := client(url, "111111111111").InviteAccountToOrganization(t.Context(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String("222222222222")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, url, "clock", "--advance", "240h")
+	if err := stop(); err != nil {
+		t.Fatalf("stopping orgd: %v", err)
+	}
+	if _, err := http.Get(url + "/_orgd/clock"); err == nil {
+		t.Fatal("orgd still answers after its context was cancelled")
+	}
+	if fi, err := os.Stat(db); err != nil || fi.Size() == 0 {
+		t.Fatalf("database file: %v", err)
+	}
+
+	url, _ = serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
+	out, err := client(url, "111111111111").DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	if aws.ToString(out.Organization.Id) != aws.ToString(created.Organization.Id) || aws.ToString(out.Organization.MasterAccountEmail) != "bill@amazon.com" {
+		t.Errorf("after restart the organization is %+v, want %+v", out.Organization, created.Organization)
+	}
+	// The invitation, the outbox and the moved clock survived too: 10 days on, it is still
+	// open, and 6 more days expire it.
+	h, err := client(url, "222222222222").DescribeHandshake(t.Context(), &organizations.DescribeHandshakeInput{HandshakeId: inv.Handshake.Id})
+	if err != nil || h.Handshake.State != types.HandshakeStateOpen {
+		t.Fatalf("invitation after restart: %v %v", h, err)
+	}
+	if outbox := run(t, url, "outbox"); !strings.Contains(outbox, aws.ToString(inv.Handshake.Id)) {
+		t.Errorf("outbox after restart lacks the invitation:\n%s", outbox)
+	}
+	run(t, url, "clock", "--advance", "144h")
+	h, err = client(url, "222222222222").DescribeHandshake(t.Context(), &organizations.DescribeHandshakeInput{HandshakeId: inv.Handshake.Id})
+	if err != nil || h.Handshake.State != types.HandshakeStateExpired {
+		t.Errorf("invitation 16 days on: %v %v, want EXPIRED (the clock offset did not survive)", h, err)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestServeFlags(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials.json")
+	if err := os.WriteFile(creds, []byte(`{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "flags.db")
+	listen := freePort(t)
+	url, _ := serveOrgd(t, "--listen", listen, "--db", db, "--max-accounts", "2", "--credentials", creds,
+		"--default-account", "999999999999", "--all-features-label", "ALL")
+
+	if url != "http://"+listen {
+		t.Errorf("--listen %s: serving on %s", listen, url)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("--db %s: %v", db, err)
+	}
+
+	// --credentials: AKIAEXAMPLE is account 111111111111.
+	mgmt := client(url, "AKIAEXAMPLE")
+	created, err := mgmt.CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(created.Organization.MasterAccountId); got != "111111111111" {
+		t.Errorf("--credentials: AKIAEXAMPLE acted as %s", got)
+	}
+	// --default-account: a key naming no account is 999999999999.
+	other, err := client(url, "AKIANOBODY").CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(other.Organization.MasterAccountId); got != "999999999999" {
+		t.Errorf("--default-account: AKIANOBODY acted as %s", got)
+	}
+
+	// --max-accounts 2: the management account and one invitation fill the organization.
+	inv, err := mgmt.InviteAccountToOrganization(t.Context(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String("222222222222")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = mgmt.InviteAccountToOrganization(t.Context(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String("333333333333")},
+	})
+	var hcv *types.HandshakeConstraintViolationException
+	if !errors.As(err, &hcv) || hcv.Reason != types.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded {
+		t.Errorf("--max-accounts 2, third account: %v, want ACCOUNT_NUMBER_LIMIT_EXCEEDED", err)
+	}
+
+	// --all-features-label ALL shows in the invitation.
+	raw, _ := json.Marshal(inv.Handshake.Resources)
+	if !strings.Contains(string(raw), `{"Resources":null,"Type":"ORGANIZATION_FEATURE_SET","Value":"ALL"}`) {
+		t.Errorf("--all-features-label ALL: resources %s", raw)
+	}
+}
+
+// TestServeDataDir: without --db the database is DATA-DIR/orgd.db, created with its directory.
+func TestServeDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	serveOrgd(t, "--listen", "127.0.0.1:0", "--data-dir", dir)
+	if _, err := os.Stat(filepath.Join(dir, "orgd.db")); err != nil {
+		t.Errorf("--data-dir: %v", err)
+	}
+}
+
+// TestServeLogLevelDebug: --log-level debug logs one line per request, naming the operation.
+func TestServeLogLevelDebug(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	m := NewMain()
+	logs := &syncBuffer{}
+	m.Stderr = logs
+	addr := make(chan string, 1)
+	m.Listening = func(a string) { addr <- a }
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "memory", "--log-level", "debug"})
+	}()
+	var url string
+	select {
+	case a := <-addr:
+		url = "http://" + a
+	case err := <-done:
+		t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
+	}
+	_, err := client(url, "111111111111").DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+	requireCode(t, err, "AWSOrganizationsNotInUseException")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if l := logs.String(); !strings.Contains(l, "op=DescribeOrganization") || !strings.Contains(l, "account=111111111111") || !strings.Contains(l, "status=400") {
+		t.Errorf("debug log lacks the request line:\n%s", l)
+	}
+}
+
+// TestServeRefusesBadFlags: serve stops with an error, before listening, on flags it cannot
+// honour.
+func TestServeRefusesBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	badCreds := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badCreds, []byte(`{"Credentials": [{"AccessKeyId": "AKIA", "AccountId": "42"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"missing credentials file", []string{"--credentials", filepath.Join(dir, "none.json")}},
+		{"bad credentials file", []string{"--credentials", badCreds}},
+		{"unknown log level", []string{"--log-level", "loud"}},
+		{"unknown flag", []string{"--port", "9323"}},
+		{"a stray argument", []string{"9323"}},
+		{"max-accounts not a number", []string{"--max-accounts", "ten"}},
+		{"max-accounts zero", []string{"--max-accounts", "0"}},
+		{"invitations-per-day negative", []string{"--invitations-per-day", "-1"}},
+		{"default account not an account id", []string{"--default-account", "master"}},
+		{"unknown feature-set label", []string{"--all-features-label", "EVERYTHING"}},
+		{"address in use", []string{"--listen", busy.Addr().String()}},
+		{"database in a missing directory", []string{"--db", filepath.Join(dir, "no", "such", "dir", "orgd.db")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMain()
+			var stderr bytes.Buffer
+			m.Stderr = &stderr
+			// Should serve start after all, stop it at once rather than hang the test.
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			listened := false
+			m.Listening = func(string) { listened = true; cancel() }
+			args := append([]string{"serve", "--listen", "127.0.0.1:0", "--db", "memory"}, tt.args...)
+			err := m.Run(ctx, args)
+			m.Close()
+			if err == nil || listened {
+				t.Errorf("orgd %s: err %v, listened %v; want an error before listening", strings.Join(args, " "), err, listened)
+			}
+		})
+	}
+}
+
+// TestClientCommands runs the admin subcommands against a server.
+func TestClientCommands(t *testing.T) {
+	url := startOrgd(t, "--db", "memory")
+	out := run(t, url, "accounts", "add", "--id", "222222222222", "--email", "juan@example.com", "--name", "Juan", "--seller", "AISPL", "--no-payment-instrument")
+	var a struct {
+		Id, Email, Name, SellerOfRecord  string
+		PaymentInstrument, EmailVerified bool
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("accounts add printed %q: %v", out, err)
+	}
+	if a.Id != "222222222222" || a.Email != "juan@example.com" || a.Name != "Juan" || a.SellerOfRecord != "AISPL" || a.PaymentInstrument || !a.EmailVerified {
+		t.Errorf("accounts add registered %+v", a)
+	}
+	// Flags not given leave the account as it is.
+	run(t, url, "accounts", "add", "--id", "222222222222", "--unverified-email")
+	if out := run(t, url, "accounts"); !strings.Contains(out, `"Email": "juan@example.com"`) || !strings.Contains(out, `"PaymentInstrument": false`) || !strings.Contains(out, `"EmailVerified": false`) {
+		t.Errorf("accounts after an update:\n%s", out)
+	}
+	if out := run(t, url, "clock", "--advance", "1h"); !strings.Contains(out, `"Now"`) {
+		t.Errorf("clock --advance printed %q", out)
+	}
+	run(t, url, "reset")
+	if out := run(t, url, "accounts"); !strings.Contains(out, `"Accounts": []`) {
+		t.Errorf("accounts after reset:\n%s", out)
+	}
+
+	// Errors of the admin API come back as errors naming the AWS code.
+	m := NewMain()
+	m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	err := m.Run(t.Context(), []string{"accounts", "add", "--endpoint", url, "--id", "42"})
+	if err == nil || !strings.Contains(err.Error(), "InvalidInputException") {
+		t.Errorf("accounts add --id 42: %v", err)
+	}
+	err = m.Run(t.Context(), []string{"clock", "--endpoint", url, "--advance", "-1h"})
+	if err == nil || !strings.Contains(err.Error(), "MIN_VALUE_EXCEEDED") {
+		t.Errorf("clock --advance -1h: %v", err)
+	}
+	// Words a command does not take are refused, not ignored: "accounts --endpoint URL add"
+	// once listed the accounts instead of adding one.
+	err = m.Run(t.Context(), []string{"accounts", "--endpoint", url, "add", "--id", "333333333333"})
+	if err == nil {
+		t.Error("accounts --endpoint URL add succeeded")
+	}
+	if out := run(t, url, "accounts"); strings.Contains(out, "333333333333") {
+		t.Errorf("accounts --endpoint URL add registered the account:\n%s", out)
+	}
+	if err := m.Run(t.Context(), []string{"reset", "--endpoint", url, "now"}); err == nil {
+		t.Error("reset now succeeded")
+	}
+	if err := m.Run(t.Context(), []string{"clock", "--endpoint", url, "384h"}); err == nil {
+		t.Error("clock 384h (without --advance) succeeded")
+	}
+	if err := m.Run(t.Context(), []string{"frobnicate"}); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+	if err := m.Run(t.Context(), nil); err == nil {
+		t.Error("no command succeeded")
+	}
+}

@@ -1,0 +1,231 @@
+package sigv4
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const validHeader = "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/organizations/aws4_request, " +
+	"SignedHeaders=content-type;host;x-amz-date;x-amz-target, " +
+	"Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+
+func TestParseAuthorization(t *testing.T) {
+	valid := Authorization{
+		AccessKeyID: "AKIAEXAMPLE", Date: "20250101", Region: "us-east-1", Service: "organizations",
+		SignedHeaders: []string{"content-type", "host", "x-amz-date", "x-amz-target"},
+		Signature:     "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+	}
+	withRegion := func(r string) Authorization { a := valid; a.Region = r; return a }
+	tests := []struct {
+		name   string
+		header string
+		want   Authorization // zero: an error is expected
+	}{
+		{"valid", validHeader, valid},
+		{"no spaces after commas", strings.ReplaceAll(validHeader, ", ", ","), valid},
+		{"surrounding and extra spaces", "  " + strings.ReplaceAll(validHeader, ", ", " ,  ") + " ", valid},
+		{"components in another order",
+			"AWS4-HMAC-SHA256 Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024, " +
+				"SignedHeaders=content-type;host;x-amz-date;x-amz-target, Credential=AKIAEXAMPLE/20250101/us-east-1/organizations/aws4_request",
+			valid},
+		{"any region", strings.Replace(validHeader, "us-east-1", "ap-southeast-2", 1), withRegion("ap-southeast-2")},
+		{"a region AWS does not have", strings.Replace(validHeader, "us-east-1", "mars-north-1", 1), withRegion("mars-north-1")},
+		{"12-digit access key", strings.Replace(validHeader, "AKIAEXAMPLE", "111111111111", 1),
+			func() Authorization { a := valid; a.AccessKeyID = "111111111111"; return a }()},
+
+		{"empty", "", Authorization{}},
+		{"algorithm only", "AWS4-HMAC-SHA256", Authorization{}},
+		{"algorithm and a space", "AWS4-HMAC-SHA256 ", Authorization{}},
+		{"wrong algorithm", strings.Replace(validHeader, "SHA256", "SHA512", 1), Authorization{}},
+		{"SigV4a", strings.Replace(validHeader, "AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256", 1), Authorization{}},
+		{"SigV2", "AWS AKIAEXAMPLE:c2lnbmF0dXJl", Authorization{}},
+		{"bearer token", "Bearer abc.def.ghi", Authorization{}},
+		{"lower-case algorithm", strings.Replace(validHeader, "AWS4-HMAC-SHA256", "aws4-hmac-sha256", 1), Authorization{}},
+		{"missing Credential", "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=abc", Authorization{}},
+		{"missing SignedHeaders", "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/organizations/aws4_request, Signature=abc", Authorization{}},
+		{"missing Signature", "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/organizations/aws4_request, SignedHeaders=host", Authorization{}},
+		{"empty Signature", strings.Replace(validHeader, "Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024", "Signature=", 1), Authorization{}},
+		{"component without =", validHeader + ", Garbage", Authorization{}},
+		{"trailing comma", validHeader + ",", Authorization{}},
+		{"scope of four parts", strings.Replace(validHeader, "/organizations/aws4_request", "/aws4_request", 1), Authorization{}},
+		{"scope of six parts", strings.Replace(validHeader, "/aws4_request", "/aws4_request/x", 1), Authorization{}},
+		{"scope without the terminator", strings.Replace(validHeader, "aws4_request", "aws4_requests", 1), Authorization{}},
+		{"scope without access key", strings.Replace(validHeader, "AKIAEXAMPLE/", "/", 1), Authorization{}},
+		{"bare access key", strings.Replace(validHeader, "/20250101/us-east-1/organizations/aws4_request", "", 1), Authorization{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseAuthorization(tt.header)
+			if tt.want.AccessKeyID == "" {
+				if err == nil {
+					t.Fatalf("ParseAuthorization(%q) = %+v, want an error", tt.header, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseAuthorization(%q): %v", tt.header, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseAuthorization(%q)\n got %+v\nwant %+v", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+// header returns a valid Authorization header whose access key is key.
+func header(key string) string {
+	return strings.Replace(validHeader, "AKIAEXAMPLE", key, 1)
+}
+
+func TestResolverOrder(t *testing.T) {
+	r := &Resolver{
+		Keys: map[string]Key{
+			"AKIAEXAMPLE":  {AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s", AccountID: "111111111111"},
+			"999999999999": {AccessKeyID: "999999999999", SecretAccessKey: "s", AccountID: "444444444444"},
+		},
+		DefaultAccount: "123456789012",
+	}
+	tests := []struct {
+		name, key, moto, want string
+	}{
+		{"x-moto-account-id beats the credentials file", "AKIAEXAMPLE", "555555555555", "555555555555"},
+		{"x-moto-account-id beats a 12-digit key", "222222222222", "555555555555", "555555555555"},
+		{"x-moto-account-id beats the default", "AKIAOTHER", "555555555555", "555555555555"},
+		{"an x-moto-account-id that is no account id is ignored", "AKIAEXAMPLE", "5555", "111111111111"},
+		{"credentials file", "AKIAEXAMPLE", "", "111111111111"},
+		{"credentials file beats a 12-digit key", "999999999999", "", "444444444444"},
+		{"12-digit key", "222222222222", "", "222222222222"},
+		{"13-digit key is not an account", "2222222222223", "", "123456789012"},
+		{"11-digit key is not an account", "22222222222", "", "123456789012"},
+		{"default account", "AKIAOTHER", "", "123456789012"},
+		{"keys are case-sensitive", "akiaexample", "", "123456789012"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
+			req.Header.Set("Authorization", header(tt.key))
+			if tt.moto != "" {
+				req.Header.Set("x-moto-account-id", tt.moto)
+			}
+			account, key, err := r.Account(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if account != tt.want || key != tt.key {
+				t.Errorf("Account = %s, %s; want %s, %s", account, key, tt.want, tt.key)
+			}
+		})
+	}
+
+	t.Run("no credentials file", func(t *testing.T) {
+		r := &Resolver{DefaultAccount: "123456789012"}
+		for key, want := range map[string]string{"AKIAEXAMPLE": "123456789012", "222222222222": "222222222222"} {
+			req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
+			req.Header.Set("Authorization", header(key))
+			if got, _, err := r.Account(req); err != nil || got != want {
+				t.Errorf("key %s: Account = %s, %v; want %s", key, got, err, want)
+			}
+		}
+	})
+}
+
+func TestResolverFailures(t *testing.T) {
+	r := &Resolver{DefaultAccount: "123456789012"}
+	tests := []struct {
+		name, auth, moto string
+		code             string
+		status           int
+	}{
+		{"no Authorization", "", "", "MissingAuthenticationTokenException", http.StatusForbidden},
+		// x-moto-account-id names the account only of signed requests.
+		{"no Authorization, moto header", "", "111111111111", "MissingAuthenticationTokenException", http.StatusForbidden},
+		{"malformed", "AWS4-HMAC-SHA256 Credential=x", "", "IncompleteSignatureException", http.StatusBadRequest},
+		{"malformed, moto header", "Basic dXNlcjpwdw==", "111111111111", "IncompleteSignatureException", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			if tt.moto != "" {
+				req.Header.Set("x-moto-account-id", tt.moto)
+			}
+			account, _, err := r.Account(req)
+			var f *Failure
+			if !errors.As(err, &f) {
+				t.Fatalf("Account = %q, %v; want a *Failure", account, err)
+			}
+			if f.Code != tt.code || f.Status != tt.status || f.Message == "" || account != "" {
+				t.Errorf("Failure = %+v, account %q; want %s %d with a message", f, account, tt.code, tt.status)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadKeys(t *testing.T) {
+	path := writeFile(t, `{"Credentials": [
+		{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "secret1", "AccountId": "111111111111"},
+		{"AccessKeyId": "AKIAOTHER", "SecretAccessKey": "secret2", "AccountId": "222222222222"}
+	]}`)
+	keys, err := LoadKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Key{
+		"AKIAEXAMPLE": {AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secret1", AccountID: "111111111111"},
+		"AKIAOTHER":   {AccessKeyID: "AKIAOTHER", SecretAccessKey: "secret2", AccountID: "222222222222"},
+	}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("LoadKeys = %+v, want %+v", keys, want)
+	}
+
+	keys, err = LoadKeys(writeFile(t, `{"Credentials": []}`))
+	if err != nil || len(keys) != 0 {
+		t.Errorf("empty list: %v, %v", keys, err)
+	}
+}
+
+func TestLoadKeysRefusesBadFiles(t *testing.T) {
+	tests := []struct{ name, content string }{
+		{"not JSON", `Credentials: AKIAEXAMPLE`},
+		{"truncated", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE"`},
+		{"wrong type", `{"Credentials": {"AccessKeyId": "AKIAEXAMPLE"}}`},
+		{"missing access key", `{"Credentials": [{"SecretAccessKey": "s", "AccountId": "111111111111"}]}`},
+		{"missing account", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s"}]}`},
+		{"account of 11 digits", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "11111111111"}]}`},
+		{"account with letters", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "11111111111a"}]}`},
+		{"one key, two accounts", `{"Credentials": [
+			{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "111111111111"},
+			{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "222222222222"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, tt.content)
+			keys, err := LoadKeys(path)
+			if err == nil {
+				t.Fatalf("LoadKeys accepted %s: %+v", tt.content, keys)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+	if _, err := LoadKeys(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want an error wrapping os.ErrNotExist", err)
+	}
+}
