@@ -230,7 +230,7 @@ func closureQuota(members int) int { return min(1000, max(250, members/5)) }
 func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccountRequest) (*model.DescribeAccountResponse, error) {
 	var out model.DescribeAccountResponse
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("DescribeAccount", *in.AccountId, "")
 		if err != nil {
 			return err
 		}
@@ -252,7 +252,7 @@ func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccount
 func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsRequest) (*model.ListAccountsResponse, error) {
 	out := model.ListAccountsResponse{Accounts: []model.Account{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListAccounts", "", "")
 		if err != nil {
 			return err
 		}
@@ -271,7 +271,7 @@ func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsReques
 func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccountsForParentRequest) (*model.ListAccountsForParentResponse, error) {
 	out := model.ListAccountsForParentResponse{Accounts: []model.Account{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListAccountsForParent", *in.ParentId, "")
 		if err != nil {
 			return err
 		}
@@ -316,7 +316,7 @@ func (t *txn) accountPage(op string, o *Organization, parentID string, token *st
 func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest) (*model.ListParentsResponse, error) {
 	var out model.ListParentsResponse
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListParents", *in.ChildId, "")
 		if err != nil {
 			return err
 		}
@@ -371,7 +371,7 @@ func (t *txn) pageStart(token *string) (string, error) {
 func (s *Service) ListChildren(ctx context.Context, in *model.ListChildrenRequest) (*model.ListChildrenResponse, error) {
 	out := model.ListChildrenResponse{Children: []model.Child{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListChildren", *in.ParentId, "")
 		if err != nil {
 			return err
 		}
@@ -429,6 +429,14 @@ func (t *txn) leave(o *Organization, a *Account) error {
 		return model.Errorf(model.CodeMasterCannotLeaveOrganizationException, "",
 			"You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization of the management account.")
 	}
+	delegate, err := t.isDelegatedAdministrator(o, a.ID)
+	if err != nil {
+		return err
+	}
+	if delegate {
+		return constraintViolation(model.ConstraintViolationExceptionReasonCannotRemoveDelegatedAdministratorFromOrg,
+			"The account %s is a delegated administrator; deregister it before it leaves the organization.", a.ID)
+	}
 	// A created account must stay a few days before it may go (AWS: 4 days).
 	if a.JoinedMethod == model.AccountJoinedMethodCreated && t.now.Before(a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait)) {
 		return constraintViolation(model.ConstraintViolationExceptionReasonWaitPeriodActive,
@@ -443,9 +451,13 @@ func (t *txn) leave(o *Organization, a *Account) error {
 	if err := t.PutAccount(t.ctx, a); err != nil {
 		return fmt.Errorf("org: remove account %s: %w", a.ID, err)
 	}
-	// An account's tags belong to the organization and are deleted when it leaves.
+	// An account's tags and policy attachments belong to the organization and go when it
+	// leaves.
 	if err := t.DeleteAllTags(t.ctx, a.ID); err != nil {
 		return fmt.Errorf("org: delete tags of %s: %w", a.ID, err)
+	}
+	if err := t.detachAllPolicies(o, a.ID); err != nil {
+		return err
 	}
 	return t.withdrawApproval(o, a.ID)
 }

@@ -204,6 +204,9 @@ func (t *txn) settleCreation(r *CreateAccountRequest) error {
 	if err := t.PutTags(t.ctx, id, r.Tags); err != nil {
 		return fmt.Errorf("org: tag account %s: %w", id, err)
 	}
+	if err := t.attachDefaultPolicies(o, id, model.TargetTypeAccount); err != nil {
+		return err
+	}
 	r.State, r.AccountID = model.CreateAccountStateSucceeded, id
 	if r.GovCloud {
 		// The GovCloud account is standalone, in another partition; orgd only names it.
@@ -264,7 +267,7 @@ func (t *txn) creationFailure(r *CreateAccountRequest) (string, error) {
 func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.DescribeCreateAccountStatusRequest) (*model.DescribeCreateAccountStatusResponse, error) {
 	var out model.DescribeCreateAccountStatusResponse
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("DescribeCreateAccountStatus", "", "")
 		if err != nil {
 			return err
 		}
@@ -286,7 +289,7 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.Des
 func (s *Service) ListCreateAccountStatus(ctx context.Context, in *model.ListCreateAccountStatusRequest) (*model.ListCreateAccountStatusResponse, error) {
 	out := model.ListCreateAccountStatusResponse{CreateAccountStatuses: []model.CreateAccountStatus{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListCreateAccountStatus", "", "")
 		if err != nil {
 			return err
 		}

@@ -357,6 +357,8 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *model.AcceptHandshake
 			err = t.approveAllFeatures(h)
 		case model.ActionTypeEnableAllFeatures:
 			err = t.finishAllFeatures(h)
+		case model.ActionTypeTransferResponsibility:
+			err = t.acceptTransfer(h)
 		default:
 			err = fmt.Errorf("org: handshake %s has unknown action %s", h.ID, h.Action)
 		}
@@ -423,6 +425,9 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 	if err := t.PutAccount(t.ctx, a); err != nil {
 		return fmt.Errorf("org: join account %s: %w", a.ID, err)
 	}
+	if err := t.attachDefaultPolicies(o, a.ID, model.TargetTypeAccount); err != nil {
+		return err
+	}
 	// The invitation's tags were checked when it was sent; they are attached now.
 	if len(h.Tags) > 0 {
 		if err := t.PutTags(t.ctx, a.ID, h.Tags); err != nil {
@@ -451,6 +456,9 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandsha
 		if err := t.closeWithChildren(h, model.HandshakeStateDeclined); err != nil {
 			return err
 		}
+		if err := t.closeTransfer(h, model.HandshakeStateDeclined); err != nil {
+			return err
+		}
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
@@ -469,6 +477,9 @@ func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshake
 			return accessDenied()
 		}
 		if err := t.closeWithChildren(h, model.HandshakeStateCanceled); err != nil {
+			return err
+		}
+		if err := t.closeTransfer(h, model.HandshakeStateCanceled); err != nil {
 			return err
 		}
 		out.Handshake = handshakeOutput(h, t.now)
@@ -511,7 +522,7 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHa
 func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *model.ListHandshakesForOrganizationRequest) (*model.ListHandshakesForOrganizationResponse, error) {
 	out := model.ListHandshakesForOrganizationResponse{Handshakes: []model.Handshake{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListHandshakesForOrganization", "", "")
 		if err != nil {
 			return err
 		}

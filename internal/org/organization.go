@@ -112,10 +112,24 @@ func (s *Service) DeleteOrganization(ctx context.Context) error {
 			return model.Errorf(model.CodeOrganizationNotEmptyException, "",
 				"To delete an organization you must first remove all member accounts (except the management account).")
 		}
+		active, err := t.activeTransferProcess(o)
+		if err != nil {
+			return err
+		}
+		if active {
+			return constraintViolation(model.ConstraintViolationExceptionReasonActiveResponsibilityTransferProcess,
+				"The organization %s takes part in a responsibility transfer; end it before deleting the organization.", o.ID)
+		}
 		if err := t.cancelOpenHandshakes(HandshakeQuery{OrgID: o.ID}); err != nil {
 			return err
 		}
 		if err := t.deleteOUs(o); err != nil {
+			return err
+		}
+		if err := t.deleteOrganizationPolicies(o); err != nil {
+			return err
+		}
+		if err := t.deleteDelegationState(o); err != nil {
 			return err
 		}
 		if err := t.DeleteCreateAccountRequests(t.ctx, o.ID); err != nil {
@@ -141,20 +155,18 @@ func (s *Service) DeleteOrganization(ctx context.Context) error {
 func (s *Service) ListRoots(ctx context.Context, in *model.ListRootsRequest) (*model.ListRootsResponse, error) {
 	var out model.ListRootsResponse
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListRoots", "", "")
 		if err != nil {
 			return err
 		}
 		if _, err := t.pageStart(in.NextToken); err != nil {
 			return err
 		}
-		out.Roots = []model.Root{{
-			Id:   model.Ptr(o.RootID),
-			Arn:  model.Ptr(rootARN(o)),
-			Name: model.Ptr("Root"),
-			// No policy type is enabled in a new root; EnablePolicyType arrives with issue 3.
-			PolicyTypes: []model.PolicyTypeSummary{},
-		}}
+		root, err := t.rootOutput(o)
+		if err != nil {
+			return err
+		}
+		out.Roots = []model.Root{*root}
 		return nil
 	})
 	return &out, err

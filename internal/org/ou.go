@@ -135,6 +135,9 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 		if err := t.PutTags(t.ctx, u.ID, tagsFromModel(in.Tags)); err != nil {
 			return fmt.Errorf("org: tag OU %s: %w", u.ID, err)
 		}
+		if err := t.attachDefaultPolicies(o, u.ID, model.TargetTypeOrganizationalUnit); err != nil {
+			return err
+		}
 		out.OrganizationalUnit = ouOutput(o, u)
 		return nil
 	})
@@ -153,7 +156,7 @@ func ouWriteError(u *OU, err error) error {
 func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *model.DescribeOrganizationalUnitRequest) (*model.DescribeOrganizationalUnitResponse, error) {
 	var out model.DescribeOrganizationalUnitResponse
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("DescribeOrganizationalUnit", *in.OrganizationalUnitId, "")
 		if err != nil {
 			return err
 		}
@@ -217,6 +220,9 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.Delete
 		if err := t.DeleteAllTags(t.ctx, u.ID); err != nil {
 			return fmt.Errorf("org: delete tags of %s: %w", u.ID, err)
 		}
+		if err := t.detachAllPolicies(o, u.ID); err != nil {
+			return err
+		}
 		if err := t.DeleteOU(t.ctx, u.ID); err != nil {
 			return fmt.Errorf("org: delete OU %s: %w", u.ID, err)
 		}
@@ -228,7 +234,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.Delete
 func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *model.ListOrganizationalUnitsForParentRequest) (*model.ListOrganizationalUnitsForParentResponse, error) {
 	out := model.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []model.OrganizationalUnit{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListOrganizationalUnitsForParent", *in.ParentId, "")
 		if err != nil {
 			return err
 		}

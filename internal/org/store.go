@@ -28,6 +28,7 @@ type Store interface {
 // Tx is one transaction. Methods return ErrNotFound for a missing row where documented and wrap
 // any other failure with context. Slices returned are owned by the caller.
 type Tx interface {
+	delegationTx
 	// Setting returns a server-wide setting, or ErrNotFound.
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
@@ -100,6 +101,52 @@ type Tx interface {
 	// DeleteAllTags removes every tag of a resource.
 	DeleteAllTags(ctx context.Context, resourceID string) error
 
+	// Policy returns the customer-managed policy with this id, or ErrNotFound.
+	Policy(ctx context.Context, id string) (*Policy, error)
+	// PutPolicy inserts or replaces a policy. It returns ErrConflict when another policy of
+	// the same organization and type has the same name (compared exactly).
+	PutPolicy(ctx context.Context, p *Policy) error
+	// DeletePolicy removes a policy; it returns ErrNotFound if there was none.
+	DeletePolicy(ctx context.Context, id string) error
+	// ListPolicies returns up to q.Limit policies of q.OrgID and q.Type ordered by ID,
+	// starting after q.AfterID.
+	ListPolicies(ctx context.Context, q PolicyQuery) ([]Policy, error)
+	// CountPolicies counts the policies of q.OrgID and q.Type (AfterID and Limit are ignored).
+	CountPolicies(ctx context.Context, q PolicyQuery) (int, error)
+	// DeletePolicies removes every policy of an organization.
+	DeletePolicies(ctx context.Context, orgID string) error
+
+	// PolicyAttachment returns the attachment of a policy to a target, or ErrNotFound.
+	PolicyAttachment(ctx context.Context, orgID, policyID, targetID string) (*PolicyAttachment, error)
+	// PutPolicyAttachment inserts an attachment, assigning a.Seq greater than that of every
+	// attachment of the same target and policy type. It returns ErrConflict when the policy
+	// is already attached to the target.
+	PutPolicyAttachment(ctx context.Context, a *PolicyAttachment) error
+	// DeletePolicyAttachment removes an attachment; it returns ErrNotFound if there was none.
+	DeletePolicyAttachment(ctx context.Context, orgID, policyID, targetID string) error
+	// ListPolicyAttachments returns up to q.Limit attachments of q.OrgID. With q.PolicyID it
+	// returns that policy's attachments ordered by TargetID after q.AfterTargetID; otherwise
+	// q.TargetID and q.PolicyType must be set and it returns the target's attachments of the
+	// type in attachment order (Seq), after q.AfterSeq.
+	ListPolicyAttachments(ctx context.Context, q PolicyAttachmentQuery) ([]PolicyAttachment, error)
+	// CountPolicyAttachments counts the attachments of q.OrgID to q.TargetID, of q.PolicyType
+	// when set (the After fields and Limit are ignored).
+	CountPolicyAttachments(ctx context.Context, q PolicyAttachmentQuery) (int, error)
+	// DeletePolicyAttachments removes the attachments of q.OrgID matching q.TargetID and
+	// q.PolicyType, each when set (q.PolicyID, the After fields and Limit are ignored).
+	DeletePolicyAttachments(ctx context.Context, q PolicyAttachmentQuery) error
+
+	// EnabledPolicyTypes returns the policy types enabled in an organization's root, ordered
+	// by type (none is not an error).
+	EnabledPolicyTypes(ctx context.Context, orgID string) ([]EnabledPolicyType, error)
+	// PutEnabledPolicyType inserts or replaces an enabled policy type.
+	PutEnabledPolicyType(ctx context.Context, e *EnabledPolicyType) error
+	// DeleteEnabledPolicyType removes an enabled policy type; it returns ErrNotFound if the
+	// type was not enabled.
+	DeleteEnabledPolicyType(ctx context.Context, orgID, policyType string) error
+	// DeleteEnabledPolicyTypes removes every enabled policy type of an organization.
+	DeleteEnabledPolicyTypes(ctx context.Context, orgID string) error
+
 	// AddOutbox appends a message to the outbox, assigning m.Seq (increasing).
 	AddOutbox(ctx context.Context, m *OutboxMessage) error
 	// ListOutbox returns up to limit messages with Seq > afterSeq, ordered by Seq.
@@ -153,6 +200,26 @@ type HandshakeQuery struct {
 	VisibleAfter       time.Time // visible_until > VisibleAfter
 	AfterSeq           int64
 	Limit              int
+}
+
+// PolicyQuery selects the policies of one type of one organization.
+type PolicyQuery struct {
+	OrgID   string
+	Type    string
+	AfterID string
+	Limit   int
+}
+
+// PolicyAttachmentQuery selects policy attachments of one organization; see
+// Tx.ListPolicyAttachments for the combinations each method takes.
+type PolicyAttachmentQuery struct {
+	OrgID         string
+	PolicyID      string
+	TargetID      string
+	PolicyType    string
+	AfterTargetID string // with PolicyID
+	AfterSeq      int64  // with TargetID and PolicyType
+	Limit         int
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -53,7 +53,8 @@ func checkNewTags(tags []model.Tag, existing []Tag) error {
 func isSystemTagKey(k string) bool { return strings.HasPrefix(strings.ToLower(k), "aws:") }
 
 // taggable checks that id names a taggable resource of organization o: one of its accounts,
-// its root or one of its OUs. Anything else is TargetNotFound.
+// its root, one of its OUs or policies, its resource policy, or a responsibility transfer it
+// takes part in. Anything else is TargetNotFound.
 func (t *txn) taggable(o *Organization, id string) error {
 	switch {
 	case isAccountID(id):
@@ -71,6 +72,32 @@ func (t *txn) taggable(o *Organization, id string) error {
 		if !isNotFound(err) {
 			return err
 		}
+	case strings.HasPrefix(id, "rp-"):
+		p, err := t.resourcePolicy(o)
+		if err != nil || (p != nil && p.ID == id) {
+			return err
+		}
+	case strings.HasPrefix(id, "rt-"):
+		// A transfer is tagged by either side's management account.
+		tr, err := t.Transfer(t.ctx, id)
+		if err == nil && (tr.TargetOrgID == o.ID || tr.SourceOrgID == o.ID || tr.SourceAccountID == o.ManagementAccountID) {
+			return nil
+		}
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("org: read transfer %s: %w", id, err)
+		}
+	case strings.HasPrefix(id, "p-"):
+		// Customer policies only: the AWS-managed ones belong to AWS, not to the
+		// organization [INF].
+		if _, managed := awsManagedPolicies[id]; !managed {
+			p, err := t.Policy(t.ctx, id)
+			if err == nil && p.OrgID == o.ID {
+				return nil
+			}
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("org: read policy %s: %w", id, err)
+			}
+		}
 	}
 	return model.Errorf(model.CodeTargetNotFoundException, "", "We can't find a resource with the ResourceId that you specified: %s.", id)
 }
@@ -78,7 +105,7 @@ func (t *txn) taggable(o *Organization, id string) error {
 // TagResource adds tags to a resource or replaces the values of keys it has.
 func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("TagResource", *in.ResourceId, "")
 		if err != nil {
 			return err
 		}
@@ -102,7 +129,7 @@ func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest)
 // UntagResource removes tag keys from a resource; keys it does not have are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *model.UntagResourceRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("UntagResource", *in.ResourceId, "")
 		if err != nil {
 			return err
 		}
@@ -126,7 +153,7 @@ func (s *Service) UntagResource(ctx context.Context, in *model.UntagResourceRequ
 func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsForResourceRequest) (*model.ListTagsForResourceResponse, error) {
 	out := model.ListTagsForResourceResponse{Tags: []model.Tag{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		_, o, err := t.authorize("ListTagsForResource", *in.ResourceId, "")
 		if err != nil {
 			return err
 		}

@@ -134,3 +134,40 @@ type CreateAccountRequest struct {
 	CompletesAt time.Time
 	CompletedAt time.Time // zero while IN_PROGRESS
 }
+
+// Policy is a customer-managed policy. The AWS-managed policies (p-FullAWSAccess,
+// p-RCPFullAWSAccess) exist in every all-features organization without a row (see
+// awsManagedPolicies).
+type Policy struct {
+	ID          string // p- and 8 lowercase letters or digits
+	OrgID       string
+	Type        string // PolicyType
+	Name        string
+	Description string
+	Content     string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// PolicyAttachment is a policy attached directly to a root, an OU or an account.
+type PolicyAttachment struct {
+	OrgID      string
+	PolicyID   string
+	TargetID   string
+	PolicyType string // the policy's type, so that a target's policies of one type are one range
+	TargetType string // TargetType: ROOT, ORGANIZATIONAL_UNIT or ACCOUNT
+	// Seq orders the target's attachments of one type: the store assigns one greater than
+	// every other, so detaching and attaching again moves a policy last, as the
+	// effective-policy merge requires.
+	Seq        int64
+	AttachedAt time.Time
+}
+
+// EnabledPolicyType is a policy type enabled in an organization's root.
+type EnabledPolicyType struct {
+	OrgID     string
+	RootID    string
+	Type      string // PolicyType
+	Status    string // PolicyTypeStatus; orgd enables at once, so ENABLED
+	EnabledAt time.Time
+}

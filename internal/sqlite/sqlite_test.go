@@ -430,6 +430,24 @@ func TestQueryPlans(t *testing.T) {
 	q, a = cq(org.HandshakeQuery{OrgID: "o-1", RecipientAccountID: "1", RecipientEmail: "a@b", States: open, ExpiresAfter: now})
 	add("count duplicate invitations", q, a, false, "handshakes_recipient_account", "handshakes_recipient_email")
 
+	q, a = listPoliciesQuery(org.PolicyQuery{OrgID: "o-1", Type: "TAG_POLICY", AfterID: "p-1", Limit: 21})
+	add("policies of a type", q, a, true, "SEARCH policies USING INDEX policies_org_type")
+	add("count policies", countPoliciesQuery, []any{"o-1", "TAG_POLICY"}, true, "SEARCH policies USING COVERING INDEX")
+	add("policies of an organization (delete)", `DELETE FROM policies WHERE org_id = ?`, []any{"o-1"}, true, "SEARCH policies USING INDEX policies_org_type")
+	q, a, _ = listAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: "o-1", PolicyID: "p-1", AfterTargetID: "1", Limit: 21})
+	add("targets of a policy", q, a, true, "SEARCH policy_attachments USING PRIMARY KEY")
+	q, a, _ = listAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: "o-1", TargetID: "r-1", PolicyType: "TAG_POLICY", AfterSeq: 2, Limit: 21})
+	add("policies of a target", q, a, true, "SEARCH policy_attachments USING INDEX policy_attachments_target")
+	q, a = countAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: "o-1", TargetID: "r-1", PolicyType: "TAG_POLICY"})
+	add("count attachments of a target", q, a, true, "SEARCH policy_attachments USING COVERING INDEX policy_attachments_target")
+	add("next attachment order", nextSeqQuery, []any{"o-1", "r-1", "TAG_POLICY"}, true, "SEARCH policy_attachments USING COVERING INDEX policy_attachments_target")
+	q, a = deleteAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: "o-1", TargetID: "r-1"})
+	add("detach all from a target", q, a, true, "SEARCH policy_attachments USING INDEX policy_attachments_target")
+	q, a = deleteAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: "o-1", PolicyType: "TAG_POLICY"})
+	add("detach a type", q, a, true, "SEARCH policy_attachments USING INDEX policy_attachments_type")
+	add("enabled policy types", `SELECT org_id, type, root_id, status, enabled_at FROM policy_types WHERE org_id = ? ORDER BY type`,
+		[]any{"o-1"}, true, "SEARCH policy_types USING PRIMARY KEY")
+
 	for _, p := range plans {
 		got := queryPlan(t, s, p.query, p.args)
 		for _, w := range p.want {

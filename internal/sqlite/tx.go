@@ -486,7 +486,9 @@ func (t *tx) Reset(ctx context.Context) error {
 	if err := t.writable("reset"); err != nil {
 		return err
 	}
-	for _, table := range [...]string{"settings", "accounts", "organizations", "ous", "create_account_requests", "handshakes", "tags", "outbox"} {
+	for _, table := range [...]string{"settings", "accounts", "organizations", "ous", "create_account_requests", "handshakes", "tags", "outbox",
+		"policies", "policy_attachments", "policy_types",
+		"service_access", "delegated_admins", "resource_policies", "transfers"} {
 		if _, err := t.exec(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

@@ -34,6 +34,11 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"ListOUs", testListOUs},
 		{"CreateAccountRoundTrip", testCreateAccountRoundTrip},
 		{"ListCreateAccountRequests", testListCreateAccountRequests},
+		{"PolicyRoundTrip", testPolicyRoundTrip},
+		{"PolicyNameConflict", testPolicyNameConflict},
+		{"ListPolicies", testListPolicies},
+		{"PolicyAttachments", testPolicyAttachments},
+		{"EnabledPolicyTypes", testEnabledPolicyTypes},
 		{"HandshakeRoundTrip", testHandshakeRoundTrip},
 		{"HandshakeSeq", testHandshakeSeq},
 		{"HandshakeFilters", testHandshakeFilters},
@@ -43,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"Reset", testReset},
 		{"UpdateRollback", testUpdateRollback},
 		{"ViewSeesCommitted", testViewSeesCommitted},
+		{"ServiceAccess", testServiceAccess}, {"DelegatedAdmins", testDelegatedAdmins}, {"ResourcePolicy", testResourcePolicy}, {"Transfers", testTransfers}, {"DelegationReset", testDelegationReset},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -938,6 +944,10 @@ func seed(t *testing.T, s org.Store) {
 		must(t, "PutOU", tx.PutOU(ctx, ou("ou-1111-aaaaaaaa", "o-1111111111", "r-1111", "Prod", 1)))
 		must(t, "PutCreateAccountRequest", tx.PutCreateAccountRequest(ctx, creation("car-1", "o-1111111111", "SUCCEEDED", t0)))
 		must(t, "AddOutbox", tx.AddOutbox(ctx, &org.OutboxMessage{HandshakeID: "h-1", To: "a@example.com", CreatedAt: t0}))
+		must(t, "PutPolicy", tx.PutPolicy(ctx, policy("p-aaaaaaaa", "o-1111111111", "TAG_POLICY", "Tags")))
+		must(t, "PutPolicyAttachment", tx.PutPolicyAttachment(ctx, attachment("o-1111111111", "p-aaaaaaaa", "r-1111", "TAG_POLICY", "ROOT")))
+		must(t, "PutEnabledPolicyType", tx.PutEnabledPolicyType(ctx, &org.EnabledPolicyType{OrgID: "o-1111111111",
+			RootID: "r-1111", Type: "TAG_POLICY", Status: "ENABLED", EnabledAt: t0}))
 		return nil
 	})
 }
@@ -969,6 +979,15 @@ func checkEmpty(t *testing.T, ctx context.Context, tx org.Tx) {
 	must(t, "ListOutbox", err)
 	if len(accts)+len(hs)+len(tags)+len(msgs) != 0 {
 		t.Errorf("rows left: %d accounts, %d handshakes, %d tags, %d messages", len(accts), len(hs), len(tags), len(msgs))
+	}
+	_, err = tx.Policy(ctx, "p-aaaaaaaa")
+	wantErr(t, "Policy", err, org.ErrNotFound)
+	_, err = tx.PolicyAttachment(ctx, "o-1111111111", "p-aaaaaaaa", "r-1111")
+	wantErr(t, "PolicyAttachment", err, org.ErrNotFound)
+	types, err := tx.EnabledPolicyTypes(ctx, "o-1111111111")
+	must(t, "EnabledPolicyTypes", err)
+	if len(types) != 0 {
+		t.Errorf("enabled policy types left: %+v", types)
 	}
 }
 

@@ -1,0 +1,141 @@
+package org
+
+import (
+	"context"
+	"time"
+)
+
+// Trusted access, delegated administrators, the resource-based delegation policy and
+// responsibility transfers (spec §8.2–§8.5): their rows and the Tx methods that keep them.
+
+// ServiceAccess is an AWS service principal with trusted access to an organization.
+type ServiceAccess struct {
+	OrgID            string
+	ServicePrincipal string
+	EnabledAt        time.Time
+}
+
+// DelegatedAdmin is a member account registered as delegated administrator of one service.
+type DelegatedAdmin struct {
+	OrgID            string
+	AccountID        string
+	ServicePrincipal string // "" in the one-row-per-account listing (see DelegatedAdminQuery)
+	EnabledAt        time.Time
+}
+
+// ResourcePolicy is an organization's resource-based delegation policy; there is at most one.
+type ResourcePolicy struct {
+	ID        string // rp-…
+	OrgID     string
+	Content   string // as sent: AWS answers the document byte for byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Transfer is a responsibility transfer. The inviter is the Target (the organization that
+// takes the responsibility over, which sees the transfer as inbound); the invited management
+// account is the Source (outbound). Its Status follows its handshake while REQUESTED: a
+// REQUESTED transfer past ExpiresAt is EXPIRED without a write (see transferStatus).
+type Transfer struct {
+	ID     string // rt-…
+	Seq    int64  // insertion order, assigned by the store; lists page on it
+	Type   string // BILLING
+	Name   string
+	Status string
+
+	HandshakeID string
+
+	TargetOrgID     string
+	TargetAccountID string // the inviter's management account
+	TargetEmail     string
+
+	SourceOrgID     string // set when the invitation is accepted
+	SourceAccountID string // the invited account, resolved when the invitation is sent
+	SourceEmail     string
+
+	StartAt   time.Time
+	EndAt     time.Time // zero until the transfer is terminated
+	ExpiresAt time.Time // when the invitation's handshake expires
+	CreatedAt time.Time
+}
+
+// DelegatedAdminQuery selects delegated administrators of one organization.
+//
+// With AccountID set it returns that account's registrations ordered by ServicePrincipal,
+// After being a service principal; else with ServicePrincipal set the service's
+// administrators ordered by AccountID, After being an account id; else one row per account
+// (ServicePrincipal empty, EnabledAt its earliest registration) ordered by AccountID.
+type DelegatedAdminQuery struct {
+	OrgID            string
+	AccountID        string
+	ServicePrincipal string
+	After            string // exclusive lower bound on the order key; "" starts at the beginning
+	Limit            int
+}
+
+// TransferQuery selects transfers. Zero-valued fields do not filter; at least one of
+// TargetOrgID, SourceOrgID and SourceAccountID is set.
+type TransferQuery struct {
+	TargetOrgID     string // inbound transfers of an organization
+	SourceOrgID     string // outbound transfers of an organization (accepted ones)
+	SourceAccountID string // transfers offered to or accepted by an account
+	Statuses        []string
+	ExpiresAfter    time.Time // expires_at > ExpiresAfter
+	AfterSeq        int64
+	Limit           int
+}
+
+// delegationTx holds the Tx methods of this file's rows. Every method wraps store failures
+// with context; the errors named are those a caller tests with errors.Is.
+type delegationTx interface {
+	// ServiceAccess returns the trusted access of principal in the organization, or
+	// ErrNotFound.
+	ServiceAccess(ctx context.Context, orgID, principal string) (*ServiceAccess, error)
+	// PutServiceAccess inserts or replaces the trusted access of a.ServicePrincipal.
+	PutServiceAccess(ctx context.Context, a *ServiceAccess) error
+	// DeleteServiceAccess removes a trusted access; ErrNotFound if there was none.
+	DeleteServiceAccess(ctx context.Context, orgID, principal string) error
+	// ListServiceAccess returns up to limit trusted accesses of the organization ordered by
+	// principal, after afterPrincipal ("" starts at the beginning; limit <= 0: no limit).
+	ListServiceAccess(ctx context.Context, orgID, afterPrincipal string, limit int) ([]ServiceAccess, error)
+	// DeleteServiceAccesses removes every trusted access of an organization.
+	DeleteServiceAccesses(ctx context.Context, orgID string) error
+
+	// DelegatedAdmin returns one registration, or ErrNotFound.
+	DelegatedAdmin(ctx context.Context, orgID, accountID, principal string) (*DelegatedAdmin, error)
+	// PutDelegatedAdmin inserts or replaces a registration.
+	PutDelegatedAdmin(ctx context.Context, d *DelegatedAdmin) error
+	// DeleteDelegatedAdmin removes one registration; ErrNotFound if there was none.
+	DeleteDelegatedAdmin(ctx context.Context, orgID, accountID, principal string) error
+	// DeleteDelegatedAdmins removes every registration of an account in the organization, or
+	// of the whole organization when accountID is "".
+	DeleteDelegatedAdmins(ctx context.Context, orgID, accountID string) error
+	// ListDelegatedAdmins returns up to q.Limit registrations as DelegatedAdminQuery says
+	// (q.Limit <= 0: no limit).
+	ListDelegatedAdmins(ctx context.Context, q DelegatedAdminQuery) ([]DelegatedAdmin, error)
+	// CountDelegatedAdmins counts the registrations matching q.OrgID, q.AccountID and
+	// q.ServicePrincipal (After and Limit are ignored).
+	CountDelegatedAdmins(ctx context.Context, q DelegatedAdminQuery) (int, error)
+
+	// ResourcePolicy returns the organization's delegation policy, or ErrNotFound.
+	ResourcePolicy(ctx context.Context, orgID string) (*ResourcePolicy, error)
+	// PutResourcePolicy inserts or replaces the organization's delegation policy.
+	PutResourcePolicy(ctx context.Context, p *ResourcePolicy) error
+	// DeleteResourcePolicy removes the organization's delegation policy; ErrNotFound if there
+	// was none.
+	DeleteResourcePolicy(ctx context.Context, orgID string) error
+
+	// Transfer returns the transfer with this id, or ErrNotFound.
+	Transfer(ctx context.Context, id string) (*Transfer, error)
+	// TransferByHandshake returns the transfer a TRANSFER_RESPONSIBILITY handshake offers, or
+	// ErrNotFound.
+	TransferByHandshake(ctx context.Context, handshakeID string) (*Transfer, error)
+	// PutTransfer inserts a transfer (assigning tr.Seq, increasing with every insert) or, when
+	// one with tr.ID exists, replaces it keeping its Seq.
+	PutTransfer(ctx context.Context, tr *Transfer) error
+	// ListTransfers returns up to q.Limit transfers matching q ordered by Seq, after
+	// q.AfterSeq (q.Limit <= 0: no limit).
+	ListTransfers(ctx context.Context, q TransferQuery) ([]Transfer, error)
+	// CountTransfers counts the transfers matching q (AfterSeq and Limit are ignored).
+	CountTransfers(ctx context.Context, q TransferQuery) (int, error)
+}

@@ -1,0 +1,345 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/orgd/orgd/internal/org"
+)
+
+// Policies, policy attachments and enabled policy types.
+
+// isKeyViolation reports a UNIQUE or PRIMARY KEY violation: a WITHOUT ROWID table reports
+// a duplicate key as the latter.
+func isKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+func checkDeleted(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", what, org.ErrNotFound)
+	}
+	return nil
+}
+
+const policyColumns = `id, org_id, type, name, description, content, created_at, updated_at`
+
+func scanPolicy(row interface{ Scan(...any) error }, p *org.Policy) error {
+	var created, updated sql.NullInt64
+	if err := row.Scan(&p.ID, &p.OrgID, &p.Type, &p.Name, &p.Description, &p.Content, &created, &updated); err != nil {
+		return err
+	}
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	return nil
+}
+
+func (t *tx) Policy(ctx context.Context, id string) (*org.Policy, error) {
+	var p org.Policy
+	err := scanPolicy(t.queryRow(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = ?`, id), &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: policy %s: %w", id, org.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: policy %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+func (t *tx) PutPolicy(ctx context.Context, p *org.Policy) error {
+	if err := t.writable("put policy " + p.ID); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO policies (`+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, type = excluded.type,
+			name = excluded.name, description = excluded.description, content = excluded.content,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`,
+		p.ID, p.OrgID, p.Type, p.Name, p.Description, p.Content, msOrNull(p.CreatedAt), msOrNull(p.UpdatedAt))
+	if isKeyViolation(err) {
+		return fmt.Errorf("sqlite: put policy %s: name %q is taken for %s: %w", p.ID, p.Name, p.Type, org.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put policy %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeletePolicy(ctx context.Context, id string) error {
+	if err := t.writable("delete policy " + id); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `DELETE FROM policies WHERE id = ?`, id)
+	return checkDeleted(res, err, "delete policy "+id)
+}
+
+// ListPolicies pages on policies_org_type; a Limit of zero or less means no limit.
+func (t *tx) ListPolicies(ctx context.Context, q org.PolicyQuery) ([]org.Policy, error) {
+	query, args := listPoliciesQuery(q)
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list policies: %w", err)
+	}
+	defer rows.Close()
+	var out []org.Policy
+	for rows.Next() {
+		var p org.Policy
+		if err := scanPolicy(rows, &p); err != nil {
+			return nil, fmt.Errorf("sqlite: list policies: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list policies: %w", err)
+	}
+	return out, nil
+}
+
+func listPoliciesQuery(q org.PolicyQuery) (string, []any) {
+	return `SELECT ` + policyColumns + ` FROM policies WHERE org_id = ? AND type = ? AND id > ? ORDER BY id LIMIT ?`,
+		[]any{q.OrgID, q.Type, q.AfterID, noLimit(q.Limit)}
+}
+
+const countPoliciesQuery = `SELECT COUNT(*) FROM policies WHERE org_id = ? AND type = ?`
+
+func (t *tx) CountPolicies(ctx context.Context, q org.PolicyQuery) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, countPoliciesQuery, q.OrgID, q.Type).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count policies: %w", err)
+	}
+	return n, nil
+}
+
+// DeletePolicies removes every policy of an organization, with DeleteOrganization.
+func (t *tx) DeletePolicies(ctx context.Context, orgID string) error {
+	if err := t.writable("delete policies of " + orgID); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM policies WHERE org_id = ?`, orgID); err != nil {
+		return fmt.Errorf("sqlite: delete policies of %s: %w", orgID, err)
+	}
+	return nil
+}
+
+// Attachments.
+
+const attachmentColumns = `org_id, policy_id, target_id, policy_type, target_type, seq, attached_at`
+
+func scanAttachment(row interface{ Scan(...any) error }, a *org.PolicyAttachment) error {
+	var attached sql.NullInt64
+	if err := row.Scan(&a.OrgID, &a.PolicyID, &a.TargetID, &a.PolicyType, &a.TargetType, &a.Seq, &attached); err != nil {
+		return err
+	}
+	a.AttachedAt = fromMS(attached)
+	return nil
+}
+
+func (t *tx) PolicyAttachment(ctx context.Context, orgID, policyID, targetID string) (*org.PolicyAttachment, error) {
+	var a org.PolicyAttachment
+	err := scanAttachment(t.queryRow(ctx, `SELECT `+attachmentColumns+` FROM policy_attachments
+		WHERE org_id = ? AND policy_id = ? AND target_id = ?`, orgID, policyID, targetID), &a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: attachment of %s to %s: %w", policyID, targetID, org.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attachment of %s to %s: %w", policyID, targetID, err)
+	}
+	return &a, nil
+}
+
+// nextSeqQuery is the attachment order of a new attachment: one past the target's last of the
+// type, an index probe on policy_attachments_target.
+const nextSeqQuery = `SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_attachments
+	WHERE org_id = ? AND target_id = ? AND policy_type = ?`
+
+func (t *tx) PutPolicyAttachment(ctx context.Context, a *org.PolicyAttachment) error {
+	what := "attach " + a.PolicyID + " to " + a.TargetID
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	var seq int64
+	if err := t.queryRow(ctx, nextSeqQuery, a.OrgID, a.TargetID, a.PolicyType).Scan(&seq); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	_, err := t.exec(ctx, `INSERT INTO policy_attachments (`+attachmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		a.OrgID, a.PolicyID, a.TargetID, a.PolicyType, a.TargetType, seq, msOrNull(a.AttachedAt))
+	if isKeyViolation(err) {
+		return fmt.Errorf("sqlite: %s: already attached: %w", what, org.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	a.Seq = seq
+	return nil
+}
+
+func (t *tx) DeletePolicyAttachment(ctx context.Context, orgID, policyID, targetID string) error {
+	what := "detach " + policyID + " from " + targetID
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `DELETE FROM policy_attachments WHERE org_id = ? AND policy_id = ? AND target_id = ?`,
+		orgID, policyID, targetID)
+	return checkDeleted(res, err, what)
+}
+
+// ListPolicyAttachments pages on the primary key (a policy's targets) or on
+// policy_attachments_target (a target's policies of a type, in attachment order); a Limit of
+// zero or less means no limit.
+func (t *tx) ListPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQuery) ([]org.PolicyAttachment, error) {
+	query, args, err := listAttachmentsQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list policy attachments: %w", err)
+	}
+	defer rows.Close()
+	var out []org.PolicyAttachment
+	for rows.Next() {
+		var a org.PolicyAttachment
+		if err := scanAttachment(rows, &a); err != nil {
+			return nil, fmt.Errorf("sqlite: list policy attachments: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list policy attachments: %w", err)
+	}
+	return out, nil
+}
+
+func listAttachmentsQuery(q org.PolicyAttachmentQuery) (string, []any, error) {
+	if q.PolicyID != "" {
+		return `SELECT ` + attachmentColumns + ` FROM policy_attachments
+			WHERE org_id = ? AND policy_id = ? AND target_id > ? ORDER BY target_id LIMIT ?`,
+			[]any{q.OrgID, q.PolicyID, q.AfterTargetID, noLimit(q.Limit)}, nil
+	}
+	if q.TargetID == "" || q.PolicyType == "" {
+		return "", nil, fmt.Errorf("sqlite: list policy attachments: need a policy, or a target and a policy type")
+	}
+	return `SELECT ` + attachmentColumns + ` FROM policy_attachments
+		WHERE org_id = ? AND target_id = ? AND policy_type = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		[]any{q.OrgID, q.TargetID, q.PolicyType, q.AfterSeq, noLimit(q.Limit)}, nil
+}
+
+func attachmentWhere(q org.PolicyAttachmentQuery) ([]string, []any) {
+	where, args := []string{"org_id = ?"}, []any{q.OrgID}
+	if q.TargetID != "" {
+		where, args = append(where, "target_id = ?"), append(args, q.TargetID)
+	}
+	if q.PolicyType != "" {
+		where, args = append(where, "policy_type = ?"), append(args, q.PolicyType)
+	}
+	return where, args
+}
+
+func countAttachmentsQuery(q org.PolicyAttachmentQuery) (string, []any) {
+	where, args := attachmentWhere(q)
+	return `SELECT COUNT(*) FROM policy_attachments WHERE ` + strings.Join(where, " AND "), args
+}
+
+func (t *tx) CountPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQuery) (int, error) {
+	query, args := countAttachmentsQuery(q)
+	var n int
+	if err := t.queryRow(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count policy attachments: %w", err)
+	}
+	return n, nil
+}
+
+// deleteAttachmentsQuery names its index: without statistics, SQLite's planner prefers the
+// primary key's org_id prefix for a DELETE, which walks the organization's every attachment.
+func deleteAttachmentsQuery(q org.PolicyAttachmentQuery) (string, []any) {
+	where, args := attachmentWhere(q)
+	index := ""
+	switch {
+	case q.TargetID != "":
+		index = " INDEXED BY policy_attachments_target"
+	case q.PolicyType != "":
+		index = " INDEXED BY policy_attachments_type"
+	}
+	return `DELETE FROM policy_attachments` + index + ` WHERE ` + strings.Join(where, " AND "), args
+}
+
+func (t *tx) DeletePolicyAttachments(ctx context.Context, q org.PolicyAttachmentQuery) error {
+	if err := t.writable("delete policy attachments of " + q.OrgID); err != nil {
+		return err
+	}
+	query, args := deleteAttachmentsQuery(q)
+	if _, err := t.exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("sqlite: delete policy attachments of %s: %w", q.OrgID, err)
+	}
+	return nil
+}
+
+// Enabled policy types.
+
+func (t *tx) EnabledPolicyTypes(ctx context.Context, orgID string) ([]org.EnabledPolicyType, error) {
+	rows, err := t.query(ctx, `SELECT org_id, type, root_id, status, enabled_at FROM policy_types
+		WHERE org_id = ? ORDER BY type`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
+	}
+	defer rows.Close()
+	var out []org.EnabledPolicyType
+	for rows.Next() {
+		var e org.EnabledPolicyType
+		var enabled sql.NullInt64
+		if err := rows.Scan(&e.OrgID, &e.Type, &e.RootID, &e.Status, &enabled); err != nil {
+			return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
+		}
+		e.EnabledAt = fromMS(enabled)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
+	}
+	return out, nil
+}
+
+func (t *tx) PutEnabledPolicyType(ctx context.Context, e *org.EnabledPolicyType) error {
+	if err := t.writable("enable policy type " + e.Type); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO policy_types (org_id, type, root_id, status, enabled_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (org_id, type) DO UPDATE SET root_id = excluded.root_id, status = excluded.status,
+			enabled_at = excluded.enabled_at`,
+		e.OrgID, e.Type, e.RootID, e.Status, msOrNull(e.EnabledAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: enable policy type %s in %s: %w", e.Type, e.OrgID, err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteEnabledPolicyType(ctx context.Context, orgID, policyType string) error {
+	what := "disable policy type " + policyType + " in " + orgID
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `DELETE FROM policy_types WHERE org_id = ? AND type = ?`, orgID, policyType)
+	return checkDeleted(res, err, what)
+}
+
+func (t *tx) DeleteEnabledPolicyTypes(ctx context.Context, orgID string) error {
+	if err := t.writable("delete policy types of " + orgID); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM policy_types WHERE org_id = ?`, orgID); err != nil {
+		return fmt.Errorf("sqlite: delete policy types of %s: %w", orgID, err)
+	}
+	return nil
+}
