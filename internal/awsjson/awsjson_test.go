@@ -562,76 +562,75 @@ func TestInternalErrors(t *testing.T) {
 // ({handshake}) to invitee; {root} is its root.
 type opCall struct {
 	as, body string
-	impl     bool // implemented with AWS's rules (README "What works"): never NotImplemented
 	ok       bool // the call must succeed
 }
 
 const tags = `"Tags":[{"Key":"k","Value":"v"}]`
 
 var opCalls = map[string]opCall{
-	"AcceptHandshake":                            {invitee, `{"HandshakeId":"{handshake}"}`, true, true},
-	"AttachPolicy":                               {mgmt, `{"PolicyId":"p-FullAWSAccess","TargetId":"` + member + `"}`, false, false},
-	"CancelHandshake":                            {mgmt, `{"HandshakeId":"{handshake}"}`, true, true},
-	"CloseAccount":                               {mgmt, `{"AccountId":"` + member + `"}`, false, false},
-	"CreateAccount":                              {mgmt, `{"Email":"new@example.com","AccountName":"new"}`, false, false},
-	"CreateGovCloudAccount":                      {mgmt, `{"Email":"new@example.com","AccountName":"new"}`, false, false},
-	"CreateOrganization":                         {"444444444444", `{"FeatureSet":"ALL"}`, true, true},
-	"CreateOrganizationalUnit":                   {mgmt, `{"ParentId":"{root}","Name":"ou"}`, false, false},
-	"CreatePolicy":                               {mgmt, `{"Content":"{}","Description":"","Name":"p","Type":"SERVICE_CONTROL_POLICY"}`, false, false},
-	"DeclineHandshake":                           {invitee, `{"HandshakeId":"{handshake}"}`, true, true},
-	"DeleteOrganization":                         {mgmt, `{}`, true, false}, // OrganizationNotEmptyException: member is in it
-	"DeleteOrganizationalUnit":                   {mgmt, `{"OrganizationalUnitId":"ou-abcd-12345678"}`, false, false},
-	"DeletePolicy":                               {mgmt, `{"PolicyId":"p-12345678"}`, false, false},
-	"DeleteResourcePolicy":                       {mgmt, `{}`, false, false},
-	"DeregisterDelegatedAdministrator":           {mgmt, `{"AccountId":"` + member + `","ServicePrincipal":"guardduty.amazonaws.com"}`, false, false},
-	"DescribeAccount":                            {mgmt, `{"AccountId":"` + member + `"}`, true, true},
-	"DescribeCreateAccountStatus":                {mgmt, `{"CreateAccountRequestId":"car-12345678"}`, false, false},
-	"DescribeEffectivePolicy":                    {member, `{"PolicyType":"TAG_POLICY"}`, false, false},
-	"DescribeHandshake":                          {mgmt, `{"HandshakeId":"{handshake}"}`, true, true},
-	"DescribeOrganization":                       {member, `{}`, true, true},
-	"DescribeOrganizationalUnit":                 {mgmt, `{"OrganizationalUnitId":"ou-abcd-12345678"}`, false, false},
-	"DescribePolicy":                             {mgmt, `{"PolicyId":"p-FullAWSAccess"}`, false, false},
-	"DescribeResourcePolicy":                     {mgmt, `{}`, false, false},
-	"DescribeResponsibilityTransfer":             {mgmt, `{"Id":"rt-12345678"}`, false, false},
-	"DetachPolicy":                               {mgmt, `{"PolicyId":"p-FullAWSAccess","TargetId":"{root}"}`, false, false},
-	"DisableAWSServiceAccess":                    {mgmt, `{"ServicePrincipal":"guardduty.amazonaws.com"}`, false, false},
-	"DisablePolicyType":                          {mgmt, `{"RootId":"{root}","PolicyType":"SERVICE_CONTROL_POLICY"}`, false, false},
-	"EnableAWSServiceAccess":                     {mgmt, `{"ServicePrincipal":"guardduty.amazonaws.com"}`, false, false},
-	"EnableAllFeatures":                          {mgmt, `{}`, true, false}, // the organization already has all features
-	"EnablePolicyType":                           {mgmt, `{"RootId":"{root}","PolicyType":"TAG_POLICY"}`, false, false},
-	"InviteAccountToOrganization":                {mgmt, `{"Target":{"Type":"ACCOUNT","Id":"444444444444"},"Notes":"hi",` + tags + `}`, true, true},
-	"InviteOrganizationToTransferResponsibility": {mgmt, `{"Type":"BILLING","Target":{"Type":"ACCOUNT","Id":"444444444444"},"StartTimestamp":1893456000,"SourceName":"s"}`, false, false},
-	"LeaveOrganization":                          {member, `{}`, true, true},
-	"ListAWSServiceAccessForOrganization":        {mgmt, `{}`, false, false},
-	"ListAccounts":                               {mgmt, `{"MaxResults":1}`, true, true},
-	"ListAccountsForParent":                      {mgmt, `{"ParentId":"{root}"}`, true, true},
-	"ListAccountsWithInvalidEffectivePolicy":     {mgmt, `{"PolicyType":"TAG_POLICY"}`, false, false},
-	"ListChildren":                               {mgmt, `{"ParentId":"{root}","ChildType":"ACCOUNT"}`, true, true},
-	"ListCreateAccountStatus":                    {mgmt, `{}`, false, false},
-	"ListDelegatedAdministrators":                {mgmt, `{}`, false, false},
-	"ListDelegatedServicesForAccount":            {mgmt, `{"AccountId":"` + member + `"}`, false, false},
-	"ListEffectivePolicyValidationErrors":        {mgmt, `{"AccountId":"` + member + `","PolicyType":"TAG_POLICY"}`, false, false},
-	"ListHandshakesForAccount":                   {invitee, `{}`, true, true},
-	"ListHandshakesForOrganization":              {mgmt, `{"Filter":{"ActionType":"INVITE"}}`, true, true},
-	"ListInboundResponsibilityTransfers":         {mgmt, `{"Type":"BILLING"}`, false, false},
-	"ListOrganizationalUnitsForParent":           {mgmt, `{"ParentId":"{root}"}`, false, false},
-	"ListOutboundResponsibilityTransfers":        {mgmt, `{"Type":"BILLING"}`, false, false},
-	"ListParents":                                {mgmt, `{"ChildId":"` + member + `"}`, true, true},
-	"ListPolicies":                               {mgmt, `{"Filter":"SERVICE_CONTROL_POLICY"}`, false, false},
-	"ListPoliciesForTarget":                      {mgmt, `{"TargetId":"{root}","Filter":"SERVICE_CONTROL_POLICY"}`, false, false},
-	"ListRoots":                                  {mgmt, `{}`, true, true},
-	"ListTagsForResource":                        {mgmt, `{"ResourceId":"{root}"}`, true, true},
-	"ListTargetsForPolicy":                       {mgmt, `{"PolicyId":"p-FullAWSAccess"}`, false, false},
-	"MoveAccount":                                {mgmt, `{"AccountId":"` + member + `","SourceParentId":"{root}","DestinationParentId":"ou-abcd-12345678"}`, false, false},
-	"PutResourcePolicy":                          {mgmt, `{"Content":"{}"}`, false, false},
-	"RegisterDelegatedAdministrator":             {mgmt, `{"AccountId":"` + member + `","ServicePrincipal":"guardduty.amazonaws.com"}`, false, false},
-	"RemoveAccountFromOrganization":              {mgmt, `{"AccountId":"` + member + `"}`, true, true},
-	"TagResource":                                {mgmt, `{"ResourceId":"` + member + `",` + tags + `}`, true, true},
-	"TerminateResponsibilityTransfer":            {mgmt, `{"Id":"rt-12345678"}`, false, false},
-	"UntagResource":                              {mgmt, `{"ResourceId":"` + member + `","TagKeys":["k"]}`, true, true},
-	"UpdateOrganizationalUnit":                   {mgmt, `{"OrganizationalUnitId":"ou-abcd-12345678","Name":"x"}`, false, false},
-	"UpdatePolicy":                               {mgmt, `{"PolicyId":"p-12345678"}`, false, false},
-	"UpdateResponsibilityTransfer":               {mgmt, `{"Id":"rt-12345678","Name":"x"}`, false, false},
+	"AcceptHandshake":                            {invitee, `{"HandshakeId":"{handshake}"}`, true},
+	"AttachPolicy":                               {mgmt, `{"PolicyId":"p-FullAWSAccess","TargetId":"` + member + `"}`, false},
+	"CancelHandshake":                            {mgmt, `{"HandshakeId":"{handshake}"}`, true},
+	"CloseAccount":                               {mgmt, `{"AccountId":"` + member + `"}`, true},
+	"CreateAccount":                              {mgmt, `{"Email":"new@example.com","AccountName":"new"}`, true},
+	"CreateGovCloudAccount":                      {mgmt, `{"Email":"new@example.com","AccountName":"new"}`, true},
+	"CreateOrganization":                         {"444444444444", `{"FeatureSet":"ALL"}`, true},
+	"CreateOrganizationalUnit":                   {mgmt, `{"ParentId":"{root}","Name":"ou"}`, true},
+	"CreatePolicy":                               {mgmt, `{"Content":"{}","Description":"","Name":"p","Type":"SERVICE_CONTROL_POLICY"}`, false},
+	"DeclineHandshake":                           {invitee, `{"HandshakeId":"{handshake}"}`, true},
+	"DeleteOrganization":                         {mgmt, `{}`, false}, // OrganizationNotEmptyException: member is in it
+	"DeleteOrganizationalUnit":                   {mgmt, `{"OrganizationalUnitId":"ou-abcd-12345678"}`, false},
+	"DeletePolicy":                               {mgmt, `{"PolicyId":"p-12345678"}`, false},
+	"DeleteResourcePolicy":                       {mgmt, `{}`, false},
+	"DeregisterDelegatedAdministrator":           {mgmt, `{"AccountId":"` + member + `","ServicePrincipal":"guardduty.amazonaws.com"}`, false},
+	"DescribeAccount":                            {mgmt, `{"AccountId":"` + member + `"}`, true},
+	"DescribeCreateAccountStatus":                {mgmt, `{"CreateAccountRequestId":"car-12345678"}`, false},
+	"DescribeEffectivePolicy":                    {member, `{"PolicyType":"TAG_POLICY"}`, false},
+	"DescribeHandshake":                          {mgmt, `{"HandshakeId":"{handshake}"}`, true},
+	"DescribeOrganization":                       {member, `{}`, true},
+	"DescribeOrganizationalUnit":                 {mgmt, `{"OrganizationalUnitId":"ou-abcd-12345678"}`, false},
+	"DescribePolicy":                             {mgmt, `{"PolicyId":"p-FullAWSAccess"}`, true},
+	"DescribeResourcePolicy":                     {mgmt, `{}`, false},
+	"DescribeResponsibilityTransfer":             {mgmt, `{"Id":"rt-12345678"}`, false},
+	"DetachPolicy":                               {mgmt, `{"PolicyId":"p-FullAWSAccess","TargetId":"{root}"}`, false},
+	"DisableAWSServiceAccess":                    {mgmt, `{"ServicePrincipal":"guardduty.amazonaws.com"}`, true},
+	"DisablePolicyType":                          {mgmt, `{"RootId":"{root}","PolicyType":"SERVICE_CONTROL_POLICY"}`, false},
+	"EnableAWSServiceAccess":                     {mgmt, `{"ServicePrincipal":"guardduty.amazonaws.com"}`, true},
+	"EnableAllFeatures":                          {mgmt, `{}`, false}, // the organization already has all features
+	"EnablePolicyType":                           {mgmt, `{"RootId":"{root}","PolicyType":"TAG_POLICY"}`, true},
+	"InviteAccountToOrganization":                {mgmt, `{"Target":{"Type":"ACCOUNT","Id":"444444444444"},"Notes":"hi",` + tags + `}`, true},
+	"InviteOrganizationToTransferResponsibility": {mgmt, `{"Type":"BILLING","Target":{"Type":"ACCOUNT","Id":"444444444444"},"StartTimestamp":1893456000,"SourceName":"s"}`, false},
+	"LeaveOrganization":                          {member, `{}`, true},
+	"ListAWSServiceAccessForOrganization":        {mgmt, `{}`, true},
+	"ListAccounts":                               {mgmt, `{"MaxResults":1}`, true},
+	"ListAccountsForParent":                      {mgmt, `{"ParentId":"{root}"}`, true},
+	"ListAccountsWithInvalidEffectivePolicy":     {mgmt, `{"PolicyType":"TAG_POLICY"}`, false}, // EffectivePolicyNotFoundException: TAG_POLICY is not enabled
+	"ListChildren":                               {mgmt, `{"ParentId":"{root}","ChildType":"ACCOUNT"}`, true},
+	"ListCreateAccountStatus":                    {mgmt, `{}`, true},
+	"ListDelegatedAdministrators":                {mgmt, `{}`, true},
+	"ListDelegatedServicesForAccount":            {mgmt, `{"AccountId":"` + member + `"}`, false},
+	"ListEffectivePolicyValidationErrors":        {mgmt, `{"AccountId":"` + member + `","PolicyType":"TAG_POLICY"}`, false},
+	"ListHandshakesForAccount":                   {invitee, `{}`, true},
+	"ListHandshakesForOrganization":              {mgmt, `{"Filter":{"ActionType":"INVITE"}}`, true},
+	"ListInboundResponsibilityTransfers":         {mgmt, `{"Type":"BILLING"}`, true},
+	"ListOrganizationalUnitsForParent":           {mgmt, `{"ParentId":"{root}"}`, true},
+	"ListOutboundResponsibilityTransfers":        {mgmt, `{"Type":"BILLING"}`, true},
+	"ListParents":                                {mgmt, `{"ChildId":"` + member + `"}`, true},
+	"ListPolicies":                               {mgmt, `{"Filter":"SERVICE_CONTROL_POLICY"}`, true},
+	"ListPoliciesForTarget":                      {mgmt, `{"TargetId":"{root}","Filter":"SERVICE_CONTROL_POLICY"}`, true},
+	"ListRoots":                                  {mgmt, `{}`, true},
+	"ListTagsForResource":                        {mgmt, `{"ResourceId":"{root}"}`, true},
+	"ListTargetsForPolicy":                       {mgmt, `{"PolicyId":"p-FullAWSAccess"}`, false},
+	"MoveAccount":                                {mgmt, `{"AccountId":"` + member + `","SourceParentId":"{root}","DestinationParentId":"ou-abcd-12345678"}`, false},
+	"PutResourcePolicy":                          {mgmt, `{"Content":"{}"}`, false},
+	"RegisterDelegatedAdministrator":             {mgmt, `{"AccountId":"` + member + `","ServicePrincipal":"guardduty.amazonaws.com"}`, false},
+	"RemoveAccountFromOrganization":              {mgmt, `{"AccountId":"` + member + `"}`, true},
+	"TagResource":                                {mgmt, `{"ResourceId":"` + member + `",` + tags + `}`, true},
+	"TerminateResponsibilityTransfer":            {mgmt, `{"Id":"rt-12345678"}`, false},
+	"UntagResource":                              {mgmt, `{"ResourceId":"` + member + `","TagKeys":["k"]}`, true},
+	"UpdateOrganizationalUnit":                   {mgmt, `{"OrganizationalUnitId":"ou-abcd-12345678","Name":"x"}`, false},
+	"UpdatePolicy":                               {mgmt, `{"PolicyId":"p-12345678"}`, false},
+	"UpdateResponsibilityTransfer":               {mgmt, `{"Id":"rt-12345678","Name":"x"}`, false},
 }
 
 // validationReasons are the Reasons of the model's generated input validation: opCalls must
@@ -659,22 +658,17 @@ func world(t *testing.T) (*apitest.Server, *strings.Replacer) {
 }
 
 // TestEveryOperationDispatches walks the model's 63 operations with valid inputs: each is known
-// to the dispatcher and passes decoding and validation, and answers success, one of the
-// errors the model lists for it, or NotImplementedException (501) - never ServiceException.
-// The operations orgd implements never answer NotImplementedException.
+// to the dispatcher and passes decoding and validation, and answers success or one of the
+// errors the model lists for it - never NotImplementedException or ServiceException.
 func TestEveryOperationDispatches(t *testing.T) {
 	if n := len(model.OperationNames); n != 63 || len(opCalls) != 63 {
 		t.Fatalf("the model has %d operations and opCalls %d, want 63", n, len(opCalls))
 	}
-	impl := 0
 	for _, op := range model.OperationNames {
 		c, ok := opCalls[op]
 		if !ok {
 			t.Errorf("no call for %s", op)
 			continue
-		}
-		if c.impl {
-			impl++
 		}
 		t.Run(op, func(t *testing.T) {
 			if _, ok := model.Lookup(op); !ok {
@@ -698,16 +692,11 @@ func TestEveryOperationDispatches(t *testing.T) {
 			switch {
 			case code == "InvalidInputException" && slices.Contains(validationReasons, reason):
 				t.Errorf("the input %s fails validation: %s", body, r.raw)
-			case code == "NotImplementedException" && !c.impl:
-				requireError(t, r, http.StatusNotImplemented, code, "")
 			case code != "ServiceException" && slices.Contains(model.OperationErrors[op], code):
 				requireError(t, r, 400, code, reason)
 			default:
 				t.Errorf("%s as %s: %d %s", body, c.as, r.status, r.raw)
 			}
 		})
-	}
-	if impl != 22 {
-		t.Errorf("%d operations marked implemented, want the README's 22", impl)
 	}
 }

@@ -116,14 +116,15 @@ type Config struct {
 // DefaultAccountID is the account of callers whose access key names no account.
 const DefaultAccountID = "123456789012"
 
-// Service implements model.API with AWS's rules. Operations it does not implement yet answer
-// NotImplementedException through the embedded model.Unimplemented.
+// Service implements model.API with AWS's rules: every operation of the model, which the
+// compiler checks below.
 type Service struct {
-	model.Unimplemented
 	store    Store
 	cfg      Config
 	tokenKey []byte
 }
+
+var _ model.API = (*Service)(nil)
 
 // settings keys
 const (
