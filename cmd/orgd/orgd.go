@@ -98,6 +98,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defAccount := fs.String("default-account", org.DefaultAccountID, "account of callers whose access key names none")
 	fs.IntVar(&q.MaxAccounts, "max-accounts", q.MaxAccounts, "quota: accounts per organization, open invitations included")
 	fs.IntVar(&q.InvitationsPerDay, "invitations-per-day", q.InvitationsPerDay, "quota: invitations per organization in 24 hours (AWS allows max of this and max-accounts)")
+	fs.IntVar(&q.MaxOUs, "max-ous", q.MaxOUs, "quota: organizational units per organization")
+	fs.IntVar(&q.MaxInboundTransfers, "max-inbound-transfers", q.MaxInboundTransfers, "quota: responsibility transfers an organization may take over (AWS's default is 0)")
+	createDelay := fs.Duration("create-account-delay", 0, "how long CreateAccount requests stay IN_PROGRESS on the server's clock (0: done at once)")
+	closeDelay := fs.Duration("close-account-delay", 0, "how long closed accounts stay PENDING_CLOSURE on the server's clock (0: SUSPENDED at once)")
 	featureLabel := fs.String("all-features-label", "FULL", "ORGANIZATION_FEATURE_SET value of invitations from all-features organizations (FULL or ALL)")
 	logLevel := fs.String("log-level", "info", "debug (one line per request), info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -119,6 +123,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if q.InvitationsPerDay < 0 {
 		return fmt.Errorf("--invitations-per-day must not be negative, not %d", q.InvitationsPerDay)
 	}
+	if q.MaxOUs < 0 || q.MaxInboundTransfers < 0 {
+		return fmt.Errorf("--max-ous and --max-inbound-transfers must not be negative")
+	}
+	if *createDelay < 0 || *closeDelay < 0 {
+		return fmt.Errorf("--create-account-delay and --close-account-delay must not be negative")
+	}
 	if !isAccountID(*defAccount) {
 		return fmt.Errorf("--default-account must be a 12-digit account id, not %q", *defAccount)
 	}
@@ -136,7 +146,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		DB:              *db,
 		CredentialsFile: *creds,
 		Logger:          logger,
-		Org:             org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel},
+		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
+			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay},
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -175,6 +176,60 @@ func TestServeFlags(t *testing.T) {
 	}
 }
 
+// TestServeLifecycleFlags: --create-account-delay, --close-account-delay and --max-ous reach
+// the domain.
+func TestServeLifecycleFlags(t *testing.T) {
+	url, _ := serveOrgd(t, "--listen", "127.0.0.1:0", "--db", "memory",
+		"--create-account-delay", "1h", "--close-account-delay", "1h", "--max-ous", "1")
+	mgmt := client(url, "111111111111")
+	if _, err := mgmt.CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := mgmt.CreateAccount(t.Context(), &organizations.CreateAccountInput{Email: aws.String("new@example.org"), AccountName: aws.String("new")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := mgmt.DescribeCreateAccountStatus(t.Context(), &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: created.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CreateAccountStatus.State != types.CreateAccountStateInProgress {
+		t.Errorf("--create-account-delay 1h: request is %s at once", st.CreateAccountStatus.State)
+	}
+	roots, err := mgmt.ListRoots(t.Context(), &organizations.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"", "ConstraintViolationException"} {
+		_, err := mgmt.CreateOrganizationalUnit(t.Context(), &organizations.CreateOrganizationalUnitInput{
+			ParentId: roots.Roots[0].Id, Name: aws.String(fmt.Sprint("ou", i))})
+		if want == "" && err != nil {
+			t.Fatal(err)
+		}
+		if want != "" {
+			requireCode(t, err, want)
+		}
+	}
+	inv, err := mgmt.InviteAccountToOrganization(t.Context(), &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String("222222222222")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client(url, "222222222222").AcceptHandshake(t.Context(), &organizations.AcceptHandshakeInput{HandshakeId: inv.Handshake.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.CloseAccount(t.Context(), &organizations.CloseAccountInput{AccountId: aws.String("222222222222")}); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := mgmt.DescribeAccount(t.Context(), &organizations.DescribeAccountInput{AccountId: aws.String("222222222222")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Account.State != types.AccountStatePendingClosure {
+		t.Errorf("--close-account-delay 1h: account is %s at once", acct.Account.State)
+	}
+}
+
 // TestServeDataDir: without --db the database is DATA-DIR/orgd.db, created with its directory.
 func TestServeDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
@@ -240,6 +295,9 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"max-accounts not a number", []string{"--max-accounts", "ten"}},
 		{"max-accounts zero", []string{"--max-accounts", "0"}},
 		{"invitations-per-day negative", []string{"--invitations-per-day", "-1"}},
+		{"max-ous negative", []string{"--max-ous", "-1"}},
+		{"create-account-delay negative", []string{"--create-account-delay", "-1s"}},
+		{"close-account-delay not a duration", []string{"--close-account-delay", "soon"}},
 		{"default account not an account id", []string{"--default-account", "master"}},
 		{"unknown feature-set label", []string{"--all-features-label", "EVERYTHING"}},
 		{"address in use", []string{"--listen", busy.Addr().String()}},
