@@ -174,3 +174,27 @@ func TestResourcePolicyGrantsMemberActions(t *testing.T) {
 		Name: aws.String("bob"), Description: aws.String(""), Content: aws.String(azSCP)})
 	apitest.RequireCode(t, err, "AccessDeniedException", "")
 }
+
+// SECURITYHUB_POLICY needs Security Hub's trusted access, which stays while the type is on.
+func TestPolicyTypeNeedsItsServiceAccess(t *testing.T) {
+	s := dlOrg(t)
+	root := azRoot(t, s)
+	mgmt := s.Client(dlMgmt)
+	enable := func() error {
+		_, err := mgmt.EnablePolicyType(dlCtx, &organizations.EnablePolicyTypeInput{RootId: aws.String(root), PolicyType: types.PolicyTypeSecurityhubPolicy})
+		return err
+	}
+	apitest.RequireCode(t, enable(), "ConstraintViolationException", "SERVICE_ACCESS_NOT_ENABLED")
+	dlEnable(t, s, "securityhub.amazonaws.com")
+	if err := enable(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := mgmt.DisableAWSServiceAccess(dlCtx, &organizations.DisableAWSServiceAccessInput{ServicePrincipal: aws.String("securityhub.amazonaws.com")})
+	apitest.RequireCode(t, err, "ConstraintViolationException", "POLICY_TYPE_ENABLED_FOR_THIS_SERVICE")
+	if _, err := mgmt.DisablePolicyType(dlCtx, &organizations.DisablePolicyTypeInput{RootId: aws.String(root), PolicyType: types.PolicyTypeSecurityhubPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.DisableAWSServiceAccess(dlCtx, &organizations.DisableAWSServiceAccessInput{ServicePrincipal: aws.String("securityhub.amazonaws.com")}); err != nil {
+		t.Errorf("disable trusted access once the policy type is off: %v", err)
+	}
+}

@@ -199,6 +199,17 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *model.Disable
 		if _, err := knownServicePrincipal(*in.ServicePrincipal); err != nil {
 			return err
 		}
+		for typ, service := range policyTypeServices {
+			if service != *in.ServicePrincipal {
+				continue
+			}
+			if e, err := t.enabledPolicyType(o, typ); err != nil {
+				return err
+			} else if e != nil {
+				return constraintViolation(model.ConstraintViolationExceptionReasonPolicyTypeEnabledForThisService,
+					"You must disable %s before you can disable trusted access for %s.", typ, service)
+			}
+		}
 		if err := t.DeleteServiceAccess(t.ctx, o.ID, *in.ServicePrincipal); err != nil && !isNotFound(err) {
 			return fmt.Errorf("org: disable service access %s: %w", *in.ServicePrincipal, err)
 		}

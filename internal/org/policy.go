@@ -663,6 +663,16 @@ func (s *Service) EnablePolicyType(ctx context.Context, in *model.EnablePolicyTy
 		} else if e != nil {
 			return model.Errorf(model.CodePolicyTypeAlreadyEnabledException, "", "The policy type %s is already enabled in the root %s.", *in.PolicyType, o.RootID)
 		}
+		if service, ok := policyTypeServices[*in.PolicyType]; ok {
+			enabled, err := t.serviceAccessEnabled(o, service)
+			if err != nil {
+				return err
+			}
+			if !enabled {
+				return constraintViolation(model.ConstraintViolationExceptionReasonServiceAccessNotEnabled,
+					"You must enable trusted access for %s before you can enable %s.", service, *in.PolicyType)
+			}
+		}
 		// AWS reports PENDING_ENABLE while it propagates; orgd applies the change in this
 		// transaction, so it is ENABLED at once, as AWS's samples show.
 		e := &EnabledPolicyType{OrgID: o.ID, RootID: o.RootID, Type: *in.PolicyType, Status: model.PolicyTypeStatusEnabled, EnabledAt: t.now}
