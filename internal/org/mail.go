@@ -6,6 +6,36 @@ import (
 	"time"
 )
 
+// transferMail is the message AWS sends the management account invited to hand its
+// organization's billing to another organization.
+func transferMail(o *Organization, mgmt *Account, h *Handshake, tr *Transfer, to string, notes *string) *OutboxMessage {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello,\n\n")
+	fmt.Fprintf(&b, "%s (%s), management account %s of the AWS organization %s, invites your organization to transfer its %s responsibility to theirs, starting %s.\n",
+		mgmt.Name, mgmt.Email, mgmt.ID, o.ID, strings.ToLower(tr.Type), tr.StartAt.UTC().Format(time.RFC1123))
+	writeNotesAndHandshake(&b, h, notes)
+	return &OutboxMessage{
+		HandshakeID: h.ID,
+		To:          to,
+		Subject:     fmt.Sprintf("Invitation to transfer billing to the AWS organization %s", o.ID),
+		Body:        b.String(),
+		CreatedAt:   h.RequestedAt,
+	}
+}
+
+// writeNotesAndHandshake ends an invitation: the sender's notes, the handshake and how to
+// answer it before it expires.
+func writeNotesAndHandshake(b *strings.Builder, h *Handshake, notes *string) {
+	if notes != nil && *notes != "" {
+		fmt.Fprintf(b, "\nNotes from the sender:\n%s\n", *notes)
+	}
+	fmt.Fprintf(b, "\nHandshake: %s\n", h.ID)
+	fmt.Fprintf(b, "The invitation expires on %s.\n", h.ExpiresAt.UTC().Format(time.RFC1123))
+	fmt.Fprintf(b, "\nTo accept, sign in to the invited account and run:\n")
+	fmt.Fprintf(b, "  aws organizations accept-handshake --handshake-id %s\n", h.ID)
+	fmt.Fprintf(b, "To decline:\n  aws organizations decline-handshake --handshake-id %s\n", h.ID)
+}
+
 // invitationMail is the message AWS sends the owner of an invited account. It goes to the
 // outbox in the invitation's transaction, so an invitation and its e-mail exist together or
 // not at all; a mailer drains the outbox later.
@@ -14,14 +44,7 @@ func invitationMail(o *Organization, mgmt *Account, h *Handshake, to string, not
 	fmt.Fprintf(&b, "Hello,\n\n")
 	fmt.Fprintf(&b, "%s (%s) invites your AWS account to join the AWS organization %s.\n", mgmt.Name, mgmt.Email, o.ID)
 	fmt.Fprintf(&b, "The organization's management account is %s.\n", mgmt.ID)
-	if notes != nil && *notes != "" {
-		fmt.Fprintf(&b, "\nNotes from the sender:\n%s\n", *notes)
-	}
-	fmt.Fprintf(&b, "\nHandshake: %s\n", h.ID)
-	fmt.Fprintf(&b, "The invitation expires on %s.\n", h.ExpiresAt.UTC().Format(time.RFC1123))
-	fmt.Fprintf(&b, "\nTo accept, sign in to the invited account and run:\n")
-	fmt.Fprintf(&b, "  aws organizations accept-handshake --handshake-id %s\n", h.ID)
-	fmt.Fprintf(&b, "To decline:\n  aws organizations decline-handshake --handshake-id %s\n", h.ID)
+	writeNotesAndHandshake(&b, h, notes)
 	return &OutboxMessage{
 		HandshakeID: h.ID,
 		To:          to,

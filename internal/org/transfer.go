@@ -386,6 +386,9 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		if err := t.PutTransfer(t.ctx, tr); err != nil {
 			return fmt.Errorf("org: create transfer %s: %w", tr.ID, err)
 		}
+		if err := t.AddOutbox(t.ctx, transferMail(o, mgmt, h, tr, target.Email, in.Notes)); err != nil {
+			return fmt.Errorf("org: queue transfer invitation e-mail: %w", err)
+		}
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})

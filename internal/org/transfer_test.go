@@ -1,8 +1,10 @@
 package org_test
 
 import (
+	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -426,4 +428,24 @@ func TestTransferOutboundAndChainQuotasWired(t *testing.T) {
 	// The inviting side cannot accept its own invitation.
 	h2, _ := trMustInvite(t, s, "888888888888")
 	apitest.RequireCode(t, trAccept(s, dlMgmt, h2), "AccessDeniedException", "")
+}
+
+func TestTransferInvitationEmailWrittenToOutbox(t *testing.T) {
+	s := trServer(t, 5)
+	h, err := trInvite(s, dlMgmt, trAccount(dlOther), trStart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outbox struct {
+		Messages []struct{ HandshakeId, To, Subject, Body string }
+	}
+	s.Admin(http.MethodGet, "/_orgd/outbox", nil, &outbox)
+	if len(outbox.Messages) != 1 {
+		t.Fatalf("outbox has %d messages, want 1", len(outbox.Messages))
+	}
+	m := outbox.Messages[0]
+	if m.HandshakeId != aws.ToString(h.Id) || m.To != dlOther+"@example.com" || !strings.Contains(m.Subject, "transfer billing") ||
+		!strings.Contains(m.Body, "please") || !strings.Contains(m.Body, dlMgmt) {
+		t.Errorf("message %+v", m)
+	}
 }
