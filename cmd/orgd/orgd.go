@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/server"
 )
@@ -129,7 +130,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if *createDelay < 0 || *closeDelay < 0 {
 		return fmt.Errorf("--create-account-delay and --close-account-delay must not be negative")
 	}
-	if !isAccountID(*defAccount) {
+	if !model.IsAccountID(*defAccount) {
 		return fmt.Errorf("--default-account must be a 12-digit account id, not %q", *defAccount)
 	}
 	if *featureLabel != "FULL" && *featureLabel != "ALL" {
@@ -249,18 +250,6 @@ func (m *Main) call(ctx context.Context, name string, args []string, method, pat
 		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
 	}
 	return m.request(ctx, *endpoint, method, path, body)
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // request calls the admin API and prints its JSON answer, indented.

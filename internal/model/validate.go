@@ -21,6 +21,21 @@ type intRule struct {
 	hasMin, hasMax bool
 }
 
+// IsAccountID reports whether s matches the AccountId shape's pattern, 12 digits. It lives in
+// model, which imports no other orgd package, so that the domain, sigv4 (which must not import
+// the domain) and the command line share one check.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func invalid(reason, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalidInputException, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }

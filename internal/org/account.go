@@ -60,7 +60,7 @@ func (t *txn) accountByEmail(email string) (a *Account, ok bool, err error) {
 	if strings.EqualFold(email, "master@example.com") {
 		id = t.svc.cfg.DefaultAccountID
 	}
-	if !isAccountID(id) {
+	if !model.IsAccountID(id) {
 		return nil, false, nil
 	}
 	a, err = t.account(id)
@@ -296,20 +296,13 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccou
 // accountPage reads one page of the organization's accounts (under parentID when set).
 func (t *txn) accountPage(op string, o *Organization, parentID string, token *string, maxResults *int32) ([]Account, *string, error) {
 	scope := op + "|" + t.caller.AccountID + "|" + o.ID + "|" + parentID
-	after, err := t.svc.pageStart(scope, token)
-	if err != nil {
-		return nil, nil, err
-	}
-	n := pageSize(maxResults)
-	accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, ParentID: parentID, AfterID: after, Limit: n + 1})
-	if err != nil {
-		return nil, nil, fmt.Errorf("org: list accounts of %s: %w", o.ID, err)
-	}
-	if len(accts) <= n {
-		return accts, nil, nil
-	}
-	accts = accts[:n]
-	return accts, t.svc.nextToken(scope, accts[n-1].ID), nil
+	return pageOf(t.svc, scope, token, maxResults, func(after string, limit int) ([]Account, error) {
+		accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, ParentID: parentID, AfterID: after, Limit: limit})
+		if err != nil {
+			return nil, fmt.Errorf("org: list accounts of %s: %w", o.ID, err)
+		}
+		return accts, nil
+	}, func(a Account) string { return a.ID })
 }
 
 // ListParents returns the one parent of an account or OU: a root or an OU.
@@ -341,7 +334,7 @@ func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest)
 // ChildNotFoundException.
 func (t *txn) parentOf(o *Organization, child string) (string, error) {
 	notFound := model.Errorf(model.CodeChildNotFoundException, "", "We can't find an organizational unit (OU) or account with the ChildId that you specified: %s.", child)
-	if isAccountID(child) {
+	if model.IsAccountID(child) {
 		a, err := t.account(child)
 		if err != nil {
 			return "", err

@@ -26,7 +26,7 @@ type AccountRegistration struct {
 
 // RegisterAccount creates or updates an account's attributes; membership is left as it is.
 func (s *Service) RegisterAccount(ctx context.Context, r AccountRegistration) (*Account, error) {
-	if !isAccountID(r.ID) {
+	if !model.IsAccountID(r.ID) {
 		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "Id must be 12 digits, not %q.", r.ID)
 	}
 	var out *Account

@@ -67,7 +67,7 @@ func (t *txn) authorize(action, id, policyType string) (*Account, *Organization,
 func (t *txn) arnOf(o *Organization, id string) (string, error) {
 	switch {
 	case id == "":
-	case isAccountID(id):
+	case model.IsAccountID(id):
 		return accountARN(o, id), nil
 	case id == o.RootID:
 		return rootARN(o), nil

@@ -293,27 +293,18 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *model.ListCre
 		if err != nil {
 			return err
 		}
-		q := CreateAccountQuery{OrgID: o.ID, States: in.States}
 		scope := "ListCreateAccountStatus|" + t.caller.AccountID + "|" + o.ID + "|" + strings.Join(in.States, ",")
-		after, err := s.pageStart(scope, in.NextToken)
+		rs, next, err := seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]CreateAccountRequest, error) {
+			rs, err := t.ListCreateAccountRequests(t.ctx, CreateAccountQuery{OrgID: o.ID, States: in.States, AfterSeq: afterSeq, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("org: list account creations of %s: %w", o.ID, err)
+			}
+			return rs, nil
+		}, func(r CreateAccountRequest) int64 { return r.Seq })
 		if err != nil {
 			return err
 		}
-		if after != "" {
-			if _, err := fmt.Sscan(after, &q.AfterSeq); err != nil {
-				return fmt.Errorf("org: signed token holds %q: %w", after, err)
-			}
-		}
-		n := pageSize(in.MaxResults)
-		q.Limit = n + 1
-		rs, err := t.ListCreateAccountRequests(t.ctx, q)
-		if err != nil {
-			return fmt.Errorf("org: list account creations of %s: %w", o.ID, err)
-		}
-		if len(rs) > n {
-			rs = rs[:n]
-			out.NextToken = s.nextToken(scope, fmt.Sprint(rs[n-1].Seq))
-		}
+		out.NextToken = next
 		for i := range rs {
 			out.CreateAccountStatuses = append(out.CreateAccountStatuses, *createAccountStatus(&rs[i]))
 		}

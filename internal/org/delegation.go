@@ -91,6 +91,24 @@ func knownServicePrincipal(p string) (servicePrincipal, error) {
 	return sp, nil
 }
 
+// manageService starts the writes to a service's trusted access and delegated
+// administrators: only the management account makes them, only with all features, and only
+// for a service orgd knows, checked in that order.
+func (t *txn) manageService(principal string) (*Organization, servicePrincipal, error) {
+	_, o, err := t.management()
+	if err != nil {
+		return nil, servicePrincipal{}, err
+	}
+	if err := requireAllFeatures(o); err != nil {
+		return nil, servicePrincipal{}, err
+	}
+	sp, err := knownServicePrincipal(principal)
+	if err != nil {
+		return nil, servicePrincipal{}, err
+	}
+	return o, sp, nil
+}
+
 // requireAllFeatures answers ORGANIZATION_NOT_IN_ALL_FEATURES_MODE for a consolidated-billing
 // organization.
 func requireAllFeatures(o *Organization) error {
@@ -163,14 +181,8 @@ func (t *txn) deleteDelegationState(o *Organization) error {
 // and keeps its DateEnabled [INF].
 func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *model.EnableAWSServiceAccessRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		o, _, err := t.manageService(*in.ServicePrincipal)
 		if err != nil {
-			return err
-		}
-		if err := requireAllFeatures(o); err != nil {
-			return err
-		}
-		if _, err := knownServicePrincipal(*in.ServicePrincipal); err != nil {
 			return err
 		}
 		on, err := t.serviceAccessEnabled(o, *in.ServicePrincipal)
@@ -189,14 +201,8 @@ func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *model.EnableAW
 // the service itself cleans up [INF].
 func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *model.DisableAWSServiceAccessRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.management()
+		o, _, err := t.manageService(*in.ServicePrincipal)
 		if err != nil {
-			return err
-		}
-		if err := requireAllFeatures(o); err != nil {
-			return err
-		}
-		if _, err := knownServicePrincipal(*in.ServicePrincipal); err != nil {
 			return err
 		}
 		for typ, service := range policyTypeServices {
@@ -229,19 +235,17 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *m
 			return err
 		}
 		scope := "ListAWSServiceAccessForOrganization|" + t.caller.AccountID + "|" + o.ID
-		after, err := s.pageStart(scope, in.NextToken)
+		as, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]ServiceAccess, error) {
+			as, err := t.ListServiceAccess(t.ctx, o.ID, after, limit)
+			if err != nil {
+				return nil, fmt.Errorf("org: list service access of %s: %w", o.ID, err)
+			}
+			return as, nil
+		}, func(a ServiceAccess) string { return a.ServicePrincipal })
 		if err != nil {
 			return err
 		}
-		n := pageSize(in.MaxResults)
-		as, err := t.ListServiceAccess(t.ctx, o.ID, after, n+1)
-		if err != nil {
-			return fmt.Errorf("org: list service access of %s: %w", o.ID, err)
-		}
-		if len(as) > n {
-			as = as[:n]
-			out.NextToken = s.nextToken(scope, as[n-1].ServicePrincipal)
-		}
+		out.NextToken = next
 		for _, a := range as {
 			out.EnabledServicePrincipals = append(out.EnabledServicePrincipals, model.EnabledServicePrincipal{
 				ServicePrincipal: model.Ptr(a.ServicePrincipal), DateEnabled: model.Ptr(a.EnabledAt),
@@ -267,15 +271,8 @@ func (t *txn) isSuspended(a *Account) bool {
 // that has trusted access.
 func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *model.RegisterDelegatedAdministratorRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.management()
-		if err != nil {
-			return err
-		}
-		if err := requireAllFeatures(o); err != nil {
-			return err
-		}
 		principal := *in.ServicePrincipal
-		sp, err := knownServicePrincipal(principal)
+		o, sp, err := t.manageService(principal)
 		if err != nil {
 			return err
 		}
@@ -330,15 +327,9 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *model.
 // DeregisterDelegatedAdministrator removes one registration.
 func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *model.DeregisterDelegatedAdministratorRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.management()
-		if err != nil {
-			return err
-		}
-		if err := requireAllFeatures(o); err != nil {
-			return err
-		}
 		principal := *in.ServicePrincipal
-		if _, err := knownServicePrincipal(principal); err != nil {
+		o, _, err := t.manageService(principal)
+		if err != nil {
 			return err
 		}
 		a, err := t.member(o, *in.AccountId)
@@ -386,19 +377,18 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.Lis
 			q.ServicePrincipal = *in.ServicePrincipal
 		}
 		scope := strings.Join([]string{"ListDelegatedAdministrators", t.caller.AccountID, o.ID, q.ServicePrincipal}, "|")
-		if q.After, err = s.pageStart(scope, in.NextToken); err != nil {
+		ds, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]DelegatedAdmin, error) {
+			q.After, q.Limit = after, limit
+			ds, err := t.ListDelegatedAdmins(t.ctx, q)
+			if err != nil {
+				return nil, fmt.Errorf("org: list delegated admins of %s: %w", o.ID, err)
+			}
+			return ds, nil
+		}, func(d DelegatedAdmin) string { return d.AccountID })
+		if err != nil {
 			return err
 		}
-		n := pageSize(in.MaxResults)
-		q.Limit = n + 1
-		ds, err := t.ListDelegatedAdmins(t.ctx, q)
-		if err != nil {
-			return fmt.Errorf("org: list delegated admins of %s: %w", o.ID, err)
-		}
-		if len(ds) > n {
-			ds = ds[:n]
-			out.NextToken = s.nextToken(scope, ds[n-1].AccountID)
-		}
+		out.NextToken = next
 		for _, d := range ds {
 			a, err := t.account(d.AccountID)
 			if err != nil {
@@ -427,25 +417,22 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *model
 			return err
 		}
 		scope := "ListDelegatedServicesForAccount|" + t.caller.AccountID + "|" + o.ID + "|" + a.ID
-		q := DelegatedAdminQuery{OrgID: o.ID, AccountID: a.ID}
-		if q.After, err = s.pageStart(scope, in.NextToken); err != nil {
+		ds, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]DelegatedAdmin, error) {
+			ds, err := t.ListDelegatedAdmins(t.ctx, DelegatedAdminQuery{OrgID: o.ID, AccountID: a.ID, After: after, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("org: list delegations of %s: %w", a.ID, err)
+			}
+			// An account that is no delegated administrator is an error, not an empty list; on a
+			// later page the first page already answered that.
+			if len(ds) == 0 && after == "" {
+				return nil, accountNotRegistered(a.ID, "")
+			}
+			return ds, nil
+		}, func(d DelegatedAdmin) string { return d.ServicePrincipal })
+		if err != nil {
 			return err
 		}
-		n := pageSize(in.MaxResults)
-		q.Limit = n + 1
-		ds, err := t.ListDelegatedAdmins(t.ctx, q)
-		if err != nil {
-			return fmt.Errorf("org: list delegations of %s: %w", a.ID, err)
-		}
-		// An account that is no delegated administrator is an error, not an empty list; on a
-		// later page the first page already answered that.
-		if len(ds) == 0 && q.After == "" {
-			return accountNotRegistered(a.ID, "")
-		}
-		if len(ds) > n {
-			ds = ds[:n]
-			out.NextToken = s.nextToken(scope, ds[n-1].ServicePrincipal)
-		}
+		out.NextToken = next
 		for _, d := range ds {
 			out.DelegatedServices = append(out.DelegatedServices, model.DelegatedService{
 				ServicePrincipal: model.Ptr(d.ServicePrincipal), DelegationEnabledDate: model.Ptr(d.EnabledAt),

@@ -386,7 +386,7 @@ func (s *Service) DescribeEffectivePolicy(ctx context.Context, in *model.Describ
 		if in.TargetId != nil && *in.TargetId != caller.ID {
 			id := *in.TargetId
 			// Effective policies are an account's; a root or an OU has none (spec §7.6) [INF].
-			if !isAccountID(id) {
+			if !model.IsAccountID(id) {
 				return invalidInput(model.InvalidInputExceptionReasonTargetNotSupported,
 					"You can only specify an account as the target of DescribeEffectivePolicy: %s.", id)
 			}
@@ -432,47 +432,46 @@ func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in
 			return err
 		}
 		scope := "ListAccountsWithInvalidEffectivePolicy|" + t.caller.AccountID + "|" + o.ID + "|" + *in.PolicyType
-		after, err := s.pageStart(scope, in.NextToken)
-		if err != nil {
-			return err
-		}
-		e, err := t.enabledPolicyType(o, *in.PolicyType)
-		if err != nil {
-			return err
-		}
-		// With the type disabled no effective policy of it exists [INF].
-		if e == nil {
-			return model.Errorf(model.CodeEffectivePolicyNotFoundException, "", "The policy type %s is not enabled, so no account has an effective policy of it.", *in.PolicyType)
-		}
-		r := t.effectiveReader(o, e)
-		n := pageSize(in.MaxResults)
-		var invalid []Account
-		for len(invalid) <= n {
-			accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, AfterID: after, Limit: invalidScanBatch})
+		// The policy type is checked once the token is: a foreign token is refused first.
+		invalid, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]Account, error) {
+			e, err := t.enabledPolicyType(o, *in.PolicyType)
 			if err != nil {
-				return fmt.Errorf("org: list accounts of %s: %w", o.ID, err)
+				return nil, err
 			}
-			for i := range accts {
-				eff, err := r.of(&accts[i])
+			// With the type disabled no effective policy of it exists [INF].
+			if e == nil {
+				return nil, model.Errorf(model.CodeEffectivePolicyNotFoundException, "", "The policy type %s is not enabled, so no account has an effective policy of it.", *in.PolicyType)
+			}
+			r := t.effectiveReader(o, e)
+			var invalid []Account
+			for len(invalid) < limit {
+				accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, AfterID: after, Limit: invalidScanBatch})
 				if err != nil {
-					return err
+					return nil, fmt.Errorf("org: list accounts of %s: %w", o.ID, err)
 				}
-				if eff.found && len(eff.errors) > 0 {
-					invalid = append(invalid, accts[i])
-					if len(invalid) > n {
-						break
+				for i := range accts {
+					eff, err := r.of(&accts[i])
+					if err != nil {
+						return nil, err
+					}
+					if eff.found && len(eff.errors) > 0 {
+						invalid = append(invalid, accts[i])
+						if len(invalid) == limit {
+							break
+						}
 					}
 				}
+				if len(accts) < invalidScanBatch {
+					break
+				}
+				after = accts[len(accts)-1].ID
 			}
-			if len(accts) < invalidScanBatch {
-				break
-			}
-			after = accts[len(accts)-1].ID
+			return invalid, nil
+		}, func(a Account) string { return a.ID })
+		if err != nil {
+			return err
 		}
-		if len(invalid) > n {
-			invalid = invalid[:n]
-			out.NextToken = s.nextToken(scope, invalid[n-1].ID)
-		}
+		out.NextToken = next
 		out.Accounts, err = t.accountsOutput(o, invalid)
 		return err
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -195,7 +194,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		var target *Account // nil for an e-mail that no account has
 		switch targetType {
 		case model.HandshakePartyTypeAccount:
-			if !isAccountID(targetID) {
+			if !model.IsAccountID(targetID) {
 				return invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "You provided a value that does not match the required pattern for Target.Id: an account ID has 12 digits.")
 			}
 			if target, err = t.account(targetID); err != nil {
@@ -548,25 +547,16 @@ func (t *txn) handshakePage(op string, q HandshakeQuery, f *model.HandshakeFilte
 		}
 	}
 	scope := strings.Join([]string{op, t.caller.AccountID, q.OrgID, q.RecipientAccountID, q.Action, q.ParentID}, "|")
-	after, err := t.svc.pageStart(scope, token)
+	hs, next, err := seqPageOf(t.svc, scope, token, maxResults, func(afterSeq int64, limit int) ([]Handshake, error) {
+		q.AfterSeq, q.VisibleAfter, q.Limit = afterSeq, t.now, limit
+		hs, err := t.ListHandshakes(t.ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("org: list handshakes: %w", err)
+		}
+		return hs, nil
+	}, func(h Handshake) int64 { return h.Seq })
 	if err != nil {
 		return nil, nil, err
-	}
-	if after != "" {
-		if q.AfterSeq, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, nil, fmt.Errorf("org: signed token holds %q: %w", after, err)
-		}
-	}
-	n := pageSize(maxResults)
-	q.VisibleAfter, q.Limit = t.now, n+1
-	hs, err := t.ListHandshakes(t.ctx, q)
-	if err != nil {
-		return nil, nil, fmt.Errorf("org: list handshakes: %w", err)
-	}
-	var next *string
-	if len(hs) > n {
-		hs = hs[:n]
-		next = t.svc.nextToken(scope, strconv.FormatInt(hs[n-1].Seq, 10))
 	}
 	out := make([]model.Handshake, len(hs))
 	for i := range hs {

@@ -45,16 +45,3 @@ func handshakeARN(h *Handshake) string {
 	return "arn:aws:organizations::" + h.ManagementAccountID + ":handshake/" + h.OrgID + "/" +
 		strings.ToLower(h.Action) + "/" + h.ID
 }
-
-// isAccountID reports whether s is a 12-digit account id.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}

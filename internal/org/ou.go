@@ -255,20 +255,13 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *mode
 // ouPage reads one page of the OUs directly under parentID.
 func (t *txn) ouPage(op string, o *Organization, parentID string, token *string, maxResults *int32) ([]OU, *string, error) {
 	scope := op + "|" + t.caller.AccountID + "|" + o.ID + "|" + parentID
-	after, err := t.svc.pageStart(scope, token)
-	if err != nil {
-		return nil, nil, err
-	}
-	n := pageSize(maxResults)
-	us, err := t.ListOUs(t.ctx, OUQuery{OrgID: o.ID, ParentID: parentID, AfterID: after, Limit: n + 1})
-	if err != nil {
-		return nil, nil, fmt.Errorf("org: list OUs under %s: %w", parentID, err)
-	}
-	if len(us) <= n {
-		return us, nil, nil
-	}
-	us = us[:n]
-	return us, t.svc.nextToken(scope, us[n-1].ID), nil
+	return pageOf(t.svc, scope, token, maxResults, func(after string, limit int) ([]OU, error) {
+		us, err := t.ListOUs(t.ctx, OUQuery{OrgID: o.ID, ParentID: parentID, AfterID: after, Limit: limit})
+		if err != nil {
+			return nil, fmt.Errorf("org: list OUs under %s: %w", parentID, err)
+		}
+		return us, nil
+	}, func(u OU) string { return u.ID })
 }
 
 // deleteOUs deletes every OU of organization o with its tags, when o is deleted.

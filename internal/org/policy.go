@@ -158,6 +158,20 @@ func (t *txn) policy(o *Organization, id string) (*Policy, error) {
 	return p, nil
 }
 
+// authorizedPolicy reads the policy id names once the caller may take action on it; the check
+// comes first, so a caller without the right is denied whether or not the policy exists.
+func (t *txn) authorizedPolicy(action, id string) (*Organization, *Policy, error) {
+	_, o, err := t.authorize(action, id, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := t.policy(o, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, p, nil
+}
+
 // attachedPolicy reads the policy of an attachment; one that is gone is orgd's fault
 // (ServiceException), not the caller's, so PolicyNotFound is not passed on.
 func (t *txn) attachedPolicy(o *Organization, a PolicyAttachment) (*Policy, error) {
@@ -192,7 +206,7 @@ func (t *txn) target(o *Organization, id string) (pt policyTarget, ok bool, err 
 			return pt, false, err
 		}
 		return policyTarget{ID: id, Type: model.TargetTypeOrganizationalUnit, Name: u.Name, ARN: ouARN(o, id)}, true, nil
-	case isAccountID(id):
+	case model.IsAccountID(id):
 		a, err := t.account(id)
 		if err != nil || a.OrgID != o.ID {
 			return pt, false, err
@@ -331,11 +345,7 @@ func (t *txn) newPolicyID() (string, error) {
 func (s *Service) DescribePolicy(ctx context.Context, in *model.DescribePolicyRequest) (*model.DescribePolicyResponse, error) {
 	var out model.DescribePolicyResponse
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.authorize("DescribePolicy", *in.PolicyId, "")
-		if err != nil {
-			return err
-		}
-		p, err := t.policy(o, *in.PolicyId)
+		o, p, err := t.authorizedPolicy("DescribePolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
@@ -353,11 +363,7 @@ func immutablePolicy(id string) error {
 func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyRequest) (*model.UpdatePolicyResponse, error) {
 	var out model.UpdatePolicyResponse
 	err := s.update(ctx, func(t *txn) error {
-		_, o, err := t.authorize("UpdatePolicy", *in.PolicyId, "")
-		if err != nil {
-			return err
-		}
-		p, err := t.policy(o, *in.PolicyId)
+		o, p, err := t.authorizedPolicy("UpdatePolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
@@ -392,11 +398,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyReques
 // DeletePolicy deletes a customer policy that is attached nowhere.
 func (s *Service) DeletePolicy(ctx context.Context, in *model.DeletePolicyRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.authorize("DeletePolicy", *in.PolicyId, "")
-		if err != nil {
-			return err
-		}
-		p, err := t.policy(o, *in.PolicyId)
+		o, p, err := t.authorizedPolicy("DeletePolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
@@ -431,28 +433,25 @@ func (s *Service) ListPolicies(ctx context.Context, in *model.ListPoliciesReques
 			return err
 		}
 		scope := "ListPolicies|" + t.caller.AccountID + "|" + o.ID + "|" + *in.Filter
-		after, err := s.pageStart(scope, in.NextToken)
+		page, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]Policy, error) {
+			var ps []Policy
+			// The token holds the last id listed: "" before the AWS-managed policy, its id after it.
+			if managed, ok := managedPolicyOf(*in.Filter); ok && after == "" && o.FeatureSet == model.OrganizationFeatureSetAll {
+				ps = append(ps, managed)
+			}
+			if isAWSManaged(after) {
+				after = ""
+			}
+			customer, err := t.ListPolicies(t.ctx, PolicyQuery{OrgID: o.ID, Type: *in.Filter, AfterID: after, Limit: limit - len(ps)})
+			if err != nil {
+				return nil, fmt.Errorf("org: list policies of %s: %w", o.ID, err)
+			}
+			return append(ps, customer...), nil
+		}, func(p Policy) string { return p.ID })
 		if err != nil {
 			return err
 		}
-		n := pageSize(in.MaxResults)
-		var page []Policy
-		// The token holds the last id listed: "" before the AWS-managed policy, its id after it.
-		if managed, ok := managedPolicyOf(*in.Filter); ok && after == "" && o.FeatureSet == model.OrganizationFeatureSetAll {
-			page = append(page, managed)
-		}
-		if isAWSManaged(after) {
-			after = ""
-		}
-		ps, err := t.ListPolicies(t.ctx, PolicyQuery{OrgID: o.ID, Type: *in.Filter, AfterID: after, Limit: n + 1 - len(page)})
-		if err != nil {
-			return fmt.Errorf("org: list policies of %s: %w", o.ID, err)
-		}
-		page = append(page, ps...)
-		if len(page) > n {
-			page = page[:n]
-			out.NextToken = s.nextToken(scope, page[n-1].ID)
-		}
+		out.NextToken = next
 		for i := range page {
 			out.Policies = append(out.Policies, *policySummary(o, &page[i]))
 		}
@@ -475,26 +474,17 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPolic
 			return err
 		}
 		scope := "ListPoliciesForTarget|" + t.caller.AccountID + "|" + o.ID + "|" + pt.ID + "|" + *in.Filter
-		after, err := s.pageStart(scope, in.NextToken)
+		as, next, err := seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]PolicyAttachment, error) {
+			as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, TargetID: pt.ID, PolicyType: *in.Filter, AfterSeq: afterSeq, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("org: policies of %s: %w", pt.ID, err)
+			}
+			return as, nil
+		}, func(a PolicyAttachment) int64 { return a.Seq })
 		if err != nil {
 			return err
 		}
-		q := PolicyAttachmentQuery{OrgID: o.ID, TargetID: pt.ID, PolicyType: *in.Filter}
-		if after != "" {
-			if _, err := fmt.Sscan(after, &q.AfterSeq); err != nil {
-				return fmt.Errorf("org: signed token holds %q: %w", after, err)
-			}
-		}
-		n := pageSize(in.MaxResults)
-		q.Limit = n + 1
-		as, err := t.ListPolicyAttachments(t.ctx, q)
-		if err != nil {
-			return fmt.Errorf("org: policies of %s: %w", pt.ID, err)
-		}
-		if len(as) > n {
-			as = as[:n]
-			out.NextToken = s.nextToken(scope, fmt.Sprint(as[n-1].Seq))
-		}
+		out.NextToken = next
 		for _, a := range as {
 			p, err := t.attachedPolicy(o, a)
 			if err != nil {
@@ -511,28 +501,22 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPolic
 func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTargetsForPolicyRequest) (*model.ListTargetsForPolicyResponse, error) {
 	out := model.ListTargetsForPolicyResponse{Targets: []model.PolicyTargetSummary{}}
 	err := s.view(ctx, func(t *txn) error {
-		_, o, err := t.authorize("ListTargetsForPolicy", *in.PolicyId, "")
-		if err != nil {
-			return err
-		}
-		p, err := t.policy(o, *in.PolicyId)
+		o, p, err := t.authorizedPolicy("ListTargetsForPolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
 		scope := "ListTargetsForPolicy|" + t.caller.AccountID + "|" + o.ID + "|" + p.ID
-		after, err := s.pageStart(scope, in.NextToken)
+		as, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]PolicyAttachment, error) {
+			as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, PolicyID: p.ID, AfterTargetID: after, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("org: targets of %s: %w", p.ID, err)
+			}
+			return as, nil
+		}, func(a PolicyAttachment) string { return a.TargetID })
 		if err != nil {
 			return err
 		}
-		n := pageSize(in.MaxResults)
-		as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, PolicyID: p.ID, AfterTargetID: after, Limit: n + 1})
-		if err != nil {
-			return fmt.Errorf("org: targets of %s: %w", p.ID, err)
-		}
-		if len(as) > n {
-			as = as[:n]
-			out.NextToken = s.nextToken(scope, as[n-1].TargetID)
-		}
+		out.NextToken = next
 		for _, a := range as {
 			// A target leaves its attachments behind only if a hook was missed: that is
 			// orgd's fault (ServiceException), not the caller's.
@@ -553,11 +537,7 @@ func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTarget
 // AttachPolicy attaches a policy directly to a root, OU or account.
 func (s *Service) AttachPolicy(ctx context.Context, in *model.AttachPolicyRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.authorize("AttachPolicy", *in.PolicyId, "")
-		if err != nil {
-			return err
-		}
-		p, err := t.policy(o, *in.PolicyId)
+		o, p, err := t.authorizedPolicy("AttachPolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
@@ -598,11 +578,7 @@ func (t *txn) attach(o *Organization, p *Policy, targetID, targetType string) er
 // DetachPolicy detaches a policy from a target, keeping the minimum of its type attached.
 func (s *Service) DetachPolicy(ctx context.Context, in *model.DetachPolicyRequest) error {
 	return s.update(ctx, func(t *txn) error {
-		_, o, err := t.authorize("DetachPolicy", *in.PolicyId, "")
-		if err != nil {
-			return err
-		}
-		p, err := t.policy(o, *in.PolicyId)
+		o, p, err := t.authorizedPolicy("DetachPolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}

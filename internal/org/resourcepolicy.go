@@ -462,7 +462,7 @@ func parsePrincipal(raw json.RawMessage) ([]string, error) {
 	}
 	accounts := make([]string, len(ids))
 	for i, id := range ids {
-		if isAccountID(id) {
+		if model.IsAccountID(id) {
 			accounts[i] = id
 		} else if sub := iamPrincipalARN.FindStringSubmatch(id); sub != nil {
 			accounts[i] = sub[1]

@@ -57,7 +57,7 @@ func isSystemTagKey(k string) bool { return strings.HasPrefix(strings.ToLower(k)
 // takes part in. Anything else is TargetNotFound.
 func (t *txn) taggable(o *Organization, id string) error {
 	switch {
-	case isAccountID(id):
+	case model.IsAccountID(id):
 		a, err := t.account(id)
 		if err != nil {
 			return err

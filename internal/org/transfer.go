@@ -3,7 +3,6 @@ package org
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -286,7 +285,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		var target *Account
 		switch targetType {
 		case model.HandshakePartyTypeAccount:
-			if !isAccountID(targetID) {
+			if !model.IsAccountID(targetID) {
 				return invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "You provided a value that does not match the required pattern for Target.Id: an account ID has 12 digits.")
 			}
 			if target, err = t.account(targetID); err != nil {
@@ -599,25 +598,16 @@ func (s *Service) ListOutboundResponsibilityTransfers(ctx context.Context, in *m
 // BILLING today, so the type filters in memory without costing a page more than one row.
 func (t *txn) transferPage(op string, o *Organization, q TransferQuery, typ string, token *string, maxResults *int32) ([]model.ResponsibilityTransfer, *string, error) {
 	scope := strings.Join([]string{op, t.caller.AccountID, q.TargetOrgID, q.SourceAccountID, typ}, "|")
-	after, err := t.svc.pageStart(scope, token)
+	trs, next, err := seqPageOf(t.svc, scope, token, maxResults, func(afterSeq int64, limit int) ([]Transfer, error) {
+		q.AfterSeq, q.Limit = afterSeq, limit
+		trs, err := t.ListTransfers(t.ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("org: list transfers: %w", err)
+		}
+		return trs, nil
+	}, func(tr Transfer) int64 { return tr.Seq })
 	if err != nil {
 		return nil, nil, err
-	}
-	if after != "" {
-		if q.AfterSeq, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, nil, fmt.Errorf("org: signed token holds %q: %w", after, err)
-		}
-	}
-	n := pageSize(maxResults)
-	q.Limit = n + 1
-	trs, err := t.ListTransfers(t.ctx, q)
-	if err != nil {
-		return nil, nil, fmt.Errorf("org: list transfers: %w", err)
-	}
-	var next *string
-	if len(trs) > n {
-		trs = trs[:n]
-		next = t.svc.nextToken(scope, strconv.FormatInt(trs[n-1].Seq, 10))
 	}
 	out := make([]model.ResponsibilityTransfer, 0, len(trs))
 	for i := range trs {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	"github.com/orgd/orgd/internal/model"
 )
 
 // Algorithm is the only signing algorithm AWS's SigV4 clients use with this service.
@@ -81,7 +83,7 @@ func LoadKeys(path string) (map[string]Key, error) {
 	}
 	keys := make(map[string]Key, len(f.Credentials))
 	for _, k := range f.Credentials {
-		if k.AccessKeyID == "" || !isAccountID(k.AccountID) {
+		if k.AccessKeyID == "" || !model.IsAccountID(k.AccountID) {
 			return nil, fmt.Errorf("sigv4: credentials %s: entry %q needs an AccessKeyId and a 12-digit AccountId", path, k.AccessKeyID)
 		}
 		// A key listed twice would otherwise act as whichever entry came last.
@@ -122,24 +124,12 @@ func (r *Resolver) Account(req *http.Request) (account, accessKey string, err er
 	}
 	key := auth.AccessKeyID
 	switch moto := req.Header.Get("x-moto-account-id"); {
-	case isAccountID(moto):
+	case model.IsAccountID(moto):
 		return moto, key, nil
 	case r.Keys[key].AccountID != "":
 		return r.Keys[key].AccountID, key, nil
-	case isAccountID(key):
+	case model.IsAccountID(key):
 		return key, key, nil
 	}
 	return r.DefaultAccount, key, nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

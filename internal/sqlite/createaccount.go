@@ -16,7 +16,7 @@ const createAccountColumns = `seq, id, org_id, account_name, email, role_name, i
 	state, COALESCE(account_id, ''), COALESCE(govcloud_account_id, ''), COALESCE(failure_reason, ''),
 	requested_at, completes_at, completed_at`
 
-func scanCreateAccount(row interface{ Scan(...any) error }, r *org.CreateAccountRequest) error {
+func scanCreateAccount(row scanner, r *org.CreateAccountRequest) error {
 	var tags sql.NullString
 	var govcloud int
 	var requested, completes, completed sql.NullInt64
@@ -78,20 +78,8 @@ func (t *tx) PutCreateAccountRequest(ctx context.Context, r *org.CreateAccountRe
 // requests on create_account_requests_due; a Limit of zero or less means no limit.
 func (t *tx) ListCreateAccountRequests(ctx context.Context, q org.CreateAccountQuery) ([]org.CreateAccountRequest, error) {
 	query, args := listCreateAccountQuery(q)
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanCreateAccount, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list create account requests: %w", err)
-	}
-	defer rows.Close()
-	var out []org.CreateAccountRequest
-	for rows.Next() {
-		var r org.CreateAccountRequest
-		if err := scanCreateAccount(rows, &r); err != nil {
-			return nil, fmt.Errorf("sqlite: list create account requests: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list create account requests: %w", err)
 	}
 	return out, nil

@@ -12,23 +12,6 @@ import (
 
 // Trusted access, delegated administrators, the delegation policy and transfers.
 
-// execExpectRow runs a DELETE and reports ErrNotFound when it removed nothing.
-func (t *tx) execExpectRow(ctx context.Context, what, query string, args ...any) error {
-	if err := t.writable(what); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: %s: %w", what, org.ErrNotFound)
-	}
-	return nil
-}
-
 // Trusted access.
 
 func (t *tx) ServiceAccess(ctx context.Context, orgID, principal string) (*org.ServiceAccess, error) {
@@ -66,22 +49,16 @@ func (t *tx) DeleteServiceAccess(ctx context.Context, orgID, principal string) e
 
 // ListServiceAccess pages on the primary key.
 func (t *tx) ListServiceAccess(ctx context.Context, orgID, afterPrincipal string, limit int) ([]org.ServiceAccess, error) {
-	rows, err := t.query(ctx, listServiceAccessQuery, orgID, afterPrincipal, noLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list service access of %s: %w", orgID, err)
-	}
-	defer rows.Close()
-	var out []org.ServiceAccess
-	for rows.Next() {
-		a := org.ServiceAccess{OrgID: orgID}
+	out, err := queryAll(ctx, t, func(r scanner, a *org.ServiceAccess) error {
+		a.OrgID = orgID
 		var enabled sql.NullInt64
-		if err := rows.Scan(&a.ServicePrincipal, &enabled); err != nil {
-			return nil, fmt.Errorf("sqlite: list service access of %s: %w", orgID, err)
+		if err := r.Scan(&a.ServicePrincipal, &enabled); err != nil {
+			return err
 		}
 		a.EnabledAt = fromMS(enabled)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, listServiceAccessQuery, orgID, afterPrincipal, noLimit(limit))
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list service access of %s: %w", orgID, err)
 	}
 	return out, nil
@@ -155,22 +132,16 @@ func (t *tx) DeleteDelegatedAdmins(ctx context.Context, orgID, accountID string)
 // or delegated_admins_service (a service's accounts), from q.After.
 func (t *tx) ListDelegatedAdmins(ctx context.Context, q org.DelegatedAdminQuery) ([]org.DelegatedAdmin, error) {
 	query, args := listDelegatedAdminsQuery(q)
-	rows, err := t.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list delegated admins: %w", err)
-	}
-	defer rows.Close()
-	var out []org.DelegatedAdmin
-	for rows.Next() {
-		d := org.DelegatedAdmin{OrgID: q.OrgID}
+	out, err := queryAll(ctx, t, func(r scanner, d *org.DelegatedAdmin) error {
+		d.OrgID = q.OrgID
 		var enabled sql.NullInt64
-		if err := rows.Scan(&d.AccountID, &d.ServicePrincipal, &enabled); err != nil {
-			return nil, fmt.Errorf("sqlite: list delegated admins: %w", err)
+		if err := r.Scan(&d.AccountID, &d.ServicePrincipal, &enabled); err != nil {
+			return err
 		}
 		d.EnabledAt = fromMS(enabled)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list delegated admins: %w", err)
 	}
 	return out, nil
@@ -256,7 +227,7 @@ const transferColumns = `seq, id, type, name, status, handshake_id, target_org_i
 	target_email, COALESCE(source_org_id, ''), source_account_id, source_email,
 	start_at, end_at, expires_at, created_at`
 
-func scanTransfer(row interface{ Scan(...any) error }, tr *org.Transfer) error {
+func scanTransfer(row scanner, tr *org.Transfer) error {
 	var start, end, expires, created sql.NullInt64
 	if err := row.Scan(&tr.Seq, &tr.ID, &tr.Type, &tr.Name, &tr.Status, &tr.HandshakeID,
 		&tr.TargetOrgID, &tr.TargetAccountID, &tr.TargetEmail, &tr.SourceOrgID, &tr.SourceAccountID,
@@ -316,20 +287,8 @@ func (t *tx) PutTransfer(ctx context.Context, tr *org.Transfer) error {
 // in seq order from q.AfterSeq.
 func (t *tx) ListTransfers(ctx context.Context, q org.TransferQuery) ([]org.Transfer, error) {
 	query, args := listTransfersQuery(q)
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanTransfer, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list transfers: %w", err)
-	}
-	defer rows.Close()
-	var out []org.Transfer
-	for rows.Next() {
-		var tr org.Transfer
-		if err := scanTransfer(rows, &tr); err != nil {
-			return nil, fmt.Errorf("sqlite: list transfers: %w", err)
-		}
-		out = append(out, tr)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list transfers: %w", err)
 	}
 	return out, nil

@@ -14,7 +14,7 @@ const handshakeColumns = `seq, id, COALESCE(org_id, ''), COALESCE(management_acc
 	COALESCE(recipient_account_id, ''), COALESCE(recipient_email, ''), COALESCE(parent_id, ''),
 	parties, resources, tags, requested_at, expires_at, closed_at, visible_until`
 
-func scanHandshake(row interface{ Scan(...any) error }, h *org.Handshake) error {
+func scanHandshake(row scanner, h *org.Handshake) error {
 	var parties, resources, tags sql.NullString
 	var requested, expires, closed, visible sql.NullInt64
 	if err := row.Scan(&h.Seq, &h.ID, &h.OrgID, &h.ManagementAccountID, &h.Action, &h.State,
@@ -162,20 +162,8 @@ func and(where []string) string {
 // organization's, else the table in seq order. A Limit of zero or less means no limit.
 func (t *tx) ListHandshakes(ctx context.Context, q org.HandshakeQuery) ([]org.Handshake, error) {
 	query, args := listHandshakesQuery(q)
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanHandshake, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list handshakes: %w", err)
-	}
-	defer rows.Close()
-	var out []org.Handshake
-	for rows.Next() {
-		var h org.Handshake
-		if err := scanHandshake(rows, &h); err != nil {
-			return nil, fmt.Errorf("sqlite: list handshakes: %w", err)
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list handshakes: %w", err)
 	}
 	return out, nil

@@ -14,7 +14,7 @@ import (
 
 const ouColumns = `id, org_id, parent_id, name, path, depth, created_at`
 
-func scanOU(row interface{ Scan(...any) error }, u *org.OU) error {
+func scanOU(row scanner, u *org.OU) error {
 	var created sql.NullInt64
 	if err := row.Scan(&u.ID, &u.OrgID, &u.ParentID, &u.Name, &u.Path, &u.Depth, &created); err != nil {
 		return err
@@ -54,38 +54,14 @@ func (t *tx) PutOU(ctx context.Context, u *org.OU) error {
 }
 
 func (t *tx) DeleteOU(ctx context.Context, id string) error {
-	if err := t.writable("delete OU " + id); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `DELETE FROM ous WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete OU %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete OU %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: delete OU %s: %w", id, org.ErrNotFound)
-	}
-	return nil
+	return t.execExpectRow(ctx, "delete OU "+id, `DELETE FROM ous WHERE id = ?`, id)
 }
 
 // ListOUs pages on ous_org or ous_org_parent; a Limit of zero or less means no limit.
 func (t *tx) ListOUs(ctx context.Context, q org.OUQuery) ([]org.OU, error) {
 	query, args := listOUsQuery(q)
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanOU, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list OUs: %w", err)
-	}
-	defer rows.Close()
-	var out []org.OU
-	for rows.Next() {
-		var u org.OU
-		if err := scanOU(rows, &u); err != nil {
-			return nil, fmt.Errorf("sqlite: list OUs: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list OUs: %w", err)
 	}
 	return out, nil

@@ -22,23 +22,9 @@ func isKeyViolation(err error) bool {
 	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-func checkDeleted(res sql.Result, err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlite: %s: %w", what, org.ErrNotFound)
-	}
-	return nil
-}
-
 const policyColumns = `id, org_id, type, name, description, content, created_at, updated_at`
 
-func scanPolicy(row interface{ Scan(...any) error }, p *org.Policy) error {
+func scanPolicy(row scanner, p *org.Policy) error {
 	var created, updated sql.NullInt64
 	if err := row.Scan(&p.ID, &p.OrgID, &p.Type, &p.Name, &p.Description, &p.Content, &created, &updated); err != nil {
 		return err
@@ -78,30 +64,14 @@ func (t *tx) PutPolicy(ctx context.Context, p *org.Policy) error {
 }
 
 func (t *tx) DeletePolicy(ctx context.Context, id string) error {
-	if err := t.writable("delete policy " + id); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `DELETE FROM policies WHERE id = ?`, id)
-	return checkDeleted(res, err, "delete policy "+id)
+	return t.execExpectRow(ctx, "delete policy "+id, `DELETE FROM policies WHERE id = ?`, id)
 }
 
 // ListPolicies pages on policies_org_type; a Limit of zero or less means no limit.
 func (t *tx) ListPolicies(ctx context.Context, q org.PolicyQuery) ([]org.Policy, error) {
 	query, args := listPoliciesQuery(q)
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanPolicy, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list policies: %w", err)
-	}
-	defer rows.Close()
-	var out []org.Policy
-	for rows.Next() {
-		var p org.Policy
-		if err := scanPolicy(rows, &p); err != nil {
-			return nil, fmt.Errorf("sqlite: list policies: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list policies: %w", err)
 	}
 	return out, nil
@@ -137,7 +107,7 @@ func (t *tx) DeletePolicies(ctx context.Context, orgID string) error {
 
 const attachmentColumns = `org_id, policy_id, target_id, policy_type, target_type, seq, attached_at`
 
-func scanAttachment(row interface{ Scan(...any) error }, a *org.PolicyAttachment) error {
+func scanAttachment(row scanner, a *org.PolicyAttachment) error {
 	var attached sql.NullInt64
 	if err := row.Scan(&a.OrgID, &a.PolicyID, &a.TargetID, &a.PolicyType, &a.TargetType, &a.Seq, &attached); err != nil {
 		return err
@@ -186,13 +156,8 @@ func (t *tx) PutPolicyAttachment(ctx context.Context, a *org.PolicyAttachment) e
 }
 
 func (t *tx) DeletePolicyAttachment(ctx context.Context, orgID, policyID, targetID string) error {
-	what := "detach " + policyID + " from " + targetID
-	if err := t.writable(what); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `DELETE FROM policy_attachments WHERE org_id = ? AND policy_id = ? AND target_id = ?`,
-		orgID, policyID, targetID)
-	return checkDeleted(res, err, what)
+	return t.execExpectRow(ctx, "detach "+policyID+" from "+targetID,
+		`DELETE FROM policy_attachments WHERE org_id = ? AND policy_id = ? AND target_id = ?`, orgID, policyID, targetID)
 }
 
 // ListPolicyAttachments pages on the primary key (a policy's targets) or on
@@ -203,20 +168,8 @@ func (t *tx) ListPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQu
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanAttachment, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list policy attachments: %w", err)
-	}
-	defer rows.Close()
-	var out []org.PolicyAttachment
-	for rows.Next() {
-		var a org.PolicyAttachment
-		if err := scanAttachment(rows, &a); err != nil {
-			return nil, fmt.Errorf("sqlite: list policy attachments: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list policy attachments: %w", err)
 	}
 	return out, nil
@@ -289,23 +242,16 @@ func (t *tx) DeletePolicyAttachments(ctx context.Context, q org.PolicyAttachment
 // Enabled policy types.
 
 func (t *tx) EnabledPolicyTypes(ctx context.Context, orgID string) ([]org.EnabledPolicyType, error) {
-	rows, err := t.query(ctx, `SELECT org_id, type, root_id, status, enabled_at FROM policy_types
-		WHERE org_id = ? ORDER BY type`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
-	}
-	defer rows.Close()
-	var out []org.EnabledPolicyType
-	for rows.Next() {
-		var e org.EnabledPolicyType
+	out, err := queryAll(ctx, t, func(r scanner, e *org.EnabledPolicyType) error {
 		var enabled sql.NullInt64
-		if err := rows.Scan(&e.OrgID, &e.Type, &e.RootID, &e.Status, &enabled); err != nil {
-			return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
+		if err := r.Scan(&e.OrgID, &e.Type, &e.RootID, &e.Status, &enabled); err != nil {
+			return err
 		}
 		e.EnabledAt = fromMS(enabled)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT org_id, type, root_id, status, enabled_at FROM policy_types
+		WHERE org_id = ? ORDER BY type`, orgID)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
 	}
 	return out, nil
@@ -326,12 +272,8 @@ func (t *tx) PutEnabledPolicyType(ctx context.Context, e *org.EnabledPolicyType)
 }
 
 func (t *tx) DeleteEnabledPolicyType(ctx context.Context, orgID, policyType string) error {
-	what := "disable policy type " + policyType + " in " + orgID
-	if err := t.writable(what); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `DELETE FROM policy_types WHERE org_id = ? AND type = ?`, orgID, policyType)
-	return checkDeleted(res, err, what)
+	return t.execExpectRow(ctx, "disable policy type "+policyType+" in "+orgID,
+		`DELETE FROM policy_types WHERE org_id = ? AND type = ?`, orgID, policyType)
 }
 
 func (t *tx) DeleteEnabledPolicyTypes(ctx context.Context, orgID string) error {

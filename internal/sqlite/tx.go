@@ -32,6 +32,24 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	return st.ExecContext(ctx, args...)
 }
 
+// execExpectRow runs a write that names one row, and reports ErrNotFound when it changed
+// none: the Store contract's answer for a row that is not there.
+func (t *tx) execExpectRow(ctx context.Context, what, query string, args ...any) error {
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", what, org.ErrNotFound)
+	}
+	return nil
+}
+
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st, err := t.c.stmt(ctx, query)
 	if err != nil {
@@ -59,6 +77,30 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
 		return row{err: err}
 	}
 	return row{r: st.QueryRowContext(ctx, args...)}
+}
+
+// scanner is what a scan function reads one row from: *sql.Rows or row.
+type scanner = interface{ Scan(...any) error }
+
+// queryAll runs a query and scans each row it returns into a T; the caller wraps the error.
+func queryAll[T any](ctx context.Context, t *tx, scan func(scanner, *T) error, query string, args ...any) ([]T, error) {
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 var _ org.Tx = (*tx)(nil)
@@ -173,7 +215,7 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 const accountColumns = `id, email, name, seller, payment_instrument, email_verified,
 	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state, closed_at`
 
-func scanAccount(row interface{ Scan(...any) error }, a *org.Account) error {
+func scanAccount(row scanner, a *org.Account) error {
 	var joined, closed sql.NullInt64
 	var pay, verified int
 	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.SellerOfRecord, &pay, &verified,
@@ -242,20 +284,8 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 // accounts_org_parent; a Limit of zero or less means no limit.
 func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Account, error) {
 	query, args := listAccountsQuery(q)
-	rows, err := t.query(ctx, query, args...)
+	out, err := queryAll(ctx, t, scanAccount, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []org.Account
-	for rows.Next() {
-		var a org.Account
-		if err := scanAccount(rows, &a); err != nil {
-			return nil, fmt.Errorf("sqlite: list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
 	}
 	return out, nil
@@ -337,38 +367,16 @@ func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 }
 
 func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
-	if err := t.writable("delete organization " + id); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `DELETE FROM organizations WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete organization %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete organization %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: delete organization %s: %w", id, org.ErrNotFound)
-	}
-	return nil
+	return t.execExpectRow(ctx, "delete organization "+id, `DELETE FROM organizations WHERE id = ?`, id)
 }
 
 // Tags.
 
 func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
-	rows, err := t.query(ctx, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key`, resourceID)
+	out, err := queryAll(ctx, t, func(r scanner, tag *org.Tag) error {
+		return r.Scan(&tag.Key, &tag.Value)
+	}, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key`, resourceID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
-	}
-	defer rows.Close()
-	var out []org.Tag
-	for rows.Next() {
-		var tag org.Tag
-		if err := rows.Scan(&tag.Key, &tag.Value); err != nil {
-			return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
-		}
-		out = append(out, tag)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
 	}
 	return out, nil
@@ -440,42 +448,24 @@ func (t *tx) AddOutbox(ctx context.Context, m *org.OutboxMessage) error {
 
 // ListOutbox returns messages after afterSeq; a limit of zero or less means no limit.
 func (t *tx) ListOutbox(ctx context.Context, afterSeq int64, limit int) ([]org.OutboxMessage, error) {
-	rows, err := t.query(ctx, `SELECT seq, handshake_id, recipient, subject, body, created_at, sent_at
-		FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, noLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list outbox: %w", err)
-	}
-	defer rows.Close()
-	var out []org.OutboxMessage
-	for rows.Next() {
-		var m org.OutboxMessage
+	out, err := queryAll(ctx, t, func(r scanner, m *org.OutboxMessage) error {
 		var created, sent sql.NullInt64
-		if err := rows.Scan(&m.Seq, &m.HandshakeID, &m.To, &m.Subject, &m.Body, &created, &sent); err != nil {
-			return nil, fmt.Errorf("sqlite: list outbox: %w", err)
+		if err := r.Scan(&m.Seq, &m.HandshakeID, &m.To, &m.Subject, &m.Body, &created, &sent); err != nil {
+			return err
 		}
 		m.CreatedAt, m.SentAt = fromMS(created), fromMS(sent)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT seq, handshake_id, recipient, subject, body, created_at, sent_at
+		FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, noLimit(limit))
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list outbox: %w", err)
 	}
 	return out, nil
 }
 
 func (t *tx) MarkSent(ctx context.Context, seq int64, at time.Time) error {
-	if err := t.writable(fmt.Sprintf("mark outbox message %d sent", seq)); err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, `UPDATE outbox SET sent_at = ? WHERE seq = ?`, msOrNull(at), seq)
-	if err != nil {
-		return fmt.Errorf("sqlite: mark outbox message %d sent: %w", seq, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: mark outbox message %d sent: %w", seq, err)
-	} else if n == 0 {
-		return fmt.Errorf("sqlite: mark outbox message %d sent: %w", seq, org.ErrNotFound)
-	}
-	return nil
+	return t.execExpectRow(ctx, fmt.Sprintf("mark outbox message %d sent", seq),
+		`UPDATE outbox SET sent_at = ? WHERE seq = ?`, msOrNull(at), seq)
 }
 
 // Reset.
