@@ -95,6 +95,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	listen := fs.String("listen", DefaultListen, "address to listen on, HOST:PORT")
 	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
 	db := fs.String("db", "", `SQLite database file, or "memory" to keep nothing on disk (default DATA-DIR/orgd.db)`)
+	syncMode := fs.String("sync", "full", "durability of the database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
 	creds := fs.String("credentials", "", "JSON file mapping access keys to accounts")
 	defAccount := fs.String("default-account", org.DefaultAccountID, "account of callers whose access key names none")
 	fs.IntVar(&q.MaxAccounts, "max-accounts", q.MaxAccounts, "quota: accounts per organization, open invitations included")
@@ -145,6 +146,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	srv, err := server.New(ctx, server.Config{
 		DB:              *db,
+		Sync:            *syncMode,
 		CredentialsFile: *creds,
 		Logger:          logger,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,

@@ -296,6 +296,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"max-accounts zero", []string{"--max-accounts", "0"}},
 		{"invitations-per-day negative", []string{"--invitations-per-day", "-1"}},
 		{"max-ous negative", []string{"--max-ous", "-1"}},
+		{"unknown sync mode", []string{"--sync", "fast"}},
 		{"create-account-delay negative", []string{"--create-account-delay", "-1s"}},
 		{"close-account-delay not a duration", []string{"--close-account-delay", "soon"}},
 		{"default account not an account id", []string{"--default-account", "master"}},

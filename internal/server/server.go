@@ -20,6 +20,9 @@ import (
 type Config struct {
 	// DB is an SQLite file path, or "memory" for a store that keeps nothing on disk.
 	DB string
+	// Sync is the durability of a file database: "FULL" (the default) or "NORMAL"; see
+	// sqlite.Options.
+	Sync string
 	// CredentialsFile maps access keys to accounts (see sigv4.LoadKeys); optional.
 	CredentialsFile string
 	// Org configures the domain: quotas, default account, clock.
@@ -50,7 +53,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		resolver.Keys = keys
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{})
+	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{Synchronous: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
 	}
