@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/orgd/orgd/internal/model"
 )
@@ -146,13 +147,21 @@ func (t *txn) accountQuotaUse(o *Organization) (members, invited, creating int, 
 	return members, invited, creating, nil
 }
 
-// settleCreations settles every request due by now, in any organization.
-func (t *txn) settleCreations() error {
-	due, err := t.ListCreateAccountRequests(t.ctx, CreateAccountQuery{States: []string{model.CreateAccountStateInProgress}, DueBy: t.now})
+// settleCreations settles every request due by now, in any organization; with all, every
+// request in progress, as due now.
+func (t *txn) settleCreations(all bool) error {
+	q := CreateAccountQuery{States: []string{model.CreateAccountStateInProgress}, DueBy: t.now}
+	if all {
+		q.DueBy = time.Time{}
+	}
+	due, err := t.ListCreateAccountRequests(t.ctx, q)
 	if err != nil {
 		return fmt.Errorf("org: list due account creations: %w", err)
 	}
 	for i := range due {
+		if due[i].CompletesAt.After(t.now) {
+			due[i].CompletesAt = t.now
+		}
 		if err := t.settleCreation(&due[i]); err != nil {
 			return err
 		}

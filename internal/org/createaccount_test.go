@@ -3,6 +3,7 @@ package org_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -317,5 +318,20 @@ func TestCreateGovCloudAccount(t *testing.T) {
 	apitest.RequireCode(t, err, "AccountNotFoundException", "")
 	if _, err := c.DescribeAccount(context.Background(), &organizations.DescribeAccountInput{AccountId: st.AccountId}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A request left in progress by a server with a creation delay completes when the database
+// is served again without one.
+func TestCreateAccountLeftInProgressSettlesAtStart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "orgd.db")
+	s := apitest.Start(t, func(c *server.Config) { c.DB, c.Org.CreateAccountDelay = db, time.Hour })
+	s.CreateOrganization(caMgmt)
+	st := caCreate(t, s.Client(caMgmt), "left@example.org", "left")
+	// A second server on the same file, as after a restart.
+	s = apitest.Start(t, func(c *server.Config) { c.DB = db })
+	got := caDescribe(t, s.Client(caMgmt), st.Id)
+	if got.State != types.CreateAccountStateSucceeded || got.AccountId == nil {
+		t.Errorf("after a restart without delay: %+v", *got)
 	}
 }

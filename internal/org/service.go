@@ -160,6 +160,11 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("org: load token key: %w", err)
 	}
+	if cfg.CreateAccountDelay <= 0 {
+		if err := s.run(ctx, s.store.Update, func(t *txn) error { return t.settleCreations(true) }); err != nil {
+			return nil, fmt.Errorf("org: settle account creations: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -195,9 +200,15 @@ type txn struct {
 // the account creations that are due, so that every call sees them complete (see
 // settleCreations): an update in its own transaction, a view in one before its own when the
 // probe finds any.
+//
+// Without a creation delay no request outlives its own transaction (New settles any that an
+// earlier run with a delay left), so neither needs to look.
 func (s *Service) update(ctx context.Context, fn func(t *txn) error) error {
+	if s.cfg.CreateAccountDelay <= 0 {
+		return s.run(ctx, s.store.Update, fn)
+	}
 	return s.run(ctx, s.store.Update, func(t *txn) error {
-		if err := t.settleCreations(); err != nil {
+		if err := t.settleCreations(false); err != nil {
 			return err
 		}
 		return fn(t)
@@ -205,6 +216,9 @@ func (s *Service) update(ctx context.Context, fn func(t *txn) error) error {
 }
 
 func (s *Service) view(ctx context.Context, fn func(t *txn) error) error {
+	if s.cfg.CreateAccountDelay <= 0 {
+		return s.run(ctx, s.store.View, fn)
+	}
 	due := false
 	err := s.run(ctx, s.store.View, func(t *txn) error {
 		var err error
