@@ -21,6 +21,11 @@ import (
 
 var openStates = []string{model.HandshakeStateOpen, model.HandshakeStateRequested}
 
+// notAccepted lists every stored state but ACCEPTED, so that the daily invitation count reads
+// one index range per state and never the accepted invitations, however many.
+var notAccepted = []string{model.HandshakeStateOpen, model.HandshakeStateRequested, model.HandshakeStateDeclined,
+	model.HandshakeStateCanceled, model.HandshakeStateExpired}
+
 func isOpenState(state string) bool {
 	return state == model.HandshakeStateOpen || state == model.HandshakeStateRequested
 }
@@ -314,7 +319,7 @@ func (t *txn) checkInvitationQuotas(o *Organization) error {
 	q := t.svc.cfg.Quotas
 	sent, err := t.countHandshakes(HandshakeQuery{
 		OrgID: o.ID, Action: model.ActionTypeInvite,
-		RequestedAfter: t.now.Add(-24 * time.Hour), NotStates: []string{model.HandshakeStateAccepted},
+		RequestedAfter: t.now.Add(-24 * time.Hour), States: notAccepted,
 	})
 	if err != nil {
 		return err

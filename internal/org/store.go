@@ -42,7 +42,9 @@ type Tx interface {
 	PutAccount(ctx context.Context, a *Account) error
 	// ListAccounts returns up to q.Limit accounts ordered by ID, starting after q.AfterID.
 	ListAccounts(ctx context.Context, q AccountQuery) ([]Account, error)
-	// CountAccounts returns how many accounts belong to the organization.
+	// CountAccounts returns how many accounts belong to the organization: those that joined
+	// it while its row existed (an organization is stored before its first account joins).
+	// orgID "" counts every account the store holds. It costs O(1), not O(members).
 	CountAccounts(ctx context.Context, orgID string) (int, error)
 	// CountClosures counts the organization's accounts whose ClosedAt is after since.
 	CountClosures(ctx context.Context, orgID string, since time.Time) (int, error)

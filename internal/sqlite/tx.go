@@ -312,7 +312,11 @@ func (t *tx) CountAccounts(ctx context.Context, orgID string) (int, error) {
 	if orgID == "" {
 		err = t.queryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
 	} else {
-		err = t.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = ?`, orgID).Scan(&n)
+		// Triggers keep the count (migration 0007).
+		err = t.queryRow(ctx, `SELECT members FROM organizations WHERE id = ?`, orgID).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			n, err = 0, nil
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count accounts of %q: %w", orgID, err)

@@ -340,6 +340,13 @@ func testListAccounts(t *testing.T, s org.Store) {
 
 func testCountAccounts(t *testing.T, s org.Store) {
 	const o1, o2 = "o-1111111111", "o-2222222222"
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		for i, o := range []string{o1, o2} {
+			must(t, "PutOrganization", tx.PutOrganization(ctx, &org.Organization{ID: o, FeatureSet: "ALL",
+				ManagementAccountID: "00000000000" + string(rune('1'+i)), RootID: "r-" + o[2:6], CreatedAt: t0}))
+		}
+		return nil
+	})
 	putAccounts(t, s,
 		member("000000000001", "a1@example.com", o1, "r-1111"),
 		member("000000000002", "a2@example.com", o1, "ou-1111-11111111"),
@@ -356,16 +363,27 @@ func testCountAccounts(t *testing.T, s org.Store) {
 		}
 		return nil
 	})
-	// Leaving the organization takes an account out of the count.
+	counts := func(step string, want map[string]int) {
+		t.Helper()
+		view(t, s, func(ctx context.Context, tx org.Tx) error {
+			for orgID, w := range want {
+				n, err := tx.CountAccounts(ctx, orgID)
+				must(t, "CountAccounts", err)
+				if n != w {
+					t.Errorf("%s: CountAccounts(%q) = %d, want %d", step, orgID, n, w)
+				}
+			}
+			return nil
+		})
+	}
+	// Leaving the organization takes an account out of the count; writing a member again
+	// changes nothing; moving to another organization moves the count.
 	putAccounts(t, s, standalone("000000000002", "a2@example.com"))
-	view(t, s, func(ctx context.Context, tx org.Tx) error {
-		n, err := tx.CountAccounts(ctx, o1)
-		must(t, "CountAccounts", err)
-		if n != 1 {
-			t.Errorf("CountAccounts(%s) = %d, want 1", o1, n)
-		}
-		return nil
-	})
+	counts("after leaving", map[string]int{o1: 1, o2: 1, "": 4})
+	putAccounts(t, s, member("000000000001", "renamed@example.com", o1, "r-1111"))
+	counts("after rewriting a member", map[string]int{o1: 1, o2: 1})
+	putAccounts(t, s, member("000000000001", "renamed@example.com", o2, "r-2222"))
+	counts("after moving", map[string]int{o1: 0, o2: 2})
 }
 
 func testCountClosures(t *testing.T, s org.Store) {
