@@ -89,8 +89,9 @@ func serveOrgd(ctx context.Context, db string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := server.New(ctx, server.Config{
-		DB:     db,
-		Logger: logger,
+		DB:        db,
+		Exclusive: true, // as orgd serve opens it
+		Logger:    logger,
 		Org: org.Config{Quotas: benchQuotas(), DefaultAccountID: org.DefaultAccountID,
 			AllFeaturesLabel: "FULL"},
 	})

@@ -147,6 +147,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv, err := server.New(ctx, server.Config{
 		DB:              *db,
 		Sync:            *syncMode,
+		Exclusive:       true,
 		CredentialsFile: *creds,
 		Logger:          logger,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,

@@ -27,7 +27,7 @@ type bench struct {
 func newBench(b *testing.B, db string) *bench {
 	q := org.DefaultQuotas()
 	q.MaxAccounts, q.InvitationsPerDay = 1_000_000, 1_000_000
-	srv, err := server.New(context.Background(), server.Config{DB: db, Org: org.Config{Quotas: q}})
+	srv, err := server.New(context.Background(), server.Config{DB: db, Exclusive: db != "memory", Org: org.Config{Quotas: q}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,9 @@ type Config struct {
 	// Sync is the durability of a file database: "FULL" (the default) or "NORMAL"; see
 	// sqlite.Options.
 	Sync string
+	// Exclusive locks the database file for this server alone, which lets it keep the rows
+	// most calls read in memory (see sqlite.Options); orgd serve sets it.
+	Exclusive bool
 	// CredentialsFile maps access keys to accounts (see sigv4.LoadKeys); optional.
 	CredentialsFile string
 	// Org configures the domain: quotas, default account, clock.
@@ -53,7 +56,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		resolver.Keys = keys
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{Synchronous: cfg.Sync})
+	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{Synchronous: cfg.Sync, Exclusive: cfg.Exclusive})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
 	}

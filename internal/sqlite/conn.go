@@ -129,6 +129,19 @@ func (c *conn) begin(ctx context.Context, immediate bool) error {
 	return err
 }
 
+// snapshot makes a deferred (read) transaction take its snapshot now, with a read of one row.
+func (c *conn) snapshot(ctx context.Context) error {
+	st, err := c.stmt(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`)
+	if err != nil {
+		return err
+	}
+	var one int
+	if err := st.QueryRowContext(ctx).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
 // rollback ends any open transaction; it reports whether the connection is clean after.
 func (c *conn) rollback() bool {
 	err := c.end(context.Background(), "ROLLBACK")

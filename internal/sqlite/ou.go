@@ -24,8 +24,17 @@ func scanOU(row scanner, u *org.OU) error {
 }
 
 func (t *tx) OU(ctx context.Context, id string) (*org.OU, error) {
+	cacheable := t.usable(kindOU, id)
+	if cacheable {
+		if u, ok := get(t.cache.c, t.cache.seq, t.cache.c.ous, id); ok {
+			return &u, nil
+		}
+	}
 	var u org.OU
 	err := scanOU(t.queryRow(ctx, `SELECT `+ouColumns+` FROM ous WHERE id = ?`, id), &u)
+	if err == nil && cacheable {
+		put(t.cache.c, t.cache.seq, t.cache.c.ous, id, u)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: OU %s: %w", id, org.ErrNotFound)
 	}
@@ -39,6 +48,7 @@ func (t *tx) PutOU(ctx context.Context, u *org.OU) error {
 	if err := t.writable("put OU " + u.ID); err != nil {
 		return err
 	}
+	t.changed(kindOU, u.ID)
 	_, err := t.exec(ctx, `INSERT INTO ous (`+ouColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, parent_id = excluded.parent_id,
 			name = excluded.name, path = excluded.path, depth = excluded.depth,
@@ -54,6 +64,7 @@ func (t *tx) PutOU(ctx context.Context, u *org.OU) error {
 }
 
 func (t *tx) DeleteOU(ctx context.Context, id string) error {
+	t.changed(kindOU, id)
 	return t.execExpectRow(ctx, "delete OU "+id, `DELETE FROM ous WHERE id = ?`, id)
 }
 
@@ -95,6 +106,7 @@ func (t *tx) DeleteOUs(ctx context.Context, orgID string) error {
 	if err := t.writable("delete OUs of " + orgID); err != nil {
 		return err
 	}
+	t.changed(kindAll, "") // rare (DeleteOrganization): not worth finding the OUs
 	if _, err := t.exec(ctx, `DELETE FROM ous WHERE org_id = ?`, orgID); err != nil {
 		return fmt.Errorf("sqlite: delete OUs of %s: %w", orgID, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -40,6 +41,11 @@ type Options struct {
 	// transaction survives a power loss) or "NORMAL" (in WAL mode, the last transactions may
 	// be lost on power loss but the database stays consistent).
 	Synchronous string
+	// Exclusive makes this Store the only one that may open the file until it is closed (it
+	// holds a lock on DB-FILE.lock; another Exclusive Store fails to open), which lets it keep
+	// the rows most calls read in memory. Other processes must not write the file meanwhile.
+	// An in-memory database is always private and always cached.
+	Exclusive bool
 }
 
 // Store is an org.Store on one SQLite database.
@@ -51,6 +57,10 @@ type Store struct {
 	// keep holds an in-memory database open: a shared-cache memory database disappears
 	// when its last connection closes, and the pool may recycle its connection.
 	keep driver.Conn
+	// cache is nil unless the Store is the only writer of its database.
+	cache *cache
+	// lock is the file lock of an Exclusive Store.
+	lock io.Closer
 }
 
 var _ org.Store = (*Store)(nil)
@@ -87,6 +97,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: open memory: %w", err)
 		}
 		s.keep = keep
+		s.cache = newCache()
 		w := url.Values{"_txlock": {"immediate"}, "_pragma": common["_pragma"]}
 		if s.w, err = openPool(base+w.Encode(), 1); err != nil {
 			s.Close()
@@ -98,11 +109,18 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 		}
+		if opts.Exclusive {
+			if s.lock, err = lockFile(abs + ".lock"); err != nil {
+				return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+			}
+			s.cache = newCache()
+		}
 		base := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?"
 		w := url.Values{"_txlock": {"immediate"}, "_pragma": common["_pragma"]}
 		w.Add("_pragma", "journal_mode(WAL)")
 		w.Add("_pragma", "synchronous("+sync+")")
 		if s.w, err = openPool(base+w.Encode(), 1); err != nil {
+			s.Close()
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 		}
 		// The writer connection must exist (and have switched the file to WAL) before a
@@ -198,6 +216,9 @@ func (s *Store) Close() error {
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
 	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
 	if s.keep != nil {
 		errs = append(errs, s.keep.Close())
 	}
@@ -211,15 +232,15 @@ func (s *Store) Close() error {
 // Update must not be called from inside fn, nor View for an in-memory database: the nested
 // call would wait for the connection the outer transaction holds.
 func (s *Store) Update(ctx context.Context, fn func(org.Tx) error) error {
-	return run(ctx, s.wconn, false, fn)
+	return run(ctx, s.wconn, false, s.cache, fn)
 }
 
 // View runs fn in a read-only transaction on one snapshot. Write methods of its Tx fail.
 func (s *Store) View(ctx context.Context, fn func(org.Tx) error) error {
-	return run(ctx, s.rconn, true, fn)
+	return run(ctx, s.rconn, true, s.cache, fn)
 }
 
-func run(ctx context.Context, p pool, readOnly bool, fn func(org.Tx) error) error {
+func run(ctx context.Context, p pool, readOnly bool, rows *cache, fn func(org.Tx) error) error {
 	c, err := p.get(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
@@ -230,13 +251,30 @@ func run(ctx context.Context, p pool, readOnly bool, fn func(org.Tx) error) erro
 		broken = !c.rollback()
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := fn(&tx{c: c, readOnly: readOnly}); err != nil {
+	t := &tx{c: c, readOnly: readOnly}
+	if rows != nil {
+		t.cache = cached{c: rows, seq: rows.load(), ok: true}
+		if readOnly {
+			// The snapshot starts with the first read; the cache holds the snapshot's rows
+			// only if no commit was under way or done around that read (see cache).
+			if err := c.snapshot(ctx); err != nil {
+				broken = !c.rollback()
+				return fmt.Errorf("sqlite: begin: %w", err)
+			}
+			t.cache.ok = t.cache.seq%2 == 0 && rows.load() == t.cache.seq
+		}
+	}
+	if err := fn(t); err != nil {
 		broken = !c.rollback()
 		return err
 	}
 	if readOnly {
 		broken = !c.rollback()
 		return nil
+	}
+	if len(t.cache.dirty) > 0 {
+		rows.beginCommit()
+		defer rows.endCommit(t.cache.dirty)
 	}
 	if err := c.end(ctx, "COMMIT"); err != nil {
 		broken = !c.rollback()

@@ -383,7 +383,7 @@ func TestQueryPlans(t *testing.T) {
 	add := func(name string, q string, args []any, noSort bool, want ...string) {
 		plans = append(plans, plan{name, q, args, want, noSort})
 	}
-	lq := func(q org.AccountQuery) (string, []any) { return listAccountsQuery(q) }
+	lq := func(q org.AccountQuery) (string, []any) { return listAccountsQuery(q, accountColumns) }
 	hq := func(q org.HandshakeQuery) (string, []any) { return listHandshakesQuery(q) }
 	cq := func(q org.HandshakeQuery) (string, []any) { return countHandshakesQuery(q) }
 
@@ -391,6 +391,10 @@ func TestQueryPlans(t *testing.T) {
 	add("accounts of org", q, a, true, "accounts_org ")
 	q, a = lq(org.AccountQuery{OrgID: "o-1", ParentID: "r-1", AfterID: "1", Limit: 20})
 	add("accounts of parent", q, a, true, "accounts_org_parent")
+	q, a = listAccountsQuery(org.AccountQuery{OrgID: "o-1", AfterID: "1", Limit: 20}, "id")
+	add("account ids of org", q, a, true, "COVERING INDEX accounts_org ")
+	q, a = listAccountsQuery(org.AccountQuery{OrgID: "o-1", ParentID: "r-1", AfterID: "1", Limit: 20}, "id")
+	add("account ids of parent", q, a, true, "COVERING INDEX accounts_org_parent")
 	q, a = lq(org.AccountQuery{AfterID: "1", Limit: 20})
 	add("all accounts", q, a, true, "PRIMARY KEY")
 	add("count closures", `SELECT COUNT(*) FROM accounts WHERE org_id = ? AND closed_at > ?`, []any{"o-1", 5}, true, "COVERING INDEX accounts_org_closed")

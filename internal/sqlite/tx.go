@@ -22,6 +22,7 @@ var errReadOnly = errors.New("write in a read-only transaction")
 type tx struct {
 	c        *conn
 	readOnly bool
+	cache    cached
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -187,8 +188,17 @@ func noLimit(n int) int {
 // Settings.
 
 func (t *tx) Setting(ctx context.Context, key string) (string, error) {
+	cacheable := t.usable(kindSetting, key)
+	if cacheable {
+		if v, ok := get(t.cache.c, t.cache.seq, t.cache.c.settings, key); ok {
+			return v, nil
+		}
+	}
 	var v string
 	err := t.queryRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if err == nil && cacheable {
+		put(t.cache.c, t.cache.seq, t.cache.c.settings, key, v)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("sqlite: setting %s: %w", key, org.ErrNotFound)
 	}
@@ -202,6 +212,7 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 	if err := t.writable("put setting"); err != nil {
 		return err
 	}
+	t.changed(kindSetting, key)
 	_, err := t.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	if err != nil {
@@ -228,8 +239,17 @@ func scanAccount(row scanner, a *org.Account) error {
 }
 
 func (t *tx) Account(ctx context.Context, id string) (*org.Account, error) {
+	cacheable := t.usable(kindAccount, id)
+	if cacheable {
+		if a, ok := get(t.cache.c, t.cache.seq, t.cache.c.accounts, id); ok {
+			return &a, nil
+		}
+	}
 	var a org.Account
 	err := scanAccount(t.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id), &a)
+	if err == nil && cacheable {
+		put(t.cache.c, t.cache.seq, t.cache.c.accounts, id, a)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: account %s: %w", id, org.ErrNotFound)
 	}
@@ -259,6 +279,7 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 	if err := t.writable("put account " + a.ID); err != nil {
 		return err
 	}
+	t.changed(kindAccount, a.ID)
 	_, err := t.exec(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
 			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -281,17 +302,50 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 }
 
 // ListAccounts pages on the primary key (every account) or on accounts_org /
-// accounts_org_parent; a Limit of zero or less means no limit.
+// accounts_org_parent; a Limit of zero or less means no limit. With the row cache it reads
+// only the ids (the indexes cover them) and takes the rows from the cache, reading them
+// whole only when one is missing.
 func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Account, error) {
-	query, args := listAccountsQuery(q)
+	query, args := listAccountsQuery(q, accountColumns)
+	if t.cache.c != nil && t.cache.ok {
+		idQuery, idArgs := listAccountsQuery(q, "id")
+		ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) }, idQuery, idArgs...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+		}
+		if out, ok := t.cachedAccounts(ids); ok {
+			return out, nil
+		}
+	}
 	out, err := queryAll(ctx, t, scanAccount, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
 	}
+	for i := range out {
+		if t.usable(kindAccount, out[i].ID) {
+			put(t.cache.c, t.cache.seq, t.cache.c.accounts, out[i].ID, out[i])
+		}
+	}
 	return out, nil
 }
 
-func listAccountsQuery(q org.AccountQuery) (string, []any) {
+// cachedAccounts returns the cached rows of ids, or false unless every one is cached.
+func (t *tx) cachedAccounts(ids []string) ([]org.Account, bool) {
+	out := make([]org.Account, 0, len(ids))
+	for _, id := range ids {
+		if !t.usable(kindAccount, id) {
+			return nil, false
+		}
+		a, ok := get(t.cache.c, t.cache.seq, t.cache.c.accounts, id)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, a)
+	}
+	return out, true
+}
+
+func listAccountsQuery(q org.AccountQuery, columns string) (string, []any) {
 	var where []string
 	var args []any
 	if q.OrgID != "" {
@@ -301,7 +355,7 @@ func listAccountsQuery(q org.AccountQuery) (string, []any) {
 		where, args = append(where, "parent_id = ?"), append(args, q.ParentID)
 	}
 	where, args = append(where, "id > ?"), append(args, q.AfterID, noLimit(q.Limit))
-	return `SELECT ` + accountColumns + ` FROM accounts WHERE ` + strings.Join(where, " AND ") +
+	return `SELECT ` + columns + ` FROM accounts WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY id LIMIT ?`, args
 }
 
@@ -337,6 +391,12 @@ func (t *tx) CountClosures(ctx context.Context, orgID string, since time.Time) (
 // Organizations.
 
 func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, error) {
+	cacheable := t.usable(kindOrg, id)
+	if cacheable {
+		if o, ok := get(t.cache.c, t.cache.seq, t.cache.c.orgs, id); ok {
+			return &o, nil
+		}
+	}
 	var o org.Organization
 	var created sql.NullInt64
 	err := t.queryRow(ctx, `SELECT id, feature_set, management_account_id, root_id, created_at
@@ -348,6 +408,9 @@ func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, er
 		return nil, fmt.Errorf("sqlite: organization %s: %w", id, err)
 	}
 	o.CreatedAt = fromMS(created)
+	if cacheable {
+		put(t.cache.c, t.cache.seq, t.cache.c.orgs, id, o)
+	}
 	return &o, nil
 }
 
@@ -355,6 +418,7 @@ func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 	if err := t.writable("put organization " + o.ID); err != nil {
 		return err
 	}
+	t.changed(kindOrg, o.ID)
 	_, err := t.exec(ctx, `INSERT INTO organizations (id, feature_set, management_account_id, root_id, created_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET feature_set = excluded.feature_set,
@@ -371,6 +435,7 @@ func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 }
 
 func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
+	t.changed(kindOrg, id)
 	return t.execExpectRow(ctx, "delete organization "+id, `DELETE FROM organizations WHERE id = ?`, id)
 }
 
@@ -480,6 +545,7 @@ func (t *tx) Reset(ctx context.Context) error {
 	if err := t.writable("reset"); err != nil {
 		return err
 	}
+	t.changed(kindAll, "")
 	for _, table := range [...]string{"settings", "accounts", "organizations", "ous", "create_account_requests", "handshakes", "tags", "outbox",
 		"policies", "policy_attachments", "policy_types",
 		"service_access", "delegated_admins", "resource_policies", "transfers"} {

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"sync"
+
+	"github.com/orgd/orgd/internal/org"
+)
+
+// cache keeps the rows nearly every call reads — accounts, organizations, OUs and settings —
+// so that a call reads them from memory instead of through a statement. It is only sound
+// while this Store is the only writer of its database: an in-memory database, or a file
+// opened with Options.Exclusive.
+//
+// Reads must agree with the transaction's snapshot. seq works as a seqlock: a commit that
+// changes cached rows makes it odd before COMMIT and even again after it dropped those rows.
+// A write transaction is the only writer, so the cache holds its committed state except for
+// the rows it changed itself (tx.dirty), which it reads from the database. A read-only
+// transaction notes seq around the statement that takes its snapshot; while seq stays at that
+// even value, no commit has begun since, and the cache holds the snapshot's rows.
+type cache struct {
+	mu       sync.Mutex
+	seq      uint64
+	accounts map[string]org.Account
+	orgs     map[string]org.Organization
+	ous      map[string]org.OU
+	settings map[string]string
+}
+
+func newCache() *cache {
+	return &cache{
+		accounts: map[string]org.Account{},
+		orgs:     map[string]org.Organization{},
+		ous:      map[string]org.OU{},
+		settings: map[string]string{},
+	}
+}
+
+// A cached row is named by its kind and id.
+type cacheKey struct {
+	kind byte
+	id   string
+}
+
+const (
+	kindAccount byte = 'a'
+	kindOrg     byte = 'o'
+	kindOU      byte = 'u'
+	kindSetting byte = 's'
+	// kindAll in a dirty set drops every cached row (Reset, DeleteOUs).
+	kindAll byte = '*'
+)
+
+func (c *cache) load() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq
+}
+
+// beginCommit marks a commit of changed rows under way.
+func (c *cache) beginCommit() {
+	c.mu.Lock()
+	c.seq++
+	c.mu.Unlock()
+}
+
+// endCommit drops the rows the commit changed (whether COMMIT succeeded or not: dropping is
+// always safe) and ends the commit.
+func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, all := dirty[cacheKey{kind: kindAll}]; all {
+		clear(c.accounts)
+		clear(c.orgs)
+		clear(c.ous)
+		clear(c.settings)
+	}
+	for k := range dirty {
+		switch k.kind {
+		case kindAccount:
+			delete(c.accounts, k.id)
+		case kindOrg:
+			delete(c.orgs, k.id)
+		case kindOU:
+			delete(c.ous, k.id)
+		case kindSetting:
+			delete(c.settings, k.id)
+		}
+	}
+	c.seq++
+}
+
+// get returns the cached row of map m under key id if the cache is still at seq.
+func get[T any](c *cache, seq uint64, m map[string]T, id string) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := m[id]
+	if !ok || c.seq != seq {
+		var zero T
+		return zero, false
+	}
+	return v, true
+}
+
+// put caches a row read from a snapshot at seq, unless a commit has begun since.
+func put[T any](c *cache, seq uint64, m map[string]T, id string, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq == seq {
+		m[id] = v
+	}
+}
+
+// cached is how a transaction uses the cache: seq is the snapshot's (ok false when none
+// applies) and dirty the rows a write transaction changed.
+type cached struct {
+	c     *cache
+	seq   uint64
+	ok    bool
+	dirty map[cacheKey]struct{}
+}
+
+// usable reports whether the row under key may be read from (and cached for) this
+// transaction.
+func (t *tx) usable(kind byte, id string) bool {
+	if t.cache.c == nil || !t.cache.ok {
+		return false
+	}
+	if t.cache.dirty == nil {
+		return true
+	}
+	_, row := t.cache.dirty[cacheKey{kind, id}]
+	_, all := t.cache.dirty[cacheKey{kind: kindAll}]
+	return !row && !all
+}
+
+// changed records that this transaction wrote the row under key.
+func (t *tx) changed(kind byte, id string) {
+	if t.cache.c == nil {
+		return
+	}
+	if t.cache.dirty == nil {
+		t.cache.dirty = map[cacheKey]struct{}{}
+	}
+	t.cache.dirty[cacheKey{kind, id}] = struct{}{}
+}

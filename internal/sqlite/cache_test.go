@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/storetest"
+)
+
+// The conformance suite against a file store that caches rows (Exclusive).
+func TestStoreFileExclusive(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) org.Store {
+		return openFileOpts(t, filepath.Join(t.TempDir(), "orgd.db"), Options{Exclusive: true})
+	})
+}
+
+// Only one Exclusive store may have a file; the lock goes with Close.
+func TestExclusiveLocksTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orgd.db")
+	s, err := Open(t.Context(), path, Options{Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(t.Context(), path, Options{Exclusive: true}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("second exclusive Open: %v, want an in-use error", err)
+	}
+	s.Close()
+	openFileOpts(t, path, Options{Exclusive: true})
+}
+
+// Readers never see a cached row older than one they have already seen, nor a row older
+// than the last commit once the writer is done: the cache follows every commit.
+func TestCacheFollowsCommits(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) *Store{
+		"memory": func(t *testing.T) *Store { return openMemory(t) },
+		"file": func(t *testing.T) *Store {
+			return openFileOpts(t, filepath.Join(t.TempDir(), "orgd.db"), Options{Exclusive: true})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := context.Background()
+			const id, writes = "111111111111", 300
+			put := func(i int) error {
+				return s.Update(ctx, func(tx org.Tx) error {
+					return tx.PutAccount(ctx, &org.Account{ID: id, Email: "a@example.com", Name: fmt.Sprintf("%06d", i),
+						SellerOfRecord: org.SellerAWS, State: "ACTIVE"})
+				})
+			}
+			if err := put(0); err != nil {
+				t.Fatal(err)
+			}
+			read := func() string {
+				var name string
+				if err := s.View(ctx, func(tx org.Tx) error {
+					a, err := tx.Account(ctx, id)
+					if err == nil {
+						name = a.Name
+					}
+					return err
+				}); err != nil {
+					t.Error(err)
+				}
+				return name
+			}
+			var wg sync.WaitGroup
+			done := make(chan struct{})
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					last := ""
+					for {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						if got := read(); got < last {
+							t.Errorf("read %s after %s", got, last)
+							return
+						} else {
+							last = got
+						}
+					}
+				}()
+			}
+			for i := 1; i <= writes; i++ {
+				if err := put(i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(done)
+			wg.Wait()
+			if got, want := read(), fmt.Sprintf("%06d", writes); got != want {
+				t.Errorf("after the last commit: %s, want %s", got, want)
+			}
+			// A write transaction reads its own writes, not the cache.
+			if err := s.Update(ctx, func(tx org.Tx) error {
+				if _, err := tx.Account(ctx, id); err != nil { // cached
+					return err
+				}
+				if err := tx.PutAccount(ctx, &org.Account{ID: id, Email: "a@example.com", Name: "mine",
+					SellerOfRecord: org.SellerAWS, State: "ACTIVE"}); err != nil {
+					return err
+				}
+				a, err := tx.Account(ctx, id)
+				if err == nil && a.Name != "mine" {
+					t.Errorf("the writer read %s after writing mine", a.Name)
+				}
+				return fmt.Errorf("roll back")
+			}); err == nil {
+				t.Fatal("the update did not fail")
+			}
+			if got, want := read(), fmt.Sprintf("%06d", writes); got != want {
+				t.Errorf("after a rolled-back write: %s, want %s", got, want)
+			}
+		})
+	}
+}
