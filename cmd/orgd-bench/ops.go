@@ -17,6 +17,7 @@ const (
 	mgmtBase   = "111111111111" // DescribeOrganization, DescribeHandshake, TagResource
 	mgmtInvite = "222222222222" // the InviteAccountToOrganization → AcceptHandshake cycle
 	mgmtCreate = "333333333333" // CreateAccount
+	mgmtMemory = "444444444444" // the open invitations orgd holds when its memory is measured
 )
 
 // listMgmt is the management account of the organization of size accounts.
@@ -249,6 +250,18 @@ func (f *fixture) invite(ctx context.Context, c *client, mgmt, target string) (s
 		return "", errors.New("the answer has no Handshake.Id")
 	}
 	return out.Handshake.Id, nil
+}
+
+// openInvitations has mgmtMemory's organization send n invitations, left open, to fresh
+// accounts.
+func (f *fixture) openInvitations(ctx context.Context, n int) error {
+	if err := f.org(ctx, mgmtMemory); err != nil {
+		return err
+	}
+	return parallel(ctx, n, f.conns, func(ctx context.Context, i int) error {
+		_, err := f.invite(ctx, f.c, mgmtMemory, fmt.Sprintf("5%011d", i))
+		return err
+	})
 }
 
 // memberAccount creates the member account TagResource tags.

@@ -6,8 +6,9 @@ import (
 	"github.com/orgd/orgd/internal/org"
 )
 
-// cache keeps the rows nearly every call reads — accounts, organizations, OUs and settings —
-// so that a call reads them from memory instead of through a statement. It is only sound
+// cache keeps the rows nearly every call reads — accounts, organizations and OUs — so that a
+// call reads them from memory instead of through a statement. (Settings, a handful of rows,
+// are read once per transaction instead: see tx.settings.) It is only sound
 // while this Store is the only writer of its database: an in-memory database, or a file
 // opened with Options.Exclusive.
 //
@@ -23,7 +24,6 @@ type cache struct {
 	accounts map[string]org.Account
 	orgs     map[string]org.Organization
 	ous      map[string]org.OU
-	settings map[string]string
 }
 
 func newCache() *cache {
@@ -31,7 +31,6 @@ func newCache() *cache {
 		accounts: map[string]org.Account{},
 		orgs:     map[string]org.Organization{},
 		ous:      map[string]org.OU{},
-		settings: map[string]string{},
 	}
 }
 
@@ -45,7 +44,6 @@ const (
 	kindAccount byte = 'a'
 	kindOrg     byte = 'o'
 	kindOU      byte = 'u'
-	kindSetting byte = 's'
 	// kindAll in a dirty set drops every cached row (Reset, DeleteOUs).
 	kindAll byte = '*'
 )
@@ -72,7 +70,6 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 		clear(c.accounts)
 		clear(c.orgs)
 		clear(c.ous)
-		clear(c.settings)
 	}
 	for k := range dirty {
 		switch k.kind {
@@ -82,8 +79,6 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 			delete(c.orgs, k.id)
 		case kindOU:
 			delete(c.ous, k.id)
-		case kindSetting:
-			delete(c.settings, k.id)
 		}
 	}
 	c.seq++

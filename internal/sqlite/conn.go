@@ -129,17 +129,27 @@ func (c *conn) begin(ctx context.Context, immediate bool) error {
 	return err
 }
 
-// snapshot makes a deferred (read) transaction take its snapshot now, with a read of one row.
-func (c *conn) snapshot(ctx context.Context) error {
-	st, err := c.stmt(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`)
+// settings reads every setting; as the first read of a deferred transaction, it also takes
+// its snapshot.
+func (c *conn) settings(ctx context.Context) (map[string]string, error) {
+	st, err := c.stmt(ctx, `SELECT key, value FROM settings`)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var one int
-	if err := st.QueryRowContext(ctx).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
+	rows, err := st.QueryContext(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
 }
 
 // rollback ends any open transaction; it reports whether the connection is clean after.

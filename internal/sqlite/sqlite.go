@@ -254,13 +254,13 @@ func run(ctx context.Context, p pool, readOnly bool, rows *cache, fn func(org.Tx
 	t := &tx{c: c, readOnly: readOnly}
 	if rows != nil {
 		t.cache = cached{c: rows, seq: rows.load(), ok: true}
+		// A read transaction's snapshot starts with its first read, this one; the cache
+		// holds the snapshot's rows only if no commit was under way or done around it.
+		if t.settings, err = c.settings(ctx); err != nil {
+			broken = !c.rollback()
+			return fmt.Errorf("sqlite: begin: %w", err)
+		}
 		if readOnly {
-			// The snapshot starts with the first read; the cache holds the snapshot's rows
-			// only if no commit was under way or done around that read (see cache).
-			if err := c.snapshot(ctx); err != nil {
-				broken = !c.rollback()
-				return fmt.Errorf("sqlite: begin: %w", err)
-			}
 			t.cache.ok = t.cache.seq%2 == 0 && rows.load() == t.cache.seq
 		}
 	}

@@ -23,6 +23,9 @@ type tx struct {
 	c        *conn
 	readOnly bool
 	cache    cached
+	// settings holds every setting as of the transaction's start when the store caches rows:
+	// the read that fills it is the one that takes a read transaction's snapshot.
+	settings map[string]string
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -188,17 +191,15 @@ func noLimit(n int) int {
 // Settings.
 
 func (t *tx) Setting(ctx context.Context, key string) (string, error) {
-	cacheable := t.usable(kindSetting, key)
-	if cacheable {
-		if v, ok := get(t.cache.c, t.cache.seq, t.cache.c.settings, key); ok {
-			return v, nil
+	if t.settings != nil {
+		v, ok := t.settings[key]
+		if !ok {
+			return "", fmt.Errorf("sqlite: setting %s: %w", key, org.ErrNotFound)
 		}
+		return v, nil
 	}
 	var v string
 	err := t.queryRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	if err == nil && cacheable {
-		put(t.cache.c, t.cache.seq, t.cache.c.settings, key, v)
-	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("sqlite: setting %s: %w", key, org.ErrNotFound)
 	}
@@ -212,9 +213,11 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 	if err := t.writable("put setting"); err != nil {
 		return err
 	}
-	t.changed(kindSetting, key)
 	_, err := t.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err == nil && t.settings != nil {
+		t.settings[key] = value
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put setting %s: %w", key, err)
 	}
@@ -546,6 +549,9 @@ func (t *tx) Reset(ctx context.Context) error {
 		return err
 	}
 	t.changed(kindAll, "")
+	if t.settings != nil {
+		clear(t.settings)
+	}
 	for _, table := range [...]string{"settings", "accounts", "organizations", "ous", "create_account_requests", "handshakes", "tags", "outbox",
 		"policies", "policy_attachments", "policy_types",
 		"service_access", "delegated_admins", "resource_policies", "transfers"} {
