@@ -123,3 +123,71 @@ func TestCacheFollowsCommits(t *testing.T) {
 		})
 	}
 }
+
+// Concurrent Updates commit together, yet each stands alone: a failing or panicking one
+// leaves no write behind and takes none of the others with it.
+func TestGroupCommitKeepsUpdatesApart(t *testing.T) {
+	for name, s := range map[string]*Store{
+		"memory": openMemory(t),
+		"file":   openFileOpts(t, filepath.Join(t.TempDir(), "orgd.db"), Options{Exclusive: true}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			const n = 64
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = s.Update(ctx, func(tx org.Tx) error {
+						if err := tx.PutSetting(ctx, fmt.Sprint("k", i), "v"); err != nil {
+							return err
+						}
+						if err := tx.PutAccount(ctx, &org.Account{ID: fmt.Sprintf("%012d", i), Email: fmt.Sprintf("a%d@example.com", i),
+							SellerOfRecord: org.SellerAWS, State: "ACTIVE"}); err != nil {
+							return err
+						}
+						switch i % 4 {
+						case 1:
+							return fmt.Errorf("fail %d", i)
+						case 2:
+							panic(fmt.Sprint("boom ", i))
+						}
+						return nil
+					})
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				switch i % 4 {
+				case 1:
+					if err == nil || err.Error() != fmt.Sprint("fail ", i) {
+						t.Errorf("update %d: %v, want its own error", i, err)
+					}
+				case 2:
+					if err == nil || !strings.Contains(err.Error(), fmt.Sprint("boom ", i)) {
+						t.Errorf("update %d: %v, want its panic as an error", i, err)
+					}
+				default:
+					if err != nil {
+						t.Errorf("update %d: %v", i, err)
+					}
+				}
+			}
+			if err := s.View(ctx, func(tx org.Tx) error {
+				for i := range n {
+					_, serr := tx.Setting(ctx, fmt.Sprint("k", i))
+					_, aerr := tx.Account(ctx, fmt.Sprintf("%012d", i))
+					kept := i%4 == 0 || i%4 == 3
+					if kept != (serr == nil) || kept != (aerr == nil) {
+						t.Errorf("update %d: setting %v, account %v; kept %v", i, serr, aerr, kept)
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -154,12 +154,12 @@ func (c *conn) settings(ctx context.Context) (map[string]string, error) {
 
 // rollback ends any open transaction; it reports whether the connection is clean after.
 func (c *conn) rollback() bool {
-	err := c.end(context.Background(), "ROLLBACK")
+	err := c.exec(context.Background(), "ROLLBACK")
 	return err == nil || strings.Contains(err.Error(), "no transaction is active")
 }
 
-// end runs COMMIT or ROLLBACK.
-func (c *conn) end(ctx context.Context, q string) error {
+// exec runs a statement without arguments: COMMIT, ROLLBACK, SAVEPOINT and the like.
+func (c *conn) exec(ctx context.Context, q string) error {
 	st, err := c.stmt(ctx, q)
 	if err != nil {
 		return err

@@ -19,10 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"modernc.org/sqlite"
 
@@ -61,6 +63,8 @@ type Store struct {
 	cache *cache
 	// lock is the file lock of an Exclusive Store.
 	lock io.Closer
+	// queue holds the Updates waiting to commit together.
+	queue writeQueue
 }
 
 var _ org.Store = (*Store)(nil)
@@ -231,55 +235,188 @@ func (s *Store) Close() error {
 // Update runs fn in a write transaction (BEGIN IMMEDIATE on the single writer connection).
 // Update must not be called from inside fn, nor View for an in-memory database: the nested
 // call would wait for the connection the outer transaction holds.
+//
+// Concurrent Updates commit together (group commit): whichever caller gets the writer
+// connection runs every Update queued by then, each in a savepoint of one transaction, and
+// commits once, so that one flush to the disk serves them all. Each fn still succeeds or
+// fails alone, sees the writes of those before it, and its caller hears of it only once the
+// transaction that holds its writes committed.
 func (s *Store) Update(ctx context.Context, fn func(org.Tx) error) error {
-	return run(ctx, s.wconn, false, s.cache, fn)
+	w := &write{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.queue.add(w)
+	select {
+	case <-w.done:
+	case c := <-s.wconn:
+		s.commitQueued(c)
+		<-w.done
+	case <-ctx.Done():
+		if s.queue.remove(w) {
+			return fmt.Errorf("sqlite: begin: %w", ctx.Err())
+		}
+		<-w.done // a batch has it already: wait for its outcome
+	}
+	return w.err
 }
 
 // View runs fn in a read-only transaction on one snapshot. Write methods of its Tx fail.
 func (s *Store) View(ctx context.Context, fn func(org.Tx) error) error {
-	return run(ctx, s.rconn, true, s.cache, fn)
+	return view(ctx, s.rconn, s.cache, fn)
 }
 
-func run(ctx context.Context, p pool, readOnly bool, rows *cache, fn func(org.Tx) error) error {
+// write is one Update waiting in the queue.
+type write struct {
+	ctx  context.Context
+	fn   func(org.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// writeQueue holds the Updates waiting for the writer connection.
+type writeQueue struct {
+	mu      sync.Mutex
+	pending []*write
+}
+
+func (q *writeQueue) add(w *write) {
+	q.mu.Lock()
+	q.pending = append(q.pending, w)
+	q.mu.Unlock()
+}
+
+// remove takes w out of the queue, unless a batch took it already.
+func (q *writeQueue) remove(w *write) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, p := range q.pending {
+		if p == w {
+			q.pending = append(q.pending[:i], q.pending[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// maxBatch bounds the Updates of one transaction, so that a long queue does not hold the
+// write lock (and the first caller's answer) for long.
+const maxBatch = 64
+
+func (q *writeQueue) take() []*write {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := min(len(q.pending), maxBatch)
+	batch := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	return batch
+}
+
+// commitQueued runs the queued Updates in one transaction on c, the writer connection, which
+// it puts back.
+func (s *Store) commitQueued(c *conn) {
+	broken := true
+	defer func() { s.wconn.put(c, broken) }()
+	batch := s.queue.take()
+	if len(batch) == 0 {
+		broken = false
+		return
+	}
+	ok, err := s.runBatch(c, batch)
+	if err != nil {
+		broken = !c.rollback()
+		for _, w := range ok {
+			w.err = err
+		}
+	} else {
+		broken = false
+	}
+	for _, w := range batch {
+		close(w.done)
+	}
+}
+
+// runBatch runs batch in one transaction and commits it. It returns the writes whose fn
+// succeeded, which the commit's error, if any, fails too.
+func (s *Store) runBatch(c *conn, batch []*write) (ok []*write, err error) {
+	ctx := context.Background() // the transaction outlives any one caller's context
+	if err := c.begin(ctx, true); err != nil {
+		for _, w := range batch {
+			w.err = fmt.Errorf("sqlite: begin: %w", err)
+		}
+		return nil, nil
+	}
+	dirty := map[cacheKey]struct{}{}
+	var settings map[string]string
+	if s.cache != nil {
+		if settings, err = c.settings(ctx); err != nil {
+			return batch, fmt.Errorf("sqlite: begin: %w", err)
+		}
+	}
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.err = fmt.Errorf("sqlite: begin: %w", err)
+			continue
+		}
+		if err := c.exec(ctx, "SAVEPOINT w"); err != nil {
+			return append(ok, w), fmt.Errorf("sqlite: savepoint: %w", err)
+		}
+		t := &tx{c: c, settings: maps.Clone(settings)}
+		if s.cache != nil {
+			t.cache = cached{c: s.cache, seq: s.cache.load(), ok: true, dirty: dirty}
+		}
+		if w.err = call(w.fn, t); w.err != nil {
+			if err := c.exec(ctx, "ROLLBACK TO w"); err != nil {
+				return ok, fmt.Errorf("sqlite: rollback to savepoint: %w", err)
+			}
+		} else {
+			settings = t.settings
+			ok = append(ok, w)
+		}
+		if err := c.exec(ctx, "RELEASE w"); err != nil {
+			return ok, fmt.Errorf("sqlite: release savepoint: %w", err)
+		}
+	}
+	if len(dirty) > 0 {
+		s.cache.beginCommit()
+		defer s.cache.endCommit(dirty)
+	}
+	if err := c.exec(ctx, "COMMIT"); err != nil {
+		return ok, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return ok, nil
+}
+
+// call runs fn, turning a panic into an error: fn may run on another caller's goroutine.
+func call(fn func(org.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: update panicked: %v", p)
+		}
+	}()
+	return fn(t)
+}
+
+func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error {
 	c, err := p.get(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	broken := true // until the transaction is over; a panic in fn leaves it so
 	defer func() { p.put(c, broken) }()
-	if err := c.begin(ctx, !readOnly); err != nil {
+	if err := c.begin(ctx, false); err != nil {
 		broken = !c.rollback()
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	t := &tx{c: c, readOnly: readOnly}
+	t := &tx{c: c, readOnly: true}
 	if rows != nil {
-		t.cache = cached{c: rows, seq: rows.load(), ok: true}
-		// A read transaction's snapshot starts with its first read, this one; the cache
-		// holds the snapshot's rows only if no commit was under way or done around it.
+		// The snapshot starts with the first read, this one; the cache holds the snapshot's
+		// rows only if no commit was under way or done around it.
+		t.cache = cached{c: rows, seq: rows.load()}
 		if t.settings, err = c.settings(ctx); err != nil {
 			broken = !c.rollback()
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
-		if readOnly {
-			t.cache.ok = t.cache.seq%2 == 0 && rows.load() == t.cache.seq
-		}
+		t.cache.ok = t.cache.seq%2 == 0 && rows.load() == t.cache.seq
 	}
-	if err := fn(t); err != nil {
-		broken = !c.rollback()
-		return err
-	}
-	if readOnly {
-		broken = !c.rollback()
-		return nil
-	}
-	if len(t.cache.dirty) > 0 {
-		rows.beginCommit()
-		defer rows.endCommit(t.cache.dirty)
-	}
-	if err := c.end(ctx, "COMMIT"); err != nil {
-		broken = !c.rollback()
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	broken = false
-	return nil
+	err = fn(t)
+	broken = !c.rollback()
+	return err
 }
