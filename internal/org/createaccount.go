@@ -117,14 +117,14 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 		}
 		r.ID, r.OrgID, r.State = newCreateAccountRequestID(), o.ID, model.CreateAccountStateInProgress
 		r.RequestedAt, r.CompletesAt = t.now, t.now.Add(s.cfg.CreateAccountDelay)
-		if err := t.PutCreateAccountRequest(t.ctx, r); err != nil {
-			return fmt.Errorf("org: record account creation: %w", err)
-		}
 		// The answer is IN_PROGRESS even when the request settles at once: AWS's CreateAccount
 		// always answers before the account exists.
 		out = createAccountStatus(r)
 		if s.cfg.CreateAccountDelay <= 0 {
-			return t.settleCreation(r)
+			return t.settleCreation(r) // which records the request, settled
+		}
+		if err := t.PutCreateAccountRequest(t.ctx, r); err != nil {
+			return fmt.Errorf("org: record account creation: %w", err)
 		}
 		return nil
 	})
