@@ -98,7 +98,7 @@ func (m *Main) parse(args []string) (*config, error) {
 	fs.DurationVar(&cfg.motoBudget, "moto-budget", 2*time.Minute, "time moto may spend creating the ListAccounts organizations; larger sizes that would not fit are skipped")
 	// Off by default: the memory column repeats the whole setup, and filling the
 	// 100,000-account organization through CreateAccount takes orgd minutes.
-	fs.BoolVar(&cfg.memory, "memory", false, "also benchmark orgd with --db memory (repeats the setup)")
+	fs.BoolVar(&cfg.memory, "memory", true, "also benchmark orgd with --db memory (repeats the setup)")
 	fs.StringVar(&cfg.only, "only", "", "comma-separated operations to run (e.g. DescribeOrganization,ListAccounts/100; ListAccounts selects every size)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
