@@ -319,11 +319,14 @@ func (s *Store) commitQueued(c *conn) {
 		broken = false
 		return
 	}
-	ok, err := s.runBatch(c, batch)
-	if err != nil {
+	if err := s.runBatch(c, batch); err != nil {
+		// Nothing of the batch committed: the writes that had not failed on their own fail
+		// with the transaction.
 		broken = !c.rollback()
-		for _, w := range ok {
-			w.err = err
+		for _, w := range batch {
+			if w.err == nil {
+				w.err = err
+			}
 		}
 	} else {
 		broken = false
@@ -333,21 +336,19 @@ func (s *Store) commitQueued(c *conn) {
 	}
 }
 
-// runBatch runs batch in one transaction and commits it. It returns the writes whose fn
-// succeeded, which the commit's error, if any, fails too.
-func (s *Store) runBatch(c *conn, batch []*write) (ok []*write, err error) {
+// runBatch runs batch in one transaction and commits it, setting the error of each write
+// whose fn failed. An error it returns is the transaction's: none of batch committed.
+func (s *Store) runBatch(c *conn, batch []*write) error {
 	ctx := context.Background() // the transaction outlives any one caller's context
 	if err := c.begin(ctx, true); err != nil {
-		for _, w := range batch {
-			w.err = fmt.Errorf("sqlite: begin: %w", err)
-		}
-		return nil, nil
+		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	dirty := map[cacheKey]struct{}{}
 	var settings map[string]string
 	if s.cache != nil {
+		var err error
 		if settings, err = c.settings(ctx); err != nil {
-			return batch, fmt.Errorf("sqlite: begin: %w", err)
+			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 	}
 	for _, w := range batch {
@@ -356,7 +357,7 @@ func (s *Store) runBatch(c *conn, batch []*write) (ok []*write, err error) {
 			continue
 		}
 		if err := c.exec(ctx, "SAVEPOINT w"); err != nil {
-			return append(ok, w), fmt.Errorf("sqlite: savepoint: %w", err)
+			return fmt.Errorf("sqlite: savepoint: %w", err)
 		}
 		t := &tx{c: c, settings: maps.Clone(settings)}
 		if s.cache != nil {
@@ -364,14 +365,13 @@ func (s *Store) runBatch(c *conn, batch []*write) (ok []*write, err error) {
 		}
 		if w.err = call(w.fn, t); w.err != nil {
 			if err := c.exec(ctx, "ROLLBACK TO w"); err != nil {
-				return ok, fmt.Errorf("sqlite: rollback to savepoint: %w", err)
+				return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
 			}
 		} else {
 			settings = t.settings
-			ok = append(ok, w)
 		}
 		if err := c.exec(ctx, "RELEASE w"); err != nil {
-			return ok, fmt.Errorf("sqlite: release savepoint: %w", err)
+			return fmt.Errorf("sqlite: release savepoint: %w", err)
 		}
 	}
 	if len(dirty) > 0 {
@@ -379,9 +379,9 @@ func (s *Store) runBatch(c *conn, batch []*write) (ok []*write, err error) {
 		defer s.cache.endCommit(dirty)
 	}
 	if err := c.exec(ctx, "COMMIT"); err != nil {
-		return ok, fmt.Errorf("sqlite: commit: %w", err)
+		return fmt.Errorf("sqlite: commit: %w", err)
 	}
-	return ok, nil
+	return nil
 }
 
 // call runs fn, turning a panic into an error: fn may run on another caller's goroutine.
