@@ -1,13 +1,14 @@
 package sqlite
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/orgd/orgd/internal/org"
 )
 
-// cache keeps the rows nearly every call reads — accounts, organizations and OUs — so that a
-// call reads them from memory instead of through a statement. (Settings, a handful of rows,
+// cache keeps the rows nearly every call reads — accounts, organizations, OUs and handshakes —
+// so that a call reads them from memory instead of through a statement. (Settings, a handful of rows,
 // are read once per transaction instead: see tx.settings.) It is only sound
 // while this Store is the only writer of its database: an in-memory database, or a file
 // opened with Options.Exclusive.
@@ -24,13 +25,17 @@ type cache struct {
 	accounts map[string]org.Account
 	orgs     map[string]org.Organization
 	ous      map[string]org.OU
+	// handshakes hold slices: they go in and out as deep copies (cloneHandshake), since
+	// callers own what the store returns.
+	handshakes map[string]org.Handshake
 }
 
 func newCache() *cache {
 	return &cache{
-		accounts: map[string]org.Account{},
-		orgs:     map[string]org.Organization{},
-		ous:      map[string]org.OU{},
+		accounts:   map[string]org.Account{},
+		orgs:       map[string]org.Organization{},
+		ous:        map[string]org.OU{},
+		handshakes: map[string]org.Handshake{},
 	}
 }
 
@@ -41,9 +46,10 @@ type cacheKey struct {
 }
 
 const (
-	kindAccount byte = 'a'
-	kindOrg     byte = 'o'
-	kindOU      byte = 'u'
+	kindAccount   byte = 'a'
+	kindOrg       byte = 'o'
+	kindOU        byte = 'u'
+	kindHandshake byte = 'h'
 	// kindAll in a dirty set drops every cached row (Reset, DeleteOUs).
 	kindAll byte = '*'
 )
@@ -70,6 +76,7 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 		clear(c.accounts)
 		clear(c.orgs)
 		clear(c.ous)
+		clear(c.handshakes)
 	}
 	for k := range dirty {
 		switch k.kind {
@@ -79,6 +86,8 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 			delete(c.orgs, k.id)
 		case kindOU:
 			delete(c.ous, k.id)
+		case kindHandshake:
+			delete(c.handshakes, k.id)
 		}
 	}
 	c.seq++
@@ -137,4 +146,24 @@ func (t *tx) changed(kind byte, id string) {
 		t.cache.dirty = map[cacheKey]struct{}{}
 	}
 	t.cache.dirty[cacheKey{kind, id}] = struct{}{}
+}
+
+// cloneHandshake copies h with its slices, so that the copy shares no memory with h.
+func cloneHandshake(h org.Handshake) org.Handshake {
+	h.Parties = slices.Clone(h.Parties)
+	h.Resources = cloneResources(h.Resources)
+	h.Tags = slices.Clone(h.Tags)
+	return h
+}
+
+func cloneResources(rs []org.Resource) []org.Resource {
+	if rs == nil {
+		return nil
+	}
+	out := make([]org.Resource, len(rs))
+	for i, r := range rs {
+		r.Resources = cloneResources(r.Resources)
+		out[i] = r
+	}
+	return out
 }

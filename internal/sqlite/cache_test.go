@@ -191,3 +191,44 @@ func TestGroupCommitKeepsUpdatesApart(t *testing.T) {
 		})
 	}
 }
+
+// A cached handshake goes out as a copy: what a caller does to it does not reach the cache,
+// and a write replaces it.
+func TestCachedHandshakesAreCopies(t *testing.T) {
+	s := openMemory(t)
+	ctx := context.Background()
+	h := &org.Handshake{ID: "h-1", OrgID: "o-1111111111", Action: "INVITE", State: "OPEN",
+		Parties:   []org.Party{{ID: "o-1111111111", Type: "ORGANIZATION"}},
+		Resources: []org.Resource{{Type: "ORGANIZATION", Value: "o-1111111111", Resources: []org.Resource{{Type: "MASTER_NAME", Value: "bill"}}}},
+		Tags:      []org.Tag{{Key: "k", Value: "v"}}}
+	if err := s.Update(ctx, func(tx org.Tx) error { return tx.PutHandshake(ctx, h) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func() *org.Handshake {
+		var got *org.Handshake
+		if err := s.View(ctx, func(tx org.Tx) error {
+			var err error
+			got, err = tx.Handshake(ctx, "h-1")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for range 3 { // the later reads come from the cache
+		got := read()
+		if got.State != "OPEN" || got.Resources[0].Resources[0].Value != "bill" || got.Parties[0].Type != "ORGANIZATION" || got.Tags[0].Value != "v" {
+			t.Fatalf("read %+v", got)
+		}
+		got.Resources[0].Resources[0].Value = "mallory"
+		got.Resources = append(got.Resources, org.Resource{Type: "ACCOUNT", Value: "1"})
+		got.Parties[0].Type, got.Tags[0].Value = "EMAIL", "w"
+	}
+	h.State = "ACCEPTED"
+	if err := s.Update(ctx, func(tx org.Tx) error { return tx.PutHandshake(ctx, h) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got.State != "ACCEPTED" || len(got.Resources) != 1 {
+		t.Errorf("after the write: %+v", got)
+	}
+}

@@ -38,8 +38,18 @@ func scanHandshake(row scanner, h *org.Handshake) error {
 }
 
 func (t *tx) Handshake(ctx context.Context, id string) (*org.Handshake, error) {
+	cacheable := t.usable(kindHandshake, id)
+	if cacheable {
+		if h, ok := get(t.cache.c, t.cache.seq, t.cache.c.handshakes, id); ok {
+			h = cloneHandshake(h)
+			return &h, nil
+		}
+	}
 	var h org.Handshake
 	err := scanHandshake(t.queryRow(ctx, `SELECT `+handshakeColumns+` FROM handshakes WHERE id = ?`, id), &h)
+	if err == nil && cacheable {
+		put(t.cache.c, t.cache.seq, t.cache.c.handshakes, id, cloneHandshake(h))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: handshake %s: %w", id, org.ErrNotFound)
 	}
@@ -53,6 +63,7 @@ func (t *tx) PutHandshake(ctx context.Context, h *org.Handshake) error {
 	if err := t.writable("put handshake " + h.ID); err != nil {
 		return err
 	}
+	t.changed(kindHandshake, h.ID)
 	parties, err := jsonOrNull(h.Parties)
 	if err != nil {
 		return fmt.Errorf("sqlite: put handshake %s: parties: %w", h.ID, err)
