@@ -132,13 +132,19 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 }
 
 // accountQuotaUse counts what the account quota counts: members, open invitations and
-// account creations in progress.
+// account creations in progress. It runs in write transactions only: it stores the
+// invitations that expired since as EXPIRED.
 func (t *txn) accountQuotaUse(o *Organization) (members, invited, creating int, err error) {
 	if members, err = t.CountAccounts(t.ctx, o.ID); err != nil {
 		return 0, 0, 0, fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
 	}
-	if invited, err = t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite})); err != nil {
-		return 0, 0, 0, err
+	// Invitations past their expiry are stored EXPIRED first, so that the count of those
+	// stored open is the count of those open now.
+	if err = t.ExpireInvitations(t.ctx, o.ID, t.now); err != nil {
+		return 0, 0, 0, fmt.Errorf("org: expire invitations of %s: %w", o.ID, err)
+	}
+	if invited, err = t.CountOpenInvitations(t.ctx, o.ID); err != nil {
+		return 0, 0, 0, fmt.Errorf("org: count open invitations of %s: %w", o.ID, err)
 	}
 	creating, err = t.CountCreateAccountRequests(t.ctx, CreateAccountQuery{OrgID: o.ID, States: []string{model.CreateAccountStateInProgress}})
 	if err != nil {

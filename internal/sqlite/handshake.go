@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/orgd/orgd/internal/org"
 )
@@ -222,6 +223,36 @@ func listHandshakesQuery(q org.HandshakeQuery) (string, []any) {
 // CountHandshakes lets SQLite choose the index (the quota counts are covered by
 // handshakes_org_open and handshakes_org_requested), but for a recipient, whose index it
 // pins.
+func (t *tx) ExpireInvitations(ctx context.Context, orgID string, now time.Time) error {
+	if err := t.writable("expire invitations of " + orgID); err != nil {
+		return err
+	}
+	ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) },
+		`UPDATE handshakes SET state = 'EXPIRED'
+		WHERE org_id = ? AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= ?
+		RETURNING id`, orgID, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: expire invitations of %s: %w", orgID, err)
+	}
+	for _, id := range ids {
+		t.changed(kindHandshake, id)
+	}
+	return nil
+}
+
+func (t *tx) CountOpenInvitations(ctx context.Context, orgID string) (int, error) {
+	var n int
+	// Triggers keep the count (migration 0008).
+	err := t.queryRow(ctx, `SELECT open_invitations FROM organizations WHERE id = ?`, orgID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count open invitations of %s: %w", orgID, err)
+	}
+	return n, nil
+}
+
 func (t *tx) CountHandshakes(ctx context.Context, q org.HandshakeQuery) (int, error) {
 	query, args := countHandshakesQuery(q)
 	var n int

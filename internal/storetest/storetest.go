@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"HandshakeSeq", testHandshakeSeq},
 		{"HandshakeFilters", testHandshakeFilters},
 		{"HandshakeRecipientPaging", testHandshakeRecipientPaging},
+		{"OpenInvitations", testOpenInvitations},
 		{"Tags", testTags},
 		{"Outbox", testOutbox},
 		{"Reset", testReset},

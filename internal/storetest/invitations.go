@@ -1,0 +1,81 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/orgd/orgd/internal/org"
+)
+
+func testOpenInvitations(t *testing.T, s org.Store) {
+	const o1, o2 = "o-1111111111", "o-2222222222"
+	expiring := func(id, orgID string, expires time.Time) *org.Handshake {
+		h := invitation(id, orgID)
+		h.ExpiresAt = expires
+		return h
+	}
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		for i, o := range []string{o1, o2} {
+			must(t, "PutOrganization", tx.PutOrganization(ctx, &org.Organization{ID: o, FeatureSet: "ALL",
+				ManagementAccountID: "00000000000" + string(rune('1'+i)), RootID: "r-" + o[2:6], CreatedAt: t0}))
+		}
+		accepted := invitation("h-accepted", o1)
+		accepted.State = "ACCEPTED"
+		requested := expiring("h-requested", o1, t0.Add(3*time.Hour))
+		requested.State = "REQUESTED"
+		all := []*org.Handshake{
+			expiring("h-1", o1, t0.Add(time.Hour)), expiring("h-2", o1, t0.Add(2*time.Hour)), requested, accepted,
+			expiring("h-other", o2, t0.Add(time.Hour)),
+		}
+		// Handshakes of other actions do not count.
+		all = append(all, &org.Handshake{ID: "h-all", OrgID: o1, Action: "ENABLE_ALL_FEATURES", State: "OPEN",
+			RequestedAt: t0, ExpiresAt: t0.Add(time.Hour), VisibleUntil: t0.Add(time.Hour)})
+		for _, h := range all {
+			must(t, "PutHandshake", tx.PutHandshake(ctx, h))
+		}
+		return nil
+	})
+	counts := func(step string, want map[string]int) {
+		t.Helper()
+		view(t, s, func(ctx context.Context, tx org.Tx) error {
+			for o, w := range want {
+				n, err := tx.CountOpenInvitations(ctx, o)
+				must(t, "CountOpenInvitations", err)
+				if n != w {
+					t.Errorf("%s: CountOpenInvitations(%s) = %d, want %d", step, o, n, w)
+				}
+			}
+			return nil
+		})
+	}
+	counts("sent", map[string]int{o1: 3, o2: 1, "o-3333333333": 0})
+
+	// Expiring stores EXPIRED on what expired by then, in one organization.
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		must(t, "ExpireInvitations", tx.ExpireInvitations(ctx, o1, t0.Add(time.Hour)))
+		h, err := tx.Handshake(ctx, "h-1")
+		must(t, "Handshake", err)
+		if h.State != "EXPIRED" {
+			t.Errorf("expired invitation stored %s", h.State)
+		}
+		h, err = tx.Handshake(ctx, "h-all")
+		must(t, "Handshake", err)
+		if h.State != "OPEN" {
+			t.Errorf("an ENABLE_ALL_FEATURES handshake was expired: %s", h.State)
+		}
+		return nil
+	})
+	counts("expired", map[string]int{o1: 2, o2: 1})
+
+	// Closing one, and opening one, move the count.
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		h, err := tx.Handshake(ctx, "h-2")
+		must(t, "Handshake", err)
+		h.State = "CANCELED"
+		must(t, "PutHandshake", tx.PutHandshake(ctx, h))
+		must(t, "PutHandshake", tx.PutHandshake(ctx, expiring("h-3", o1, t0.Add(time.Hour))))
+		return nil
+	})
+	counts("closed one, sent one", map[string]int{o1: 2, o2: 1})
+}
