@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -388,7 +389,7 @@ func (s *Store) runBatch(c *conn, batch []*write) error {
 func call(fn func(org.Tx) error, t *tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("sqlite: update panicked: %v", p)
+			err = fmt.Errorf("sqlite: update panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
 	return fn(t)
