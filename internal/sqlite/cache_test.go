@@ -232,3 +232,36 @@ func TestCachedHandshakesAreCopies(t *testing.T) {
 		t.Errorf("after the write: %+v", got)
 	}
 }
+
+// More writes than one batch takes all complete, whoever leads.
+func TestGroupCommitBeyondOneBatch(t *testing.T) {
+	s := openMemory(t)
+	ctx := context.Background()
+	const n = 5 * maxBatch
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Update(ctx, func(tx org.Tx) error { return tx.PutSetting(ctx, fmt.Sprint("k", i), "v") })
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.View(ctx, func(tx org.Tx) error {
+		for i := range n {
+			if _, err := tx.Setting(ctx, fmt.Sprint("k", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -245,18 +245,27 @@ func (s *Store) Close() error {
 func (s *Store) Update(ctx context.Context, fn func(org.Tx) error) error {
 	w := &write{ctx: ctx, fn: fn, done: make(chan struct{})}
 	s.queue.add(w)
-	select {
-	case <-w.done:
-	case c := <-s.wconn:
-		s.commitQueued(c)
-		<-w.done
-	case <-ctx.Done():
-		if s.queue.remove(w) {
-			return fmt.Errorf("sqlite: begin: %w", ctx.Err())
+	for {
+		select {
+		case <-w.done:
+			return w.err
+		default:
 		}
-		<-w.done // a batch has it already: wait for its outcome
+		// A batch takes at most maxBatch writes: one that ran others' may still have to run
+		// its own, so a caller leads for as long as its write waits.
+		select {
+		case <-w.done:
+			return w.err
+		case c := <-s.wconn:
+			s.commitQueued(c)
+		case <-ctx.Done():
+			if s.queue.remove(w) {
+				return fmt.Errorf("sqlite: begin: %w", ctx.Err())
+			}
+			<-w.done // a batch has it already: wait for its outcome
+			return w.err
+		}
 	}
-	return w.err
 }
 
 // View runs fn in a read-only transaction on one snapshot. Write methods of its Tx fail.
