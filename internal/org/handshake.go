@@ -21,11 +21,6 @@ import (
 
 var openStates = []string{model.HandshakeStateOpen, model.HandshakeStateRequested}
 
-// notAccepted lists every stored state but ACCEPTED, so that the daily invitation count reads
-// one index range per state and never the accepted invitations, however many.
-var notAccepted = []string{model.HandshakeStateOpen, model.HandshakeStateRequested, model.HandshakeStateDeclined,
-	model.HandshakeStateCanceled, model.HandshakeStateExpired}
-
 func isOpenState(state string) bool {
 	return state == model.HandshakeStateOpen || state == model.HandshakeStateRequested
 }
@@ -317,12 +312,9 @@ func (s *Service) featureSetLabel(o *Organization) string {
 // counts against (cancelling does not give an attempt back).
 func (t *txn) checkInvitationQuotas(o *Organization) error {
 	q := t.svc.cfg.Quotas
-	sent, err := t.countHandshakes(HandshakeQuery{
-		OrgID: o.ID, Action: model.ActionTypeInvite,
-		RequestedAfter: t.now.Add(-24 * time.Hour), States: notAccepted,
-	})
+	sent, err := t.CountRecentInvitations(t.ctx, o.ID, t.now.Add(-24*time.Hour))
 	if err != nil {
-		return err
+		return fmt.Errorf("org: count invitations of %s: %w", o.ID, err)
 	}
 	if sent >= max(q.InvitationsPerDay, q.MaxAccounts) {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonHandshakeRateLimitExceeded,

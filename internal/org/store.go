@@ -99,6 +99,10 @@ type Tx interface {
 	// REQUESTED, at the cost of one row read (an organization is stored before its first
 	// invitation).
 	CountOpenInvitations(ctx context.Context, orgID string) (int, error)
+	// CountRecentInvitations counts the organization's INVITE handshakes requested after
+	// since that were not accepted. Calls with a since that only grows cost what left the
+	// window since the last call; it writes, so it runs in write transactions only.
+	CountRecentInvitations(ctx context.Context, orgID string, since time.Time) (int, error)
 	// CountHandshakes counts the handshakes matching q (AfterSeq and Limit are ignored).
 	CountHandshakes(ctx context.Context, q HandshakeQuery) (int, error)
 

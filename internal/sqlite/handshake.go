@@ -253,6 +253,40 @@ func (t *tx) CountOpenInvitations(ctx context.Context, orgID string) (int, error
 	return n, nil
 }
 
+func (t *tx) CountRecentInvitations(ctx context.Context, orgID string, since time.Time) (int, error) {
+	if err := t.writable("count recent invitations of " + orgID); err != nil {
+		return 0, err
+	}
+	var n, from int64
+	err := t.queryRow(ctx, `SELECT invites_day, invites_day_from FROM organizations WHERE id = ?`, orgID).Scan(&n, &from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count recent invitations of %s: %w", orgID, err)
+	}
+	to := since.UnixMilli()
+	if to != from {
+		// Moving the window start forward drops what was sent in between; moving it back
+		// (a clock that went back) counts the window anew.
+		lo, hi, sign := from, to, int64(-1)
+		if to < from {
+			lo, hi, sign = to, from, 1
+		}
+		var k int64
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM handshakes WHERE org_id = ? AND action = 'INVITE'
+			AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
+			AND requested_at > ? AND requested_at <= ?`, orgID, lo, hi).Scan(&k); err != nil {
+			return 0, fmt.Errorf("sqlite: count recent invitations of %s: %w", orgID, err)
+		}
+		n += sign * k
+		if _, err := t.exec(ctx, `UPDATE organizations SET invites_day = ?, invites_day_from = ? WHERE id = ?`, n, to, orgID); err != nil {
+			return 0, fmt.Errorf("sqlite: count recent invitations of %s: %w", orgID, err)
+		}
+	}
+	return int(n), nil
+}
+
 func (t *tx) CountHandshakes(ctx context.Context, q org.HandshakeQuery) (int, error) {
 	query, args := countHandshakesQuery(q)
 	var n int

@@ -427,6 +427,9 @@ func TestQueryPlans(t *testing.T) {
 	q, a = hq(org.HandshakeQuery{ParentID: "h-1", RecipientAccountID: "1", States: open, ExpiresAfter: now, Limit: 100})
 	add("child of a recipient", q, a, true, "handshakes_recipient_account")
 
+	add("invitations leaving the daily window", `SELECT COUNT(*) FROM handshakes WHERE org_id = ? AND action = 'INVITE'
+		AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED') AND requested_at > ? AND requested_at <= ?`,
+		[]any{"o-1", 1, 5}, true, "COVERING INDEX handshakes_org_state_requested")
 	add("invitations that expired", `SELECT id FROM handshakes WHERE org_id = ? AND action = 'INVITE'
 		AND state IN ('OPEN', 'REQUESTED') AND expires_at <= ?`, []any{"o-1", 5}, true, "USING INDEX handshakes_org_open")
 	q, a = cq(org.HandshakeQuery{OrgID: "o-1", Action: "INVITE", States: open, ExpiresAfter: now})

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -78,4 +79,65 @@ func testOpenInvitations(t *testing.T, s org.Store) {
 		return nil
 	})
 	counts("closed one, sent one", map[string]int{o1: 2, o2: 1})
+}
+
+// CountRecentInvitations agrees with a count of the invitations themselves, window after
+// window, as invitations are sent, accepted and the window start moves (back too).
+func testRecentInvitations(t *testing.T, s org.Store) {
+	const o1 = "o-1111111111"
+	type inv struct {
+		at       time.Duration // after t0
+		accepted bool
+	}
+	sent := map[string]*inv{}
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		return tx.PutOrganization(ctx, &org.Organization{ID: o1, FeatureSet: "ALL", ManagementAccountID: "000000000001", RootID: "r-1111", CreatedAt: t0})
+	})
+	send := func(id string, at time.Duration) {
+		h := invitation(id, o1)
+		h.RequestedAt = t0.Add(at)
+		update(t, s, func(ctx context.Context, tx org.Tx) error { return tx.PutHandshake(ctx, h) })
+		sent[id] = &inv{at: at}
+	}
+	accept := func(id string) {
+		update(t, s, func(ctx context.Context, tx org.Tx) error {
+			h, err := tx.Handshake(ctx, id)
+			must(t, "Handshake", err)
+			h.State = "ACCEPTED"
+			return tx.PutHandshake(ctx, h)
+		})
+		sent[id].accepted = true
+	}
+	check := func(since time.Duration) {
+		t.Helper()
+		want := 0
+		for _, i := range sent {
+			if !i.accepted && i.at > since {
+				want++
+			}
+		}
+		update(t, s, func(ctx context.Context, tx org.Tx) error {
+			n, err := tx.CountRecentInvitations(ctx, o1, t0.Add(since))
+			must(t, "CountRecentInvitations", err)
+			if n != want {
+				t.Errorf("CountRecentInvitations(t0%+v) = %d, want %d", since, n, want)
+			}
+			return nil
+		})
+	}
+	for i := range 10 {
+		send(fmt.Sprint("h-", i), time.Duration(i)*time.Hour)
+	}
+	check(-time.Hour)
+	check(2*time.Hour + 30*time.Minute)
+	accept("h-5")
+	accept("h-1") // before the window: no change
+	check(3 * time.Hour)
+	send("h-10", 10*time.Hour)
+	check(3 * time.Hour)
+	check(8 * time.Hour)
+	check(time.Hour) // back
+	check(20 * time.Hour)
+	send("h-11", 21*time.Hour)
+	check(20 * time.Hour)
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"HandshakeFilters", testHandshakeFilters},
 		{"HandshakeRecipientPaging", testHandshakeRecipientPaging},
 		{"OpenInvitations", testOpenInvitations},
+		{"RecentInvitations", testRecentInvitations},
 		{"Tags", testTags},
 		{"Outbox", testOutbox},
 		{"Reset", testReset},
