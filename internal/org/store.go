@@ -209,7 +209,6 @@ type HandshakeQuery struct {
 	ParentID           string
 	States             []string  // state IN States
 	NotStates          []string  // state NOT IN NotStates
-	RequestedAfter     time.Time // requested_at > RequestedAfter
 	ExpiresAfter       time.Time // expires_at > ExpiresAfter
 	VisibleAfter       time.Time // visible_until > VisibleAfter
 	AfterSeq           int64

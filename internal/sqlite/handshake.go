@@ -136,9 +136,6 @@ func handshakeWhere(q org.HandshakeQuery, drive string, pinned bool) ([]string, 
 	if len(q.NotStates) > 0 {
 		in("NOT IN", q.NotStates)
 	}
-	if !q.RequestedAfter.IsZero() {
-		where, args = append(where, col("requested_at")+" > ?"), append(args, q.RequestedAfter.UnixMilli())
-	}
 	if !q.ExpiresAfter.IsZero() {
 		where, args = append(where, col("expires_at")+" > ?"), append(args, q.ExpiresAfter.UnixMilli())
 	}

@@ -434,9 +434,6 @@ func TestQueryPlans(t *testing.T) {
 		AND state IN ('OPEN', 'REQUESTED') AND expires_at <= ?`, []any{"o-1", 5}, true, "USING INDEX handshakes_org_open")
 	q, a = cq(org.HandshakeQuery{OrgID: "o-1", Action: "INVITE", States: open, ExpiresAfter: now})
 	add("count open invitations", q, a, true, "COVERING INDEX handshakes_org_open")
-	q, a = cq(org.HandshakeQuery{OrgID: "o-1", Action: "INVITE", RequestedAfter: now,
-		States: []string{"OPEN", "REQUESTED", "DECLINED", "CANCELED", "EXPIRED"}})
-	add("count invitations of 24h", q, a, true, "COVERING INDEX handshakes_org_state_requested")
 	q, a = cq(org.HandshakeQuery{OrgID: "o-1", RecipientAccountID: "1", RecipientEmail: "a@b", States: open, ExpiresAfter: now})
 	add("count duplicate invitations", q, a, false, "handshakes_recipient_account", "handshakes_recipient_email")
 
