@@ -53,6 +53,7 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	tmp            string
 	procs          []*proc
+	profileDir     string // where Go children write CPU profiles (empty: none)
 }
 
 // NewMain returns a Main writing to the process's standard streams.
@@ -82,6 +83,7 @@ type config struct {
 	motoBudget       time.Duration
 	memory           bool
 	only             string
+	profileDir       string
 }
 
 func (m *Main) parse(args []string) (*config, error) {
@@ -99,6 +101,7 @@ func (m *Main) parse(args []string) (*config, error) {
 	// Off by default: the memory column repeats the whole setup, and filling the
 	// 100,000-account organization through CreateAccount takes orgd minutes.
 	fs.BoolVar(&cfg.memory, "memory", true, "also benchmark orgd with --db memory (repeats the setup)")
+	fs.StringVar(&cfg.profileDir, "cpuprofile", "", "directory where orgd and the ceiling each write a CPU profile of their whole run (NAME-PID.pprof)")
 	fs.StringVar(&cfg.only, "only", "", "comma-separated operations to run (e.g. DescribeOrganization,ListAccounts/100; ListAccounts selects every size)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -232,6 +235,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if m.tmp, err = os.MkdirTemp("", "orgd-bench-"); err != nil {
 		return err
 	}
+	if cfg.profileDir != "" {
+		if m.profileDir, err = filepath.Abs(cfg.profileDir); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(m.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	rep := &Report{Started: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Duration: cfg.duration.String(), Warmup: cfg.warmup.String(),
 		Conns: cfg.conns, Sizes: cfg.sizes}
@@ -269,13 +280,13 @@ func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
 	specs := []serverSpec{{
 		name: "orgd", command: "orgd serve --db " + db, db: db, required: true,
 		start: func(ctx context.Context) (*proc, error) {
-			return startChild(ctx, "orgd", "orgd", m.tmp, childDBEnv+"="+db)
+			return m.startChild(ctx, "orgd", "orgd", childDBEnv+"="+db)
 		},
 	}}
 	if cfg.memory {
 		specs = append(specs, serverSpec{name: "orgd-memory", command: "orgd serve --db memory", required: true,
 			start: func(ctx context.Context) (*proc, error) {
-				return startChild(ctx, "orgd-memory", "orgd", m.tmp, childDBEnv+"=memory")
+				return m.startChild(ctx, "orgd-memory", "orgd", childDBEnv+"=memory")
 			}})
 	}
 	useMoto := cfg.moto == "true"
@@ -296,7 +307,7 @@ func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
 	specs = append(specs, serverSpec{name: "ceiling", command: "net/http handler answering a fixed DescribeOrganization body",
 		opaque: true, required: true,
 		start: func(ctx context.Context) (*proc, error) {
-			return startChild(ctx, "ceiling", "ceiling", m.tmp)
+			return m.startChild(ctx, "ceiling", "ceiling")
 		}})
 	return specs
 }

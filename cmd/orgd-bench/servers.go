@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +31,8 @@ import (
 const (
 	childEnv   = "ORGD_BENCH_CHILD" // "orgd" or "ceiling"
 	childDBEnv = "ORGD_BENCH_DB"    // orgd's --db
+	// childProfileEnv names the file a child writes its CPU profile to (-cpuprofile).
+	childProfileEnv = "ORGD_BENCH_CPUPROFILE"
 	// listeningPrefix starts the line a child writes on stdout once it accepts connections.
 	listeningPrefix = "listening "
 )
@@ -53,6 +56,14 @@ func childMain() int {
 		io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
+	if path := os.Getenv(childProfileEnv); path != "" {
+		stop, err := startProfile(fmt.Sprintf(path, os.Getpid()))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "orgd-bench child:", err)
+			return 1
+		}
+		defer stop()
+	}
 	var err error
 	switch kind := os.Getenv(childEnv); kind {
 	case "orgd":
@@ -144,6 +155,33 @@ type proc struct {
 	logPath string
 	done    chan struct{} // closed when the process has exited
 	waitErr error
+}
+
+// startProfile writes a CPU profile of this process to path until the returned stop runs.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// startChild starts this binary in child mode kind with the extra environment env and waits
+// until it listens; with -cpuprofile the child profiles itself into NAME-PID.pprof there.
+func (m *Main) startChild(ctx context.Context, name, kind string, env ...string) (*proc, error) {
+	if m.profileDir != "" {
+		// The PID is the child's own, filled in by the child: a restarted orgd must not
+		// overwrite the profile of the run before it.
+		env = append(env, childProfileEnv+"="+filepath.Join(m.profileDir, name+"-%d.pprof"))
+	}
+	return startChild(ctx, name, kind, m.tmp, env...)
 }
 
 // startChild starts this binary in child mode kind with the extra environment env and waits

@@ -7,9 +7,9 @@ import (
 	"github.com/orgd/orgd/internal/org"
 )
 
-// cache keeps the rows nearly every call reads — accounts, organizations, OUs and handshakes —
-// so that a call reads them from memory instead of through a statement. (Settings, a handful of rows,
-// are read once per transaction instead: see tx.settings.) It is only sound
+// cache keeps the rows nearly every call reads — accounts, organizations, OUs, handshakes and
+// the settings — so that a call reads them from memory instead of through a statement. A View
+// that finds all it reads here runs no statement at all (see tx.stmt). It is only sound
 // while this Store is the only writer of its database: an in-memory database, or a file
 // opened with Options.Exclusive.
 //
@@ -28,6 +28,9 @@ type cache struct {
 	// handshakes hold slices: they go in and out as deep copies (cloneHandshake), since
 	// callers own what the store returns.
 	handshakes map[string]org.Handshake
+	// settings is every setting as one map, nil when not cached. Nothing writes into it once
+	// cached: a commit that changes a setting drops it, so read transactions share it.
+	settings map[string]string
 }
 
 func newCache() *cache {
@@ -50,6 +53,7 @@ const (
 	kindOrg       byte = 'o'
 	kindOU        byte = 'u'
 	kindHandshake byte = 'h'
+	kindSetting   byte = 's' // every setting: they are cached as one
 	// kindAll in a dirty set drops every cached row (Reset, DeleteOUs).
 	kindAll byte = '*'
 )
@@ -77,6 +81,7 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 		clear(c.orgs)
 		clear(c.ous)
 		clear(c.handshakes)
+		c.settings = nil
 	}
 	for k := range dirty {
 		switch k.kind {
@@ -88,6 +93,8 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 			delete(c.ous, k.id)
 		case kindHandshake:
 			delete(c.handshakes, k.id)
+		case kindSetting:
+			c.settings = nil
 		}
 	}
 	c.seq++
@@ -105,6 +112,34 @@ func get[T any](c *cache, seq uint64, m map[string]T, id string) (T, bool) {
 	return v, true
 }
 
+// hit is get for transaction t, noting that t has read from the cache.
+func hit[T any](t *tx, m map[string]T, id string) (T, bool) {
+	v, ok := get(t.cache.c, t.cache.seq, m, id)
+	t.cache.served = t.cache.served || ok
+	return v, ok
+}
+
+// settingsAt returns the cached settings if the cache is still at seq and seq is even (no
+// commit under way). The map is shared: callers must not change it.
+func (c *cache) settingsAt(seq uint64) (map[string]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq != seq || seq%2 != 0 || c.settings == nil {
+		return nil, false
+	}
+	return c.settings, true
+}
+
+// putSettings caches the settings read from a snapshot at seq, unless a commit has begun
+// since. The cache keeps m: the caller must not change it after.
+func (c *cache) putSettings(seq uint64, m map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq == seq && seq%2 == 0 {
+		c.settings = m
+	}
+}
+
 // put caches a row read from a snapshot at seq, unless a commit has begun since.
 func put[T any](c *cache, seq uint64, m map[string]T, id string, v T) {
 	c.mu.Lock()
@@ -115,12 +150,14 @@ func put[T any](c *cache, seq uint64, m map[string]T, id string, v T) {
 }
 
 // cached is how a transaction uses the cache: seq is the snapshot's (ok false when none
-// applies) and dirty the rows a write transaction changed.
+// applies) and dirty the rows a write transaction changed. served records that a read was
+// answered from the cache: a View whose snapshot is taken after that must match it (tx.start).
 type cached struct {
-	c     *cache
-	seq   uint64
-	ok    bool
-	dirty map[cacheKey]struct{}
+	c      *cache
+	seq    uint64
+	ok     bool
+	served bool
+	dirty  map[cacheKey]struct{}
 }
 
 // usable reports whether the row under key may be read from (and cached for) this

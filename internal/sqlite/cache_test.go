@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/storetest"
@@ -263,5 +265,132 @@ func TestGroupCommitBeyondOneBatch(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A View that reads only cached rows (and the cached settings) needs no connection: it
+// succeeds while every reader connection is taken. One that needs a statement waits for one.
+func TestViewOnTheCacheAlone(t *testing.T) {
+	s := openFileOpts(t, filepath.Join(t.TempDir(), "orgd.db"), Options{Exclusive: true})
+	ctx := context.Background()
+	const id = "111111111111"
+	if err := s.Update(ctx, func(tx org.Tx) error {
+		if err := tx.PutSetting(ctx, "k", "v"); err != nil {
+			return err
+		}
+		return tx.PutAccount(ctx, &org.Account{ID: id, Email: "a@example.com", Name: "a", SellerOfRecord: org.SellerAWS, State: "ACTIVE"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(ctx context.Context, tags bool) (string, error) {
+		var got string
+		err := s.View(ctx, func(tx org.Tx) error {
+			a, err := tx.Account(ctx, id)
+			if err != nil {
+				return err
+			}
+			v, err := tx.Setting(ctx, "k")
+			if err != nil {
+				return err
+			}
+			got = a.Name + "/" + v
+			if tags {
+				_, err = tx.Tags(ctx, id)
+			}
+			return err
+		})
+		return got, err
+	}
+	if got, err := read(ctx, false); err != nil || got != "a/v" { // fills the cache
+		t.Fatalf("first read: %q, %v", got, err)
+	}
+	var taken []*conn
+	for range cap(s.rconn) {
+		taken = append(taken, <-s.rconn)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if got, err := read(short, false); err != nil || got != "a/v" {
+		t.Errorf("cached read with every connection taken: %q, %v", got, err)
+	}
+	if _, err := read(short, true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a read needing a statement with every connection taken: %v, want the deadline", err)
+	}
+	for _, c := range taken {
+		s.rconn <- c
+	}
+	if got, err := read(ctx, true); err != nil || got != "a/v" {
+		t.Errorf("after the connections came back: %q, %v", got, err)
+	}
+}
+
+// A View that has answered a read from the cache and then needs a statement, after a commit
+// came in between, runs again: it never mixes the cached state with the newer snapshot. One
+// that had read nothing from the cache yet just goes on, on the newer snapshot.
+func TestViewRunsAgainWhenTheSnapshotMoves(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) *Store{
+		"memory": func(t *testing.T) *Store { return openMemory(t) },
+		"file": func(t *testing.T) *Store {
+			return openFileOpts(t, filepath.Join(t.TempDir(), "orgd.db"), Options{Exclusive: true})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := context.Background()
+			const id = "111111111111"
+			write := func(v string) {
+				if err := s.Update(ctx, func(tx org.Tx) error {
+					if err := tx.PutAccount(ctx, &org.Account{ID: id, Email: "a@example.com", Name: v,
+						SellerOfRecord: org.SellerAWS, State: "ACTIVE"}); err != nil {
+						return err
+					}
+					return tx.PutTags(ctx, id, []org.Tag{{Key: "k", Value: v}})
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write("1")
+			for _, cachedFirst := range []bool{true, false} {
+				if err := s.View(ctx, func(tx org.Tx) error { _, err := tx.Account(ctx, id); return err }); err != nil {
+					t.Fatal(err) // the account and the settings are cached now
+				}
+				runs, next := 0, map[bool]string{true: "2", false: "3"}[cachedFirst]
+				var name, tag string
+				if err := s.View(ctx, func(tx org.Tx) error {
+					runs++
+					if cachedFirst {
+						a, err := tx.Account(ctx, id)
+						if err != nil {
+							return err
+						}
+						name = a.Name
+					}
+					if runs == 1 {
+						write(next) // commits while this View holds no connection yet
+					}
+					if !cachedFirst {
+						a, err := tx.Account(ctx, id)
+						if err != nil {
+							return err
+						}
+						name = a.Name
+					}
+					tags, err := tx.Tags(ctx, id)
+					if err != nil {
+						return err
+					}
+					tag = tags[0].Value
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if name != next || tag != next {
+					t.Errorf("cached read first %v: account %s, tag %s; want both %s", cachedFirst, name, tag, next)
+				}
+				if want := map[bool]int{true: 2, false: 1}[cachedFirst]; runs != want {
+					t.Errorf("cached read first %v: the View ran %d times, want %d", cachedFirst, runs, want)
+				}
+			}
+		})
 	}
 }

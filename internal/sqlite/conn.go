@@ -129,6 +129,19 @@ func (c *conn) begin(ctx context.Context, immediate bool) error {
 	return err
 }
 
+// snapshot takes the snapshot of a deferred transaction: its first read of a table does.
+func (c *conn) snapshot(ctx context.Context) error {
+	st, err := c.stmt(ctx, `SELECT 1 FROM settings LIMIT 1`)
+	if err != nil {
+		return err
+	}
+	var one int
+	if err := st.QueryRowContext(ctx).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
 // settings reads every setting; as the first read of a deferred transaction, it also takes
 // its snapshot.
 func (c *conn) settings(ctx context.Context) (map[string]string, error) {

@@ -41,7 +41,7 @@ func scanHandshake(row scanner, h *org.Handshake) error {
 func (t *tx) Handshake(ctx context.Context, id string) (*org.Handshake, error) {
 	cacheable := t.usable(kindHandshake, id)
 	if cacheable {
-		if h, ok := get(t.cache.c, t.cache.seq, t.cache.c.handshakes, id); ok {
+		if h, ok := hit(t, t.cache.c.handshakes, id); ok {
 			h = cloneHandshake(h)
 			return &h, nil
 		}

@@ -26,7 +26,7 @@ func scanOU(row scanner, u *org.OU) error {
 func (t *tx) OU(ctx context.Context, id string) (*org.OU, error) {
 	cacheable := t.usable(kindOU, id)
 	if cacheable {
-		if u, ok := get(t.cache.c, t.cache.seq, t.cache.c.ous, id); ok {
+		if u, ok := hit(t, t.cache.c.ous, id); ok {
 			return &u, nil
 		}
 	}

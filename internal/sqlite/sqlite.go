@@ -356,9 +356,15 @@ func (s *Store) runBatch(c *conn, batch []*write) error {
 	dirty := map[cacheKey]struct{}{}
 	var settings map[string]string
 	if s.cache != nil {
-		var err error
-		if settings, err = c.settings(ctx); err != nil {
-			return fmt.Errorf("sqlite: begin: %w", err)
+		// The writer is the only one: the cache holds the committed settings, if any.
+		seq := s.cache.load()
+		var ok bool
+		if settings, ok = s.cache.settingsAt(seq); !ok {
+			var err error
+			if settings, err = c.settings(ctx); err != nil {
+				return fmt.Errorf("sqlite: begin: %w", err)
+			}
+			s.cache.putSettings(seq, maps.Clone(settings))
 		}
 	}
 	for _, w := range batch {
@@ -405,6 +411,24 @@ func call(fn func(org.Tx) error, t *tx) (err error) {
 }
 
 func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error {
+	if rows != nil {
+		// While the cache holds the settings, the View starts on the cache alone and takes
+		// a connection and a snapshot only when it first needs a statement: a call that
+		// reads only cached rows runs none.
+		seq := rows.load()
+		if settings, ok := rows.settingsAt(seq); ok {
+			t := &tx{readOnly: true, pool: p, settings: settings, cache: cached{c: rows, seq: seq, ok: true}}
+			err := func() error {
+				defer t.end()
+				return fn(t)
+			}()
+			if !t.moved {
+				return err
+			}
+			// A commit came between the cached reads and the snapshot: run again, on
+			// the snapshot from the start.
+		}
+	}
 	c, err := p.get(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
@@ -425,6 +449,9 @@ func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 		t.cache.ok = t.cache.seq%2 == 0 && rows.load() == t.cache.seq
+		if t.cache.ok {
+			rows.putSettings(t.cache.seq, t.settings)
+		}
 	}
 	err = fn(t)
 	broken = !c.rollback()

@@ -23,13 +23,70 @@ type tx struct {
 	c        *conn
 	readOnly bool
 	cache    cached
-	// settings holds every setting as of the transaction's start when the store caches rows:
-	// the read that fills it is the one that takes a read transaction's snapshot.
+	// settings holds every setting as of the transaction's start when the store caches rows.
+	// A View's map is the cache's, shared; a write transaction's is its own copy.
 	settings map[string]string
+	// A View that began on the cache alone has no connection until its first statement:
+	// pool is where it takes one (see start), and moved records that the snapshot it then
+	// took no longer matched the cached rows it had already read.
+	pool  pool
+	moved bool
+}
+
+// errMoved fails the statement of a View whose snapshot moved; the View runs again.
+var errMoved = errors.New("snapshot moved past the cached rows already read")
+
+// stmt returns the prepared statement of query on the transaction's connection, starting
+// the transaction first if it has none yet.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if t.c == nil {
+		if err := t.start(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return t.c.stmt(ctx, query)
+}
+
+// start begins the SQL transaction of a View that has read only cached rows so far and takes
+// its snapshot. If a commit began after the View did, the snapshot is newer than the cache
+// the View started on: from then on it reads the database only, and if it has already
+// answered a read from the cache, its reads would mix two states, so it fails with errMoved
+// and view runs it again.
+func (t *tx) start(ctx context.Context) error {
+	if t.moved {
+		return errMoved
+	}
+	c, err := t.pool.get(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	t.c = c
+	if err := c.begin(ctx, false); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := c.snapshot(ctx); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if t.cache.c.load() != t.cache.seq {
+		t.cache.ok = false
+		if t.cache.served {
+			t.moved = true
+			return errMoved
+		}
+	}
+	return nil
+}
+
+// end ends a lazily started View's transaction and gives its connection back.
+func (t *tx) end() {
+	if t.pool != nil && t.c != nil {
+		t.pool.put(t.c, !t.c.rollback())
+		t.c = nil
+	}
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.c.stmt(ctx, query)
+	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +112,7 @@ func (t *tx) execExpectRow(ctx context.Context, what, query string, args ...any)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := t.c.stmt(ctx, query)
+	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +133,7 @@ func (r row) Scan(dest ...any) error {
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
-	st, err := t.c.stmt(ctx, query)
+	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return row{err: err}
 	}
@@ -213,6 +270,7 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 	if err := t.writable("put setting"); err != nil {
 		return err
 	}
+	t.changed(kindSetting, "")
 	_, err := t.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	if err == nil && t.settings != nil {
@@ -244,7 +302,7 @@ func scanAccount(row scanner, a *org.Account) error {
 func (t *tx) Account(ctx context.Context, id string) (*org.Account, error) {
 	cacheable := t.usable(kindAccount, id)
 	if cacheable {
-		if a, ok := get(t.cache.c, t.cache.seq, t.cache.c.accounts, id); ok {
+		if a, ok := hit(t, t.cache.c.accounts, id); ok {
 			return &a, nil
 		}
 	}
@@ -339,7 +397,7 @@ func (t *tx) cachedAccounts(ids []string) ([]org.Account, bool) {
 		if !t.usable(kindAccount, id) {
 			return nil, false
 		}
-		a, ok := get(t.cache.c, t.cache.seq, t.cache.c.accounts, id)
+		a, ok := hit(t, t.cache.c.accounts, id)
 		if !ok {
 			return nil, false
 		}
@@ -396,7 +454,7 @@ func (t *tx) CountClosures(ctx context.Context, orgID string, since time.Time) (
 func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, error) {
 	cacheable := t.usable(kindOrg, id)
 	if cacheable {
-		if o, ok := get(t.cache.c, t.cache.seq, t.cache.c.orgs, id); ok {
+		if o, ok := hit(t, t.cache.c.orgs, id); ok {
 			return &o, nil
 		}
 	}
@@ -461,7 +519,7 @@ func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) err
 	if len(tags) == 0 {
 		return nil
 	}
-	stmt, err := t.c.stmt(ctx, `INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?)
+	stmt, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?)
 		ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`)
 	if err != nil {
 		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
@@ -481,7 +539,7 @@ func (t *tx) DeleteTags(ctx context.Context, resourceID string, keys []string) e
 	if len(keys) == 0 {
 		return nil
 	}
-	stmt, err := t.c.stmt(ctx, `DELETE FROM tags WHERE resource_id = ? AND key = ?`)
+	stmt, err := t.stmt(ctx, `DELETE FROM tags WHERE resource_id = ? AND key = ?`)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete tags of %s: %w", resourceID, err)
 	}
