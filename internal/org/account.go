@@ -112,22 +112,27 @@ func (t *txn) member(o *Organization, id string) (*Account, error) {
 }
 
 // accountOutput shows account a of organization o, which sits under the parent whose path
-// is parentPath.
+// is parentPath. The output points into a, which must not change while it is in use, and
+// its own values share one allocation: ListAccounts shows twenty accounts a call.
 func accountOutput(o *Organization, a *Account, parentPath, state string) model.Account {
+	v := &struct {
+		arn, state string
+		paths      [1]string
+	}{arn: accountARN(o, a.ID), state: state, paths: [1]string{parentPath + a.ID + "/"}}
 	out := model.Account{
-		Id:              model.Ptr(a.ID),
-		Arn:             model.Ptr(accountARN(o, a.ID)),
-		Email:           model.Ptr(a.Email),
-		Name:            model.Ptr(a.Name),
-		State:           model.Ptr(state),
-		Paths:           []string{parentPath + a.ID + "/"},
-		JoinedMethod:    model.Ptr(a.JoinedMethod),
-		JoinedTimestamp: model.Ptr(a.JoinedAt),
+		Id:              &a.ID,
+		Arn:             &v.arn,
+		Email:           &a.Email,
+		Name:            &a.Name,
+		State:           &v.state,
+		Paths:           v.paths[:],
+		JoinedMethod:    &a.JoinedMethod,
+		JoinedTimestamp: &a.JoinedAt,
 	}
 	// Status is the deprecated twin of State and has no value for PENDING_ACTIVATION or CLOSED.
 	switch state {
 	case model.AccountStatusActive, model.AccountStatusSuspended, model.AccountStatusPendingClosure:
-		out.Status = model.Ptr(state)
+		out.Status = &v.state
 	}
 	return out
 }
@@ -228,8 +233,7 @@ func closureQuota(members int) int { return min(1000, max(250, members/5)) }
 
 // DescribeAccount returns an account of the caller's organization.
 func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccountRequest) (*model.DescribeAccountResponse, error) {
-	var out model.DescribeAccountResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeAccountResponse{}, func(t *txn, out *model.DescribeAccountResponse) error {
 		_, o, err := t.authorize("DescribeAccount", *in.AccountId, "")
 		if err != nil {
 			return err
@@ -245,13 +249,11 @@ func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccount
 		out.Account = &accts[0]
 		return nil
 	})
-	return &out, err
 }
 
 // ListAccounts lists the organization's accounts, the management account included, by id.
 func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsRequest) (*model.ListAccountsResponse, error) {
-	out := model.ListAccountsResponse{Accounts: []model.Account{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListAccountsResponse{Accounts: []model.Account{}}, func(t *txn, out *model.ListAccountsResponse) error {
 		_, o, err := t.authorize("ListAccounts", "", "")
 		if err != nil {
 			return err
@@ -264,13 +266,11 @@ func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsReques
 		out.Accounts, err = t.accountsOutput(o, accts)
 		return err
 	})
-	return &out, err
 }
 
 // ListAccountsForParent lists the accounts directly under a root or OU.
 func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccountsForParentRequest) (*model.ListAccountsForParentResponse, error) {
-	out := model.ListAccountsForParentResponse{Accounts: []model.Account{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListAccountsForParentResponse{Accounts: []model.Account{}}, func(t *txn, out *model.ListAccountsForParentResponse) error {
 		_, o, err := t.authorize("ListAccountsForParent", *in.ParentId, "")
 		if err != nil {
 			return err
@@ -290,7 +290,6 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccou
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // accountPage reads one page of the organization's accounts (under parentID when set).
@@ -307,8 +306,7 @@ func (t *txn) accountPage(op string, o *Organization, parentID string, token *st
 
 // ListParents returns the one parent of an account or OU: a root or an OU.
 func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest) (*model.ListParentsResponse, error) {
-	var out model.ListParentsResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListParentsResponse{}, func(t *txn, out *model.ListParentsResponse) error {
 		_, o, err := t.authorize("ListParents", *in.ChildId, "")
 		if err != nil {
 			return err
@@ -327,7 +325,6 @@ func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest)
 		out.Parents = []model.Parent{{Id: model.Ptr(parent), Type: model.Ptr(typ)}}
 		return nil
 	})
-	return &out, err
 }
 
 // parentOf returns the parent id of an account or OU of organization o, or
@@ -362,8 +359,7 @@ func (t *txn) pageStart(token *string) (string, error) {
 
 // ListChildren lists the accounts or OUs directly under a parent.
 func (s *Service) ListChildren(ctx context.Context, in *model.ListChildrenRequest) (*model.ListChildrenResponse, error) {
-	out := model.ListChildrenResponse{Children: []model.Child{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListChildrenResponse{Children: []model.Child{}}, func(t *txn, out *model.ListChildrenResponse) error {
 		_, o, err := t.authorize("ListChildren", *in.ParentId, "")
 		if err != nil {
 			return err
@@ -387,7 +383,6 @@ func (s *Service) ListChildren(ctx context.Context, in *model.ListChildrenReques
 		out.NextToken = next
 		return err
 	})
-	return &out, err
 }
 
 // RemoveAccountFromOrganization makes a member account standalone again.

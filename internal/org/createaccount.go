@@ -280,8 +280,7 @@ func (t *txn) creationFailure(r *CreateAccountRequest) (string, error) {
 
 // DescribeCreateAccountStatus returns a request of the caller's organization.
 func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.DescribeCreateAccountStatusRequest) (*model.DescribeCreateAccountStatusResponse, error) {
-	var out model.DescribeCreateAccountStatusResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeCreateAccountStatusResponse{}, func(t *txn, out *model.DescribeCreateAccountStatusResponse) error {
 		_, o, err := t.authorize("DescribeCreateAccountStatus", "", "")
 		if err != nil {
 			return err
@@ -297,13 +296,11 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.Des
 		out.CreateAccountStatus = createAccountStatus(r)
 		return nil
 	})
-	return &out, err
 }
 
 // ListCreateAccountStatus lists the organization's requests in the order they were made.
 func (s *Service) ListCreateAccountStatus(ctx context.Context, in *model.ListCreateAccountStatusRequest) (*model.ListCreateAccountStatusResponse, error) {
-	out := model.ListCreateAccountStatusResponse{CreateAccountStatuses: []model.CreateAccountStatus{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListCreateAccountStatusResponse{CreateAccountStatuses: []model.CreateAccountStatus{}}, func(t *txn, out *model.ListCreateAccountStatusResponse) error {
 		_, o, err := t.authorize("ListCreateAccountStatus", "", "")
 		if err != nil {
 			return err
@@ -325,5 +322,4 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *model.ListCre
 		}
 		return nil
 	})
-	return &out, err
 }

@@ -225,8 +225,7 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *model.Disable
 
 // ListAWSServiceAccessForOrganization lists the services with trusted access by principal.
 func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *model.ListAWSServiceAccessForOrganizationRequest) (*model.ListAWSServiceAccessForOrganizationResponse, error) {
-	out := model.ListAWSServiceAccessForOrganizationResponse{EnabledServicePrincipals: []model.EnabledServicePrincipal{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListAWSServiceAccessForOrganizationResponse{EnabledServicePrincipals: []model.EnabledServicePrincipal{}}, func(t *txn, out *model.ListAWSServiceAccessForOrganizationResponse) error {
 		_, o, err := t.authorize("ListAWSServiceAccessForOrganization", "", "")
 		if err != nil {
 			return err
@@ -253,7 +252,6 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *m
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // isSuspended reports whether an account is suspended or on its way to closure; AWS refuses
@@ -360,8 +358,7 @@ func accountNotRegistered(accountID, principal string) error {
 // service or of any (then each account once, with the date of its first registration
 // [INF]).
 func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.ListDelegatedAdministratorsRequest) (*model.ListDelegatedAdministratorsResponse, error) {
-	out := model.ListDelegatedAdministratorsResponse{DelegatedAdministrators: []model.DelegatedAdministrator{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListDelegatedAdministratorsResponse{DelegatedAdministrators: []model.DelegatedAdministrator{}}, func(t *txn, out *model.ListDelegatedAdministratorsResponse) error {
 		_, o, err := t.authorize("ListDelegatedAdministrators", "", "")
 		if err != nil {
 			return err
@@ -398,13 +395,11 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.Lis
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // ListDelegatedServicesForAccount lists the services an account administers, by principal.
 func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *model.ListDelegatedServicesForAccountRequest) (*model.ListDelegatedServicesForAccountResponse, error) {
-	out := model.ListDelegatedServicesForAccountResponse{DelegatedServices: []model.DelegatedService{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListDelegatedServicesForAccountResponse{DelegatedServices: []model.DelegatedService{}}, func(t *txn, out *model.ListDelegatedServicesForAccountResponse) error {
 		_, o, err := t.authorize("ListDelegatedServicesForAccount", *in.AccountId, "")
 		if err != nil {
 			return err
@@ -440,7 +435,6 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *model
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // delegatedAdminOutput shows a delegated administrator: its account's fields, as

@@ -376,8 +376,7 @@ func (t *txn) effectiveFor(o *Organization, a *Account, policyType string) (*eff
 // caller's own without a TargetId; the management account may name any account of the
 // organization.
 func (s *Service) DescribeEffectivePolicy(ctx context.Context, in *model.DescribeEffectivePolicyRequest) (*model.DescribeEffectivePolicyResponse, error) {
-	var out model.DescribeEffectivePolicyResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeEffectivePolicyResponse{}, func(t *txn, out *model.DescribeEffectivePolicyResponse) error {
 		caller, o, err := t.membership()
 		if err != nil {
 			return err
@@ -413,7 +412,6 @@ func (s *Service) DescribeEffectivePolicy(ctx context.Context, in *model.Describ
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // invalidScanBatch is how many accounts ListAccountsWithInvalidEffectivePolicy reads at a
@@ -425,8 +423,7 @@ const invalidScanBatch = 100
 // one more invalid account than it returns, or reaches the last account: its cost grows with
 // the accounts it passes, which the accounts quota bounds.
 func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in *model.ListAccountsWithInvalidEffectivePolicyRequest) (*model.ListAccountsWithInvalidEffectivePolicyResponse, error) {
-	out := model.ListAccountsWithInvalidEffectivePolicyResponse{Accounts: []model.Account{}, PolicyType: in.PolicyType}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListAccountsWithInvalidEffectivePolicyResponse{Accounts: []model.Account{}, PolicyType: in.PolicyType}, func(t *txn, out *model.ListAccountsWithInvalidEffectivePolicyResponse) error {
 		_, o, err := t.authorize("ListAccountsWithInvalidEffectivePolicy", "", *in.PolicyType)
 		if err != nil {
 			return err
@@ -475,16 +472,14 @@ func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in
 		out.Accounts, err = t.accountsOutput(o, invalid)
 		return err
 	})
-	return &out, err
 }
 
 // ListEffectivePolicyValidationErrors lists the validation errors of an account's effective
 // policy of a type, ordered by the path of the setting at fault.
 func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *model.ListEffectivePolicyValidationErrorsRequest) (*model.ListEffectivePolicyValidationErrorsResponse, error) {
-	out := model.ListEffectivePolicyValidationErrorsResponse{
+	return viewOut(s, ctx, model.ListEffectivePolicyValidationErrorsResponse{
 		AccountId: in.AccountId, PolicyType: in.PolicyType, EffectivePolicyValidationErrors: []model.EffectivePolicyValidationError{},
-	}
-	err := s.view(ctx, func(t *txn) error {
+	}, func(t *txn, out *model.ListEffectivePolicyValidationErrorsResponse) error {
 		_, o, err := t.authorize("ListEffectivePolicyValidationErrors", *in.AccountId, *in.PolicyType)
 		if err != nil {
 			return err
@@ -517,5 +512,4 @@ func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *m
 		out.EffectivePolicyValidationErrors = append(out.EffectivePolicyValidationErrors, errs...)
 		return nil
 	})
-	return &out, err
 }

@@ -166,8 +166,7 @@ func checkTransition(h *Handshake, now time.Time, to string) error {
 
 // DescribeHandshake returns a handshake to a party of it.
 func (s *Service) DescribeHandshake(ctx context.Context, in *model.DescribeHandshakeRequest) (*model.DescribeHandshakeResponse, error) {
-	var out model.DescribeHandshakeResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeHandshakeResponse{}, func(t *txn, out *model.DescribeHandshakeResponse) error {
 		h, _, _, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
 			return err
@@ -175,7 +174,6 @@ func (s *Service) DescribeHandshake(ctx context.Context, in *model.DescribeHands
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // emailPattern is the model's Email pattern, which invitation targets must also match.
@@ -184,8 +182,7 @@ var emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
 // InviteAccountToOrganization sends an INVITE handshake to an account, named by id or by the
 // e-mail address of its owner, and writes the e-mail AWS would send in the same transaction.
 func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.InviteAccountToOrganizationRequest) (*model.InviteAccountToOrganizationResponse, error) {
-	var out model.InviteAccountToOrganizationResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.InviteAccountToOrganizationResponse{}, func(t *txn, out *model.InviteAccountToOrganizationResponse) error {
 		mgmt, o, err := t.management()
 		if err != nil {
 			return err
@@ -295,7 +292,6 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // featureSetLabel is the ORGANIZATION_FEATURE_SET value of an invitation.
@@ -334,8 +330,7 @@ func (t *txn) checkInvitationQuotas(o *Organization) error {
 
 // AcceptHandshake is the recipient's yes.
 func (s *Service) AcceptHandshake(ctx context.Context, in *model.AcceptHandshakeRequest) (*model.AcceptHandshakeResponse, error) {
-	var out model.AcceptHandshakeResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.AcceptHandshakeResponse{}, func(t *txn, out *model.AcceptHandshakeResponse) error {
 		h, _, recipient, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
 			return err
@@ -364,7 +359,6 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *model.AcceptHandshake
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // acceptInvitation puts the invited account under the root of the sender's organization.
@@ -440,8 +434,7 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 
 // DeclineHandshake is the recipient's no.
 func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandshakeRequest) (*model.DeclineHandshakeResponse, error) {
-	var out model.DeclineHandshakeResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.DeclineHandshakeResponse{}, func(t *txn, out *model.DeclineHandshakeResponse) error {
 		h, _, recipient, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
 			return err
@@ -458,13 +451,11 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandsha
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // CancelHandshake is the sender's withdrawal.
 func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshakeRequest) (*model.CancelHandshakeResponse, error) {
-	var out model.CancelHandshakeResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.CancelHandshakeResponse{}, func(t *txn, out *model.CancelHandshakeResponse) error {
 		h, sender, _, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
 			return err
@@ -481,7 +472,6 @@ func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshake
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // closeWithChildren declines or cancels h; ending an ENABLE_ALL_FEATURES request cancels the
@@ -501,8 +491,7 @@ func (t *txn) closeWithChildren(h *Handshake, state string) error {
 
 // ListHandshakesForAccount lists the handshakes the caller received, standalone or not.
 func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHandshakesForAccountRequest) (*model.ListHandshakesForAccountResponse, error) {
-	out := model.ListHandshakesForAccountResponse{Handshakes: []model.Handshake{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListHandshakesForAccountResponse{Handshakes: []model.Handshake{}}, func(t *txn, out *model.ListHandshakesForAccountResponse) error {
 		me, err := t.account(t.caller.AccountID)
 		if err != nil {
 			return err
@@ -511,13 +500,11 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHa
 		out.Handshakes, out.NextToken, err = t.handshakePage("ListHandshakesForAccount", q, in.Filter, in.NextToken, in.MaxResults)
 		return err
 	})
-	return &out, err
 }
 
 // ListHandshakesForOrganization lists the handshakes the caller's organization sent.
 func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *model.ListHandshakesForOrganizationRequest) (*model.ListHandshakesForOrganizationResponse, error) {
-	out := model.ListHandshakesForOrganizationResponse{Handshakes: []model.Handshake{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListHandshakesForOrganizationResponse{Handshakes: []model.Handshake{}}, func(t *txn, out *model.ListHandshakesForOrganizationResponse) error {
 		_, o, err := t.authorize("ListHandshakesForOrganization", "", "")
 		if err != nil {
 			return err
@@ -525,7 +512,6 @@ func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *model.L
 		out.Handshakes, out.NextToken, err = t.handshakePage("ListHandshakesForOrganization", HandshakeQuery{OrgID: o.ID}, in.Filter, in.NextToken, in.MaxResults)
 		return err
 	})
-	return &out, err
 }
 
 // handshakePage reads one page of the handshakes matching q and the filter, oldest first,
@@ -564,8 +550,7 @@ func (t *txn) handshakePage(op string, q HandshakeQuery, f *model.HandshakeFilte
 
 // EnableAllFeatures starts the move of a consolidated-billing organization to all features.
 func (s *Service) EnableAllFeatures(ctx context.Context, _ *model.EnableAllFeaturesRequest) (*model.EnableAllFeaturesResponse, error) {
-	var out model.EnableAllFeaturesResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.EnableAllFeaturesResponse{}, func(t *txn, out *model.EnableAllFeaturesResponse) error {
 		_, o, err := t.management()
 		if err != nil {
 			return err
@@ -643,7 +628,6 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *model.EnableAllFeatu
 		out.Handshake = handshakeOutput(parent, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // allFeaturesMigrationLimit is the largest organization the standard all-features migration

@@ -36,8 +36,7 @@ func (t *txn) organizationOutput(o *Organization) (*model.Organization, error) {
 // CreateOrganization makes the caller, a standalone account, the management account of a new
 // organization with one root.
 func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrganizationRequest) (*model.CreateOrganizationResponse, error) {
-	var out model.CreateOrganizationResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.CreateOrganizationResponse{}, func(t *txn, out *model.CreateOrganizationResponse) error {
 		a, err := t.account(t.caller.AccountID)
 		if err != nil {
 			return err
@@ -78,13 +77,11 @@ func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrgani
 		out.Organization, err = t.organizationOutput(o)
 		return err
 	})
-	return &out, err
 }
 
 // DescribeOrganization is open to every account of the organization.
 func (s *Service) DescribeOrganization(ctx context.Context) (*model.DescribeOrganizationResponse, error) {
-	var out model.DescribeOrganizationResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeOrganizationResponse{}, func(t *txn, out *model.DescribeOrganizationResponse) error {
 		_, o, err := t.membership()
 		if err != nil {
 			return err
@@ -92,7 +89,6 @@ func (s *Service) DescribeOrganization(ctx context.Context) (*model.DescribeOrga
 		out.Organization, err = t.organizationOutput(o)
 		return err
 	})
-	return &out, err
 }
 
 // DeleteOrganization deletes an organization that has no member left but its management
@@ -153,8 +149,7 @@ func (s *Service) DeleteOrganization(ctx context.Context) error {
 
 // ListRoots lists the organization's only root.
 func (s *Service) ListRoots(ctx context.Context, in *model.ListRootsRequest) (*model.ListRootsResponse, error) {
-	var out model.ListRootsResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListRootsResponse{}, func(t *txn, out *model.ListRootsResponse) error {
 		_, o, err := t.authorize("ListRoots", "", "")
 		if err != nil {
 			return err
@@ -169,5 +164,4 @@ func (s *Service) ListRoots(ctx context.Context, in *model.ListRootsRequest) (*m
 		out.Roots = []model.Root{*root}
 		return nil
 	})
-	return &out, err
 }

@@ -102,8 +102,7 @@ func (t *txn) mustOU(o *Organization, id string) (*OU, error) {
 
 // CreateOrganizationalUnit creates an OU under the root or another OU.
 func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.CreateOrganizationalUnitRequest) (*model.CreateOrganizationalUnitResponse, error) {
-	var out model.CreateOrganizationalUnitResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.CreateOrganizationalUnitResponse{}, func(t *txn, out *model.CreateOrganizationalUnitResponse) error {
 		_, o, err := t.management()
 		if err != nil {
 			return err
@@ -141,7 +140,6 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 		out.OrganizationalUnit = ouOutput(o, u)
 		return nil
 	})
-	return &out, err
 }
 
 // ouWriteError turns the store's name conflict into DuplicateOrganizationalUnitException.
@@ -154,8 +152,7 @@ func ouWriteError(u *OU, err error) error {
 
 // DescribeOrganizationalUnit returns an OU of the caller's organization.
 func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *model.DescribeOrganizationalUnitRequest) (*model.DescribeOrganizationalUnitResponse, error) {
-	var out model.DescribeOrganizationalUnitResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeOrganizationalUnitResponse{}, func(t *txn, out *model.DescribeOrganizationalUnitResponse) error {
 		_, o, err := t.authorize("DescribeOrganizationalUnit", *in.OrganizationalUnitId, "")
 		if err != nil {
 			return err
@@ -167,13 +164,11 @@ func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *model.Desc
 		out.OrganizationalUnit = ouOutput(o, u)
 		return nil
 	})
-	return &out, err
 }
 
 // UpdateOrganizationalUnit renames an OU; without a Name it changes nothing and answers the OU.
 func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *model.UpdateOrganizationalUnitRequest) (*model.UpdateOrganizationalUnitResponse, error) {
-	var out model.UpdateOrganizationalUnitResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.UpdateOrganizationalUnitResponse{}, func(t *txn, out *model.UpdateOrganizationalUnitResponse) error {
 		_, o, err := t.management()
 		if err != nil {
 			return err
@@ -191,7 +186,6 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *model.Update
 		out.OrganizationalUnit = ouOutput(o, u)
 		return nil
 	})
-	return &out, err
 }
 
 // DeleteOrganizationalUnit deletes an OU that holds no account and no OU.
@@ -232,8 +226,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.Delete
 
 // ListOrganizationalUnitsForParent lists the OUs directly under a root or OU, by id.
 func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *model.ListOrganizationalUnitsForParentRequest) (*model.ListOrganizationalUnitsForParentResponse, error) {
-	out := model.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []model.OrganizationalUnit{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []model.OrganizationalUnit{}}, func(t *txn, out *model.ListOrganizationalUnitsForParentResponse) error {
 		_, o, err := t.authorize("ListOrganizationalUnitsForParent", *in.ParentId, "")
 		if err != nil {
 			return err
@@ -249,7 +242,6 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *mode
 		out.NextToken = next
 		return err
 	})
-	return &out, err
 }
 
 // ouPage reads one page of the OUs directly under parentID.

@@ -286,8 +286,7 @@ func (t *txn) putPolicy(p *Policy) error {
 // CreatePolicy creates a customer policy. Its type need not be enabled: only attaching needs
 // that.
 func (s *Service) CreatePolicy(ctx context.Context, in *model.CreatePolicyRequest) (*model.CreatePolicyResponse, error) {
-	var out model.CreatePolicyResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.CreatePolicyResponse{}, func(t *txn, out *model.CreatePolicyResponse) error {
 		_, o, err := t.authorize("CreatePolicy", "", *in.Type)
 		if err != nil {
 			return err
@@ -324,7 +323,6 @@ func (s *Service) CreatePolicy(ctx context.Context, in *model.CreatePolicyReques
 		out.Policy = policyOutput(o, p)
 		return nil
 	})
-	return &out, err
 }
 
 // newPolicyID picks an id no policy has.
@@ -343,8 +341,7 @@ func (t *txn) newPolicyID() (string, error) {
 
 // DescribePolicy returns a policy, AWS-managed ones included.
 func (s *Service) DescribePolicy(ctx context.Context, in *model.DescribePolicyRequest) (*model.DescribePolicyResponse, error) {
-	var out model.DescribePolicyResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribePolicyResponse{}, func(t *txn, out *model.DescribePolicyResponse) error {
 		o, p, err := t.authorizedPolicy("DescribePolicy", *in.PolicyId)
 		if err != nil {
 			return err
@@ -352,7 +349,6 @@ func (s *Service) DescribePolicy(ctx context.Context, in *model.DescribePolicyRe
 		out.Policy = policyOutput(o, p)
 		return nil
 	})
-	return &out, err
 }
 
 func immutablePolicy(id string) error {
@@ -361,8 +357,7 @@ func immutablePolicy(id string) error {
 
 // UpdatePolicy changes a customer policy's name, description or content; its type is fixed.
 func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyRequest) (*model.UpdatePolicyResponse, error) {
-	var out model.UpdatePolicyResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.UpdatePolicyResponse{}, func(t *txn, out *model.UpdatePolicyResponse) error {
 		o, p, err := t.authorizedPolicy("UpdatePolicy", *in.PolicyId)
 		if err != nil {
 			return err
@@ -392,7 +387,6 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyReques
 		out.Policy = policyOutput(o, p)
 		return nil
 	})
-	return &out, err
 }
 
 // DeletePolicy deletes a customer policy that is attached nowhere.
@@ -426,8 +420,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *model.DeletePolicyReques
 // ListPolicies lists the organization's policies of one type: the AWS-managed one first,
 // then the customer policies by id.
 func (s *Service) ListPolicies(ctx context.Context, in *model.ListPoliciesRequest) (*model.ListPoliciesResponse, error) {
-	out := model.ListPoliciesResponse{Policies: []model.PolicySummary{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListPoliciesResponse{Policies: []model.PolicySummary{}}, func(t *txn, out *model.ListPoliciesResponse) error {
 		_, o, err := t.authorize("ListPolicies", "", *in.Filter)
 		if err != nil {
 			return err
@@ -457,14 +450,12 @@ func (s *Service) ListPolicies(ctx context.Context, in *model.ListPoliciesReques
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // ListPoliciesForTarget lists the policies of one type attached directly to a target, in the
 // order they were attached.
 func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPoliciesForTargetRequest) (*model.ListPoliciesForTargetResponse, error) {
-	out := model.ListPoliciesForTargetResponse{Policies: []model.PolicySummary{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListPoliciesForTargetResponse{Policies: []model.PolicySummary{}}, func(t *txn, out *model.ListPoliciesForTargetResponse) error {
 		_, o, err := t.authorize("ListPoliciesForTarget", *in.TargetId, *in.Filter)
 		if err != nil {
 			return err
@@ -494,13 +485,11 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPolic
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // ListTargetsForPolicy lists the roots, OUs and accounts a policy is attached to, by id.
 func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTargetsForPolicyRequest) (*model.ListTargetsForPolicyResponse, error) {
-	out := model.ListTargetsForPolicyResponse{Targets: []model.PolicyTargetSummary{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListTargetsForPolicyResponse{Targets: []model.PolicyTargetSummary{}}, func(t *txn, out *model.ListTargetsForPolicyResponse) error {
 		o, p, err := t.authorizedPolicy("ListTargetsForPolicy", *in.PolicyId)
 		if err != nil {
 			return err
@@ -531,7 +520,6 @@ func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTarget
 		}
 		return nil
 	})
-	return &out, err
 }
 
 // AttachPolicy attaches a policy directly to a root, OU or account.
@@ -622,8 +610,7 @@ func checkRoot(o *Organization, id string) error {
 // AWS-managed policy attached to the root, every OU and every account, so that enabling them
 // restricts nothing.
 func (s *Service) EnablePolicyType(ctx context.Context, in *model.EnablePolicyTypeRequest) (*model.EnablePolicyTypeResponse, error) {
-	var out model.EnablePolicyTypeResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.EnablePolicyTypeResponse{}, func(t *txn, out *model.EnablePolicyTypeResponse) error {
 		_, o, err := t.authorize("EnablePolicyType", *in.RootId, *in.PolicyType)
 		if err != nil {
 			return err
@@ -663,7 +650,6 @@ func (s *Service) EnablePolicyType(ctx context.Context, in *model.EnablePolicyTy
 		out.Root, err = t.rootOutput(o)
 		return err
 	})
-	return &out, err
 }
 
 // attachEverywhere attaches p to the root, every OU and every account of the organization.
@@ -695,8 +681,7 @@ func (t *txn) attachEverywhere(o *Organization, p *Policy) error {
 // DisablePolicyType disables a policy type in the root and detaches every policy of the type
 // from every root, OU and account; the policies themselves remain.
 func (s *Service) DisablePolicyType(ctx context.Context, in *model.DisablePolicyTypeRequest) (*model.DisablePolicyTypeResponse, error) {
-	var out model.DisablePolicyTypeResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.DisablePolicyTypeResponse{}, func(t *txn, out *model.DisablePolicyTypeResponse) error {
 		_, o, err := t.authorize("DisablePolicyType", *in.RootId, *in.PolicyType)
 		if err != nil {
 			return err
@@ -718,7 +703,6 @@ func (s *Service) DisablePolicyType(ctx context.Context, in *model.DisablePolicy
 		out.Root, err = t.rootOutput(o)
 		return err
 	})
-	return &out, err
 }
 
 // Hooks for the operations that create and remove targets and organizations.

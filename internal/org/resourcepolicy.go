@@ -70,8 +70,7 @@ func (t *txn) resourcePolicy(o *Organization) (*ResourcePolicy, error) {
 
 // PutResourcePolicy creates the organization's delegation policy or replaces its content.
 func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePolicyRequest) (*model.PutResourcePolicyResponse, error) {
-	var out model.PutResourcePolicyResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.PutResourcePolicyResponse{}, func(t *txn, out *model.PutResourcePolicyResponse) error {
 		_, o, err := t.management()
 		if err != nil {
 			return err
@@ -109,14 +108,12 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePo
 		out.ResourcePolicy = resourcePolicyOutput(o, p)
 		return nil
 	})
-	return &out, err
 }
 
 // DescribeResourcePolicy answers the policy to the management account, a delegated
 // administrator, or a member the policy itself grants DescribeResourcePolicy.
 func (s *Service) DescribeResourcePolicy(ctx context.Context) (*model.DescribeResourcePolicyResponse, error) {
-	var out model.DescribeResourcePolicyResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeResourcePolicyResponse{}, func(t *txn, out *model.DescribeResourcePolicyResponse) error {
 		a, o, err := t.membership()
 		if err != nil {
 			return err
@@ -145,7 +142,6 @@ func (s *Service) DescribeResourcePolicy(ctx context.Context) (*model.DescribeRe
 		out.ResourcePolicy = resourcePolicyOutput(o, p)
 		return nil
 	})
-	return &out, err
 }
 
 // DeleteResourcePolicy deletes the policy and its tags.

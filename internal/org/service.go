@@ -236,6 +236,28 @@ func (s *Service) view(ctx context.Context, fn func(t *txn) error) error {
 	return s.run(ctx, s.store.View, fn)
 }
 
+// viewOut runs fn in a read transaction on a fresh copy of out and returns fn's output. The
+// store may run fn more than once (a View whose snapshot moved, a write that must be
+// retried), so fn keeps what it produces in out and nowhere else: each run starts anew.
+func viewOut[T any](s *Service, ctx context.Context, out T, fn func(t *txn, out *T) error) (*T, error) {
+	var res T
+	err := s.view(ctx, func(t *txn) error {
+		res = out
+		return fn(t, &res)
+	})
+	return &res, err
+}
+
+// updateOut is viewOut for a write transaction.
+func updateOut[T any](s *Service, ctx context.Context, out T, fn func(t *txn, out *T) error) (*T, error) {
+	var res T
+	err := s.update(ctx, func(t *txn) error {
+		res = out
+		return fn(t, &res)
+	})
+	return &res, err
+}
+
 func (s *Service) run(ctx context.Context, begin func(context.Context, func(Tx) error) error, fn func(t *txn) error) error {
 	caller, _ := CallerFrom(ctx) // the admin API has no caller
 	return begin(ctx, func(tx Tx) error {

@@ -18,9 +18,12 @@ var (
 // business rule; every rule lives in Service, which runs each API call inside one transaction.
 type Store interface {
 	// Update runs fn in one read-write transaction and commits it when fn returns nil.
-	// Any error from fn rolls the transaction back and is returned unchanged.
+	// Any error from fn rolls the transaction back and is returned unchanged. A store may
+	// run fn more than once (a transaction to retry): fn must leave nothing behind but
+	// what its last run produced.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn in a read-only transaction that sees one consistent snapshot.
+	// View runs fn in a read-only transaction that sees one consistent snapshot. Like
+	// Update's, its fn may run more than once.
 	View(ctx context.Context, fn func(Tx) error) error
 	Close() error
 }

@@ -151,8 +151,7 @@ func (s *Service) UntagResource(ctx context.Context, in *model.UntagResourceRequ
 
 // ListTagsForResource lists a resource's tags by key; 50 at most, so one page.
 func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsForResourceRequest) (*model.ListTagsForResourceResponse, error) {
-	out := model.ListTagsForResourceResponse{Tags: []model.Tag{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListTagsForResourceResponse{Tags: []model.Tag{}}, func(t *txn, out *model.ListTagsForResourceResponse) error {
 		_, o, err := t.authorize("ListTagsForResource", *in.ResourceId, "")
 		if err != nil {
 			return err
@@ -172,5 +171,4 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsFor
 		}
 		return nil
 	})
-	return &out, err
 }

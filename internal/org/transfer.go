@@ -271,8 +271,7 @@ func (t *txn) activeTransferProcess(o *Organization) (bool, error) {
 // account, by account id or e-mail, to let the caller's organization take over a
 // responsibility from StartTimestamp.
 func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context, in *model.InviteOrganizationToTransferResponsibilityRequest) (*model.InviteOrganizationToTransferResponsibilityResponse, error) {
-	var out model.InviteOrganizationToTransferResponsibilityResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.InviteOrganizationToTransferResponsibilityResponse{}, func(t *txn, out *model.InviteOrganizationToTransferResponsibilityResponse) error {
 		mgmt, o, err := t.management()
 		if err != nil {
 			return err
@@ -391,7 +390,6 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // acceptTransfer is AcceptHandshake of a TRANSFER_RESPONSIBILITY handshake, called after the
@@ -480,8 +478,7 @@ func (t *txn) closeTransfer(h *Handshake, state string) error {
 
 // DescribeResponsibilityTransfer returns a transfer to either side.
 func (s *Service) DescribeResponsibilityTransfer(ctx context.Context, in *model.DescribeResponsibilityTransferRequest) (*model.DescribeResponsibilityTransferResponse, error) {
-	var out model.DescribeResponsibilityTransferResponse
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.DescribeResponsibilityTransferResponse{}, func(t *txn, out *model.DescribeResponsibilityTransferResponse) error {
 		o, tr, err := t.callerTransfer(*in.Id)
 		if err != nil {
 			return err
@@ -489,13 +486,11 @@ func (s *Service) DescribeResponsibilityTransfer(ctx context.Context, in *model.
 		out.ResponsibilityTransfer = transferOutput(o, tr, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // UpdateResponsibilityTransfer renames a transfer; the name is shared by both sides [INF].
 func (s *Service) UpdateResponsibilityTransfer(ctx context.Context, in *model.UpdateResponsibilityTransferRequest) (*model.UpdateResponsibilityTransferResponse, error) {
-	var out model.UpdateResponsibilityTransferResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.UpdateResponsibilityTransferResponse{}, func(t *txn, out *model.UpdateResponsibilityTransferResponse) error {
 		o, tr, err := t.callerTransfer(*in.Id)
 		if err != nil {
 			return err
@@ -509,15 +504,13 @@ func (s *Service) UpdateResponsibilityTransfer(ctx context.Context, in *model.Up
 		out.ResponsibilityTransfer = transferOutput(o, tr, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // TerminateResponsibilityTransfer ends an accepted transfer at EndTimestamp, by default the
 // end of the current month [INF]; either side may end it. An invitation still open is
 // withdrawn with CancelHandshake, not here [INF].
 func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *model.TerminateResponsibilityTransferRequest) (*model.TerminateResponsibilityTransferResponse, error) {
-	var out model.TerminateResponsibilityTransferResponse
-	err := s.update(ctx, func(t *txn) error {
+	return updateOut(s, ctx, model.TerminateResponsibilityTransferResponse{}, func(t *txn, out *model.TerminateResponsibilityTransferResponse) error {
 		o, tr, err := t.callerTransfer(*in.Id)
 		if err != nil {
 			return err
@@ -545,14 +538,12 @@ func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *model
 		out.ResponsibilityTransfer = transferOutput(o, tr, t.now)
 		return nil
 	})
-	return &out, err
 }
 
 // ListInboundResponsibilityTransfers lists the transfers the caller's organization took over
 // or offered to take over, oldest first; with Id, only that one.
 func (s *Service) ListInboundResponsibilityTransfers(ctx context.Context, in *model.ListInboundResponsibilityTransfersRequest) (*model.ListInboundResponsibilityTransfersResponse, error) {
-	out := model.ListInboundResponsibilityTransfersResponse{ResponsibilityTransfers: []model.ResponsibilityTransfer{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListInboundResponsibilityTransfersResponse{ResponsibilityTransfers: []model.ResponsibilityTransfer{}}, func(t *txn, out *model.ListInboundResponsibilityTransfersResponse) error {
 		_, o, err := t.management()
 		if err != nil {
 			return err
@@ -575,14 +566,12 @@ func (s *Service) ListInboundResponsibilityTransfers(ctx context.Context, in *mo
 			TransferQuery{TargetOrgID: o.ID}, *in.Type, in.NextToken, in.MaxResults)
 		return err
 	})
-	return &out, err
 }
 
 // ListOutboundResponsibilityTransfers lists the transfers of the caller's organization's own
 // responsibility, invitations included, oldest first.
 func (s *Service) ListOutboundResponsibilityTransfers(ctx context.Context, in *model.ListOutboundResponsibilityTransfersRequest) (*model.ListOutboundResponsibilityTransfersResponse, error) {
-	out := model.ListOutboundResponsibilityTransfersResponse{ResponsibilityTransfers: []model.ResponsibilityTransfer{}}
-	err := s.view(ctx, func(t *txn) error {
+	return viewOut(s, ctx, model.ListOutboundResponsibilityTransfersResponse{ResponsibilityTransfers: []model.ResponsibilityTransfer{}}, func(t *txn, out *model.ListOutboundResponsibilityTransfersResponse) error {
 		me, o, err := t.management()
 		if err != nil {
 			return err
@@ -591,7 +580,6 @@ func (s *Service) ListOutboundResponsibilityTransfers(ctx context.Context, in *m
 			TransferQuery{SourceAccountID: me.ID}, *in.Type, in.NextToken, in.MaxResults)
 		return err
 	})
-	return &out, err
 }
 
 // transferPage reads one page of the transfers matching q of one type. Every transfer is

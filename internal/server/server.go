@@ -29,8 +29,11 @@ type Config struct {
 	// CredentialsFile maps access keys to accounts (see sigv4.LoadKeys); optional.
 	CredentialsFile string
 	// Org configures the domain: quotas, default account, clock.
-	Org    org.Config
-	Logger *slog.Logger
+	Org org.Config
+	// WrapStore, when set, wraps the opened store: tests use it to change how the store
+	// runs transactions.
+	WrapStore func(org.Store) org.Store
+	Logger    *slog.Logger
 }
 
 // Server is a running orgd without its listener.
@@ -60,7 +63,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
 	}
-	svc, err := org.New(ctx, store, cfg.Org)
+	var st org.Store = store
+	if cfg.WrapStore != nil {
+		st = cfg.WrapStore(st)
+	}
+	svc, err := org.New(ctx, st, cfg.Org)
 	if err != nil {
 		store.Close()
 		return nil, err
