@@ -94,7 +94,7 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 		if err != nil {
 			return err
 		}
-		if err := checkNewTags(tags, nil); err != nil {
+		if err := checkNewTags(tags); err != nil {
 			return err
 		}
 		if !mgmt.PaymentInstrument {

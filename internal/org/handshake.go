@@ -211,7 +211,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		default:
 			return invalidInput(model.InvalidInputExceptionReasonInvalidPartyTypeTarget, "You can invite an ACCOUNT or an EMAIL, not an %s.", targetType)
 		}
-		if err := checkNewTags(in.Tags, nil); err != nil {
+		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
 		if !mgmt.EmailVerified {

@@ -111,7 +111,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 		if err != nil {
 			return err
 		}
-		if err := checkNewTags(in.Tags, nil); err != nil {
+		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
 		if p.Depth >= maxOUDepth {

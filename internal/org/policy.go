@@ -294,7 +294,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *model.CreatePolicyReques
 		if o.FeatureSet != model.OrganizationFeatureSetAll {
 			return policyTypeNotAvailable()
 		}
-		if err := checkNewTags(in.Tags, nil); err != nil {
+		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
 		if err := s.checkPolicyContent(*in.Type, *in.Content); err != nil {

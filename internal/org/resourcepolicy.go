@@ -92,7 +92,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePo
 			return invalidInput(model.CreateAccountFailureReasonUpdateExistingResourcePolicyWithTagsNotSupported,
 				"You can add tags only when you create the resource policy; use TagResource on %s.", p.ID)
 		}
-		if err := checkNewTags(in.Tags, nil); err != nil {
+		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
 		if p == nil {

@@ -111,6 +111,8 @@ type Tx interface {
 
 	// Tags returns the tags of a resource ordered by key (none is not an error).
 	Tags(ctx context.Context, resourceID string) ([]Tag, error)
+	// CountTags returns how many tags a resource has (none is not an error).
+	CountTags(ctx context.Context, resourceID string) (int, error)
 	// PutTags adds tags to a resource, replacing the value of keys it already has.
 	PutTags(ctx context.Context, resourceID string, tags []Tag) error
 	// DeleteTags removes the given keys from a resource; keys it does not have are ignored.

@@ -23,14 +23,10 @@ func tagsFromModel(in []model.Tag) []Tag {
 	return out
 }
 
-// checkNewTags applies AWS's rules to tags about to be added to a resource that has existing:
-// no aws: keys, no key twice in one request, at most 50 tags in all. One bad tag fails the
-// whole request.
-func checkNewTags(tags []model.Tag, existing []Tag) error {
-	keys := make(map[string]bool, len(existing)+len(tags))
-	for _, t := range existing {
-		keys[t.Key] = true
-	}
+// checkNewTags applies AWS's rules to tags about to be added to a resource: no aws: keys, no
+// key twice in one request, at most 50 tags in one request (TagResource also counts the
+// resource's tags after the write). One bad tag fails the whole request.
+func checkNewTags(tags []model.Tag) error {
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		if isSystemTagKey(*t.Key) {
@@ -41,13 +37,16 @@ func checkNewTags(tags []model.Tag, existing []Tag) error {
 			return invalidInput(model.InvalidInputExceptionReasonDuplicateTagKey, "The tag key %s appears more than once.", *t.Key)
 		}
 		seen[*t.Key] = true
-		keys[*t.Key] = true
 	}
-	if len(keys) > maxTags {
-		return constraintViolation(model.ConstraintViolationExceptionReasonMaxTagLimitExceeded,
-			"A resource can have at most %d tags.", maxTags)
+	if len(seen) > maxTags {
+		return tooManyTags()
 	}
 	return nil
+}
+
+func tooManyTags() error {
+	return constraintViolation(model.ConstraintViolationExceptionReasonMaxTagLimitExceeded,
+		"A resource can have at most %d tags.", maxTags)
 }
 
 func isSystemTagKey(k string) bool { return strings.HasPrefix(strings.ToLower(k), "aws:") }
@@ -112,15 +111,20 @@ func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest)
 		if err := t.taggable(o, *in.ResourceId); err != nil {
 			return err
 		}
-		existing, err := t.Tags(t.ctx, *in.ResourceId)
-		if err != nil {
-			return fmt.Errorf("org: read tags of %s: %w", *in.ResourceId, err)
-		}
-		if err := checkNewTags(in.Tags, existing); err != nil {
+		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
 		if err := t.PutTags(t.ctx, *in.ResourceId, tagsFromModel(in.Tags)); err != nil {
 			return fmt.Errorf("org: tag %s: %w", *in.ResourceId, err)
+		}
+		// Counting after the write costs one statement, where reading the tags the
+		// resource had would cost one row each; the error undoes the write.
+		n, err := t.CountTags(t.ctx, *in.ResourceId)
+		if err != nil {
+			return fmt.Errorf("org: count tags of %s: %w", *in.ResourceId, err)
+		}
+		if n > maxTags {
+			return tooManyTags()
 		}
 		return nil
 	})

@@ -306,7 +306,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 			return invalidInput(model.InvalidInputExceptionReasonInvalidPartyTypeTarget,
 				"You can invite an ACCOUNT or an EMAIL, not an %s.", targetType)
 		}
-		if err := checkNewTags(in.Tags, nil); err != nil {
+		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
 		if err := checkTransferStart(*in.StartTimestamp, t.now); err != nil {

@@ -532,6 +532,14 @@ func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
 	return out, nil
 }
 
+func (t *tx) CountTags(ctx context.Context, resourceID string) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM tags WHERE resource_id = ?`, resourceID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count tags of %s: %w", resourceID, err)
+	}
+	return n, nil
+}
+
 func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) error {
 	if err := t.writable("put tags of " + resourceID); err != nil {
 		return err

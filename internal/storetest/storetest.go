@@ -830,6 +830,11 @@ func testTags(t *testing.T, s org.Store) {
 		if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
 			t.Errorf("Tags(%s) = %v, want %v", id, got, want)
 		}
+		n, err := tx.CountTags(ctx, id)
+		must(t, "CountTags", err)
+		if n != len(want) {
+			t.Errorf("CountTags(%s) = %d, want %d", id, n, len(want))
+		}
 	}
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		must(t, "PutTags", tx.PutTags(ctx, r1, []org.Tag{{Key: "zeta", Value: "1"}, {Key: "alpha", Value: "2"}, {Key: "Mid", Value: ""}}))
