@@ -11,12 +11,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -54,6 +56,8 @@ type Main struct {
 	tmp            string
 	procs          []*proc
 	profileDir     string // where Go children write CPU profiles (empty: none)
+	// bodies holds orgd's answer to each operation, which the same-size ceiling repeats.
+	bodies map[string][]byte
 }
 
 // NewMain returns a Main writing to the process's standard streams.
@@ -84,6 +88,7 @@ type config struct {
 	memory           bool
 	only             string
 	profileDir       string
+	sizedCeiling     bool
 }
 
 func (m *Main) parse(args []string) (*config, error) {
@@ -101,6 +106,7 @@ func (m *Main) parse(args []string) (*config, error) {
 	// Off by default: the memory column repeats the whole setup, and filling the
 	// 100,000-account organization through CreateAccount takes orgd minutes.
 	fs.BoolVar(&cfg.memory, "memory", true, "also benchmark orgd with --db memory (repeats the setup)")
+	fs.BoolVar(&cfg.sizedCeiling, "sized-ceiling", true, "also measure a ceiling that answers each operation with orgd's own answer to it (same bytes on the wire)")
 	fs.StringVar(&cfg.profileDir, "cpuprofile", "", "directory where orgd and the ceiling each write a CPU profile of their whole run (NAME-PID.pprof)")
 	fs.StringVar(&cfg.only, "only", "", "comma-separated operations to run (e.g. DescribeOrganization,ListAccounts/100; ListAccounts selects every size)")
 	if err := fs.Parse(args); err != nil {
@@ -218,6 +224,7 @@ type serverSpec struct {
 	start         func(ctx context.Context) (*proc, error)
 	db            string // the orgd file store, for the restart; "" otherwise
 	opaque        bool
+	sized         bool // opaque, answering each operation with orgd's answer to it
 	budget        time.Duration
 	required      bool // a failure to start fails the run
 }
@@ -309,6 +316,13 @@ func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
 		start: func(ctx context.Context) (*proc, error) {
 			return m.startChild(ctx, "ceiling", "ceiling")
 		}})
+	if cfg.sizedCeiling {
+		specs = append(specs, serverSpec{name: "ceiling-sized", command: "the ceiling answering each operation with orgd's answer to it",
+			opaque: true, sized: true, required: true,
+			start: func(ctx context.Context) (*proc, error) {
+				return m.startChild(ctx, "ceiling-sized", "ceiling-sized")
+			}})
+	}
 	return specs
 }
 
@@ -405,6 +419,17 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 			results = append(results, r)
 			continue
 		}
+		if spec.sized {
+			body, ok := m.bodies[op.name]
+			if !ok {
+				r.NA, r.FirstError = true, "orgd gave no answer to repeat"
+				results = append(results, r)
+				continue
+			}
+			if err := setBody(ctx, p.url, body); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", spec.name, err)
+			}
+		}
 		fmt.Fprintf(m.Stderr, "%s: %s\n", spec.name, op.name)
 		logOff := p.logSize()
 		s := measure(ctx, c, cfg.conns, cfg.warmup, cfg.duration, &seq, op.run(f))
@@ -418,6 +443,12 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 			}
 		}
 		r.PerSecond = float64(s.ok) / s.elapsed.Seconds()
+		if last := c.last.Swap(nil); spec.name == "orgd" && last != nil {
+			if m.bodies == nil {
+				m.bodies = map[string][]byte{}
+			}
+			m.bodies[op.name] = *last
+		}
 		r.P50Ms, r.P99Ms = ms(percentile(s.latencies, 0.50)), ms(percentile(s.latencies, 0.99))
 		// A server that fails more than one unit in a hundred is not doing the operation,
 		// however fast it answers: moto answers at once for operations it lacks.
@@ -431,6 +462,23 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 		}
 	}
 	return sr, results, nil
+}
+
+// setBody tells the same-size ceiling at base what to answer next.
+func setBody(ctx context.Context, base string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+sizedBodyPath, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("setting the body: HTTP %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // explain adds to an answer 500 the exception the server logged meanwhile, if any.
@@ -486,7 +534,7 @@ func ratios(rep *Report) []Ratio {
 			if !ok || a.NA {
 				continue
 			}
-			for _, v := range []string{"moto", "ceiling"} {
+			for _, v := range []string{"moto", "ceiling", "ceiling-sized"} {
 				if b, ok := byKey[[2]string{op, v}]; ok && !b.NA && b.PerSecond > 0 {
 					out = append(out, Ratio{Op: op, Server: s, Versus: v, Ratio: a.PerSecond / b.PerSecond})
 				}

@@ -16,6 +16,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,6 +71,8 @@ func childMain() int {
 		err = serveOrgd(ctx, os.Getenv(childDBEnv))
 	case "ceiling":
 		err = serveCeiling(ctx)
+	case "ceiling-sized":
+		err = serveSizedCeiling(ctx)
 	default:
 		err = fmt.Errorf("unknown child kind %q", kind)
 	}
@@ -123,6 +126,35 @@ func serveCeiling(ctx context.Context) error {
 		h.Set("Content-Type", "application/x-amz-json-1.1")
 		h.Set("Content-Length", length)
 		w.Write(body)
+	}))
+}
+
+// sizedBodyPath is where the bench tells the same-size ceiling what to answer next.
+const sizedBodyPath = "/_bench/body"
+
+// serveSizedCeiling is the ceiling with a body the bench sets before each operation: orgd's
+// own answer to it. Where orgd answers more bytes than the ceiling's fixed body (a page of
+// accounts), it tells how much of the gap the bytes alone cost the client, the kernel and
+// net/http. Apart from the one path comparison, it reads nothing either.
+func serveSizedCeiling(ctx context.Context) error {
+	var body atomic.Pointer[[]byte]
+	empty := []byte("{}")
+	body.Store(&empty)
+	return serveUntilDone(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == sizedBodyPath {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			body.Store(&b)
+			return
+		}
+		b := *body.Load()
+		h := w.Header()
+		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
 	}))
 }
 
