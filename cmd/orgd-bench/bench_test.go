@@ -49,7 +49,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	for _, r := range rep.Results {
 		got[[2]string{r.Op, r.Server}] = r
 	}
-	for _, server := range []string{"orgd", "orgd-memory", "ceiling"} {
+	for _, server := range []string{"orgd", "orgd-memory", "ceiling", "ceiling-sized"} {
 		for _, op := range wantOps {
 			r, ok := got[[2]string{op, server}]
 			switch {
