@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
+	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/sqlite"
 )
 
@@ -28,7 +29,8 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// The replica tests share one PostgreSQL server, which Main stops at the end.
+	pgtest.Main(m)
 }
 
 // startChild runs orgd serve with args as a child process listening on a free port, and

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,8 +95,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	q := org.DefaultQuotas()
 	listen := fs.String("listen", DefaultListen, "address to listen on, HOST:PORT")
 	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
-	db := fs.String("db", "", `SQLite database file, or "memory" to keep nothing on disk (default DATA-DIR/orgd.db)`)
-	syncMode := fs.String("sync", "full", "durability of the database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
+	db := fs.String("db", "", `SQLite database file, "memory" to keep nothing on disk, or a postgres:// URL shared by replicas (default DATA-DIR/orgd.db)`)
+	syncMode := fs.String("sync", "full", "durability of an SQLite database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
 	creds := fs.String("credentials", "", "JSON file mapping access keys to accounts")
 	defAccount := fs.String("default-account", org.DefaultAccountID, "account of callers whose access key names none")
 	fs.IntVar(&q.MaxAccounts, "max-accounts", q.MaxAccounts, "quota: accounts per organization, open invitations included")
@@ -164,7 +165,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("orgd serving", "addr", ln.Addr().String(), "db", *db)
+	logger.Info("orgd serving", "addr", ln.Addr().String(), "db", redacted(*db))
 	if m.Listening != nil {
 		m.Listening(ln.Addr().String())
 	}
@@ -289,4 +290,12 @@ func (m *Main) request(ctx context.Context, endpoint, method, path string, body 
 	}
 	fmt.Fprintln(m.Stdout, strings.TrimSpace(out.String()))
 	return nil
+}
+
+// redacted is the database as a log may show it: a URL's password is masked.
+func redacted(db string) string {
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return db
 }

@@ -12,13 +12,15 @@ import (
 	"github.com/orgd/orgd/internal/admin"
 	"github.com/orgd/orgd/internal/awsjson"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/sigv4"
 	"github.com/orgd/orgd/internal/sqlite"
 )
 
 // Config configures a Server.
 type Config struct {
-	// DB is an SQLite file path, or "memory" for a store that keeps nothing on disk.
+	// DB is a postgres:// (or postgresql://) URL, an SQLite file path, or "memory" for a
+	// store that keeps nothing on disk.
 	DB string
 	// Sync is the durability of a file database: "FULL" (the default) or "NORMAL"; see
 	// sqlite.Options.
@@ -59,11 +61,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		resolver.Keys = keys
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{Synchronous: cfg.Sync, Exclusive: cfg.Exclusive})
+	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
+		return nil, err
 	}
-	var st org.Store = store
+	st := store
 	if cfg.WrapStore != nil {
 		st = cfg.WrapStore(st)
 	}
@@ -82,6 +84,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		api.ServeHTTP(w, r)
 	})
 	return &Server{Handler: handler, Service: svc, store: store}, nil
+}
+
+// openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one.
+func openStore(ctx context.Context, cfg Config) (org.Store, error) {
+	if postgres.IsURL(cfg.DB) {
+		// The store's errors never repeat the URL, which may hold a password.
+		return postgres.Open(ctx, cfg.DB, postgres.Options{})
+	}
+	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{Synchronous: cfg.Sync, Exclusive: cfg.Exclusive})
+	if err != nil {
+		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
+	}
+	return store, nil
 }
 
 // Close closes the store.
