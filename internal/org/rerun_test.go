@@ -2,6 +2,8 @@ package org_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,3 +107,50 @@ func listCounts(t *testing.T, s *apitest.Server) map[string]int {
 	n["DescribeOrganization's policy types"] = len(o.Organization.AvailablePolicyTypes)
 	return n
 }
+
+// busyWrites is a store whose writes all give up on contention, as a shared store does when
+// a transaction keeps conflicting with others.
+type busyWrites struct{ org.Store }
+
+func (busyWrites) Update(context.Context, func(org.Tx) error) error {
+	return fmt.Errorf("store: still conflicting after 10 attempts: %w", org.ErrBusy)
+}
+
+// A write the store gave up on is AWS's ConcurrentModificationException, which clients
+// retry, not an internal error.
+func TestBusyStoreAnswersConcurrentModification(t *testing.T) {
+	var busy atomic.Bool
+	s := apitest.Start(t, func(c *server.Config) {
+		c.WrapStore = func(st org.Store) org.Store {
+			return storeSwitch{normal: st, busy: busyWrites{st}, on: &busy}
+		}
+	})
+	s.CreateOrganization("111111111111")
+	busy.Store(true)
+	_, err := s.Client("111111111111").TagResource(context.Background(), &organizations.TagResourceInput{
+		ResourceId: aws.String("111111111111"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	apitest.RequireCode(t, err, "ConcurrentModificationException", "")
+}
+
+// storeSwitch sends calls to busy while on, to normal otherwise.
+type storeSwitch struct {
+	normal, busy org.Store
+	on           *atomic.Bool
+}
+
+func (s storeSwitch) pick() org.Store {
+	if s.on.Load() {
+		return s.busy
+	}
+	return s.normal
+}
+
+func (s storeSwitch) Update(ctx context.Context, fn func(org.Tx) error) error {
+	return s.pick().Update(ctx, fn)
+}
+
+func (s storeSwitch) View(ctx context.Context, fn func(org.Tx) error) error {
+	return s.pick().View(ctx, fn)
+}
+
+func (s storeSwitch) Close() error { return s.normal.Close() }

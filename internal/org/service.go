@@ -260,13 +260,19 @@ func updateOut[T any](s *Service, ctx context.Context, out T, fn func(t *txn, ou
 
 func (s *Service) run(ctx context.Context, begin func(context.Context, func(Tx) error) error, fn func(t *txn) error) error {
 	caller, _ := CallerFrom(ctx) // the admin API has no caller
-	return begin(ctx, func(tx Tx) error {
+	err := begin(ctx, func(tx Tx) error {
 		now, err := s.now(ctx, tx)
 		if err != nil {
 			return err
 		}
 		return fn(&txn{Tx: tx, ctx: ctx, svc: s, now: now, caller: caller})
 	})
+	if errors.Is(err, ErrBusy) {
+		// AWS's answer to calls that collide on one entity, which clients retry.
+		return model.Errorf(model.CodeConcurrentModificationException, "",
+			"The request conflicted with concurrent changes to the same entities too often; try again later.")
+	}
+	return err
 }
 
 // now is the clock's time plus the admin offset, truncated to milliseconds because the wire

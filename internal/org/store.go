@@ -12,6 +12,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a write would break a uniqueness rule (an account e-mail already taken).
 	ErrConflict = errors.New("conflict")
+	// ErrBusy means the store gave up on a transaction that kept conflicting with
+	// concurrent ones (a store shared by several replicas retries a few times first); the
+	// call may succeed if made again.
+	ErrBusy = errors.New("transaction kept conflicting with concurrent ones")
 )
 
 // Store keeps orgd's state. It is deliberately thin: it reads and writes rows and knows no

@@ -124,7 +124,7 @@ func (s *Store) retry(ctx context.Context, opts pgx.TxOptions, fn func(org.Tx) e
 			return err
 		}
 		if attempt == maxAttempts {
-			return fmt.Errorf("postgres: transaction still conflicts after %d attempts: %w", attempt, err)
+			return fmt.Errorf("postgres: transaction still conflicts after %d attempts: %w: %w", attempt, org.ErrBusy, err)
 		}
 		select {
 		case <-time.After(backoff(attempt + 1)):

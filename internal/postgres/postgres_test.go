@@ -278,7 +278,7 @@ func TestUpdateRetriesAreBounded(t *testing.T) {
 			}
 			return nil
 		})
-		if err == nil || runs != maxAttempts {
+		if !errors.Is(err, org.ErrBusy) || runs != maxAttempts {
 			t.Errorf("%s: Update returned %v after %d runs, want an error after %d", code, err, runs, maxAttempts)
 		}
 	}
