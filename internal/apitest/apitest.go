@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/server"
 )
 
@@ -32,12 +34,24 @@ type Server struct {
 	Server *server.Server
 }
 
-// Start starts orgd on an in-memory store unless cfg says otherwise; cfg may adjust the
-// configuration (quotas, database file, credentials) before the server starts.
+// EnvStore, set to "postgres", makes Start use a fresh PostgreSQL database (see pgtest)
+// instead of an in-memory SQLite one, so that a package's API tests run on that store; the
+// package's TestMain must then call pgtest.Main.
+const EnvStore = "ORGD_TEST_STORE"
+
+// Start starts orgd on an in-memory store unless cfg or EnvStore says otherwise; cfg may
+// adjust the configuration (quotas, database file, credentials) before the server starts.
 func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	t.Helper()
 	// Internal errors (the cause behind a ServiceException) go to the test's log.
 	c := server.Config{DB: "memory", Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))}
+	switch store := os.Getenv(EnvStore); store {
+	case "", "memory":
+	case "postgres":
+		c.DB = pgtest.URL(t)
+	default:
+		t.Fatalf("apitest: %s=%q: want memory or postgres", EnvStore, store)
+	}
 	for _, f := range cfg {
 		f(&c)
 	}
