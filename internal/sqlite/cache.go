@@ -31,6 +31,12 @@ type cache struct {
 	// settings is every setting as one map, nil when not cached. Nothing writes into it once
 	// cached: a commit that changes a setting drops it, so read transactions share it.
 	settings map[string]string
+	// members holds, for each organization loaded whole, the ids of its accounts, and
+	// memberOf the organization of each account they hold: ListAccounts pages on them
+	// without a statement. Unlike rows, a commit does not drop them but moves the accounts
+	// it changed (see endCommit), since loading an organization costs one id per account.
+	members  map[string]*idIndex
+	memberOf map[string]string
 }
 
 func newCache() *cache {
@@ -39,6 +45,8 @@ func newCache() *cache {
 		orgs:       map[string]org.Organization{},
 		ous:        map[string]org.OU{},
 		handshakes: map[string]org.Handshake{},
+		members:    map[string]*idIndex{},
+		memberOf:   map[string]string{},
 	}
 }
 
@@ -72,8 +80,9 @@ func (c *cache) beginCommit() {
 }
 
 // endCommit drops the rows the commit changed (whether COMMIT succeeded or not: dropping is
-// always safe) and ends the commit.
-func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
+// always safe) and ends the commit. orgOf gives the organization ("" for none) of each
+// account the commit changed, as committed; nil means unknown, and drops the members.
+func (c *cache) endCommit(dirty map[cacheKey]struct{}, orgOf map[string]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, all := dirty[cacheKey{kind: kindAll}]; all {
@@ -82,6 +91,30 @@ func (c *cache) endCommit(dirty map[cacheKey]struct{}) {
 		clear(c.ous)
 		clear(c.handshakes)
 		c.settings = nil
+		clear(c.members)
+		clear(c.memberOf)
+	} else if orgOf == nil {
+		for k := range dirty {
+			if k.kind == kindAccount {
+				clear(c.members)
+				clear(c.memberOf)
+				break
+			}
+		}
+	}
+	for id, now := range orgOf {
+		was, indexed := c.memberOf[id]
+		if indexed && was == now {
+			continue
+		}
+		if indexed {
+			c.members[was].remove(id)
+			delete(c.memberOf, id)
+		}
+		if x := c.members[now]; x != nil {
+			x.insert(id)
+			c.memberOf[id] = now
+		}
 	}
 	for k := range dirty {
 		switch k.kind {
@@ -137,6 +170,40 @@ func (c *cache) putSettings(seq uint64, m map[string]string) {
 	defer c.mu.Unlock()
 	if c.seq == seq && seq%2 == 0 {
 		c.settings = m
+	}
+}
+
+// indexed reports whether any organization's members are loaded: a commit that changed
+// accounts must then find their organizations (see Store.runBatch).
+func (c *cache) indexed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.members) > 0
+}
+
+// membersAfter returns up to n ids (all for n <= 0) of organization orgID's accounts after
+// the id after, if the cache is still at seq and holds the organization's members.
+func (c *cache) membersAfter(seq uint64, orgID, after string, n int) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	x := c.members[orgID]
+	if x == nil || c.seq != seq {
+		return nil, false
+	}
+	return x.after(make([]string, 0, max(n, 0)), after, n), true
+}
+
+// putMembers caches ids (sorted) as organization orgID's accounts, read from a snapshot at
+// seq, unless a commit has begun since.
+func (c *cache) putMembers(seq uint64, orgID string, ids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq != seq || seq%2 != 0 || c.members[orgID] != nil {
+		return
+	}
+	c.members[orgID] = newIDIndex(ids)
+	for _, id := range ids {
+		c.memberOf[id] = orgID
 	}
 }
 

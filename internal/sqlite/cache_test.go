@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -389,6 +391,75 @@ func TestViewRunsAgainWhenTheSnapshotMoves(t *testing.T) {
 				}
 				if want := map[bool]int{true: 2, false: 1}[cachedFirst]; runs != want {
 					t.Errorf("cached read first %v: the View ran %d times, want %d", cachedFirst, runs, want)
+				}
+			}
+		})
+	}
+}
+
+// An organization's members in the cache follow every commit: through random moves of
+// accounts between two organizations and none, with several writes to a commit, a cached
+// store pages each organization exactly as a store without a cache does.
+func TestCachedMembersFollowCommits(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) *Store{
+		"memory": func(t *testing.T) *Store { return openMemory(t) },
+		"file": func(t *testing.T) *Store {
+			return openFileOpts(t, filepath.Join(t.TempDir(), "orgd.db"), Options{Exclusive: true})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cached := open(t)
+			plain := openFileOpts(t, filepath.Join(t.TempDir(), "plain.db"), Options{})
+			ctx := context.Background()
+			r := rand.New(rand.NewPCG(3, 4))
+			orgs := []string{"o-aaaaaaaaaa", "o-bbbbbbbbbb", ""}
+			put := func(s *Store, ids []string, orgIDs []string) {
+				if err := s.Update(ctx, func(tx org.Tx) error {
+					for i, id := range ids {
+						a := &org.Account{ID: id, Email: id + "@example.com", Name: "a", SellerOfRecord: org.SellerAWS,
+							State: "ACTIVE", OrgID: orgIDs[i]}
+						if a.OrgID != "" {
+							a.ParentID = "r-" + a.OrgID[2:6]
+						}
+						if err := tx.PutAccount(ctx, a); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			list := func(s *Store, q org.AccountQuery) []string {
+				var ids []string
+				if err := s.View(ctx, func(tx org.Tx) error {
+					accts, err := tx.ListAccounts(ctx, q)
+					for _, a := range accts {
+						ids = append(ids, a.ID+"@"+a.OrgID)
+					}
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return ids
+			}
+			id := func() string { return fmt.Sprintf("%012d", r.IntN(400)) }
+			for step := range 300 {
+				n := 1 + r.IntN(4)
+				ids, orgIDs := make([]string, n), make([]string, n)
+				for i := range ids {
+					ids[i], orgIDs[i] = id(), orgs[r.IntN(len(orgs))]
+				}
+				put(cached, ids, orgIDs)
+				put(plain, ids, orgIDs)
+				for range 3 {
+					q := org.AccountQuery{OrgID: orgs[r.IntN(2)], Limit: r.IntN(25)}
+					if r.IntN(2) == 0 {
+						q.AfterID = id()
+					}
+					if got, want := list(cached, q), list(plain, q); !slices.Equal(got, want) {
+						t.Fatalf("step %d, %+v: cached store lists %v, want %v", step, q, got, want)
+					}
 				}
 			}
 		})

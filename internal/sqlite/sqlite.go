@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -390,14 +391,64 @@ func (s *Store) runBatch(c *conn, batch []*write) error {
 			return fmt.Errorf("sqlite: release savepoint: %w", err)
 		}
 	}
-	if len(dirty) > 0 {
-		s.cache.beginCommit()
-		defer s.cache.endCommit(dirty)
+	if len(dirty) == 0 {
+		if err := c.exec(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("sqlite: commit: %w", err)
+		}
+		return nil
 	}
+	s.cache.beginCommit()
+	var orgOf map[string]string // nil (drop the members) unless read after the commit
+	defer func() { s.cache.endCommit(dirty, orgOf) }()
 	if err := c.exec(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	if s.cache.indexed() {
+		// Readers wait for the cache until endCommit: read where the accounts went.
+		var err error
+		if orgOf, err = accountOrgs(ctx, c, dirty); err != nil {
+			orgOf = nil // the members are dropped, and loaded again when needed
+		}
+	}
 	return nil
+}
+
+// accountOrgs reads, outside any transaction, the organization of each account in dirty.
+func accountOrgs(ctx context.Context, c *conn, dirty map[cacheKey]struct{}) (map[string]string, error) {
+	var ids []string
+	for k := range dirty {
+		if k.kind == kindAccount {
+			ids = append(ids, k.id)
+		}
+	}
+	orgOf := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return orgOf, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.stmt(ctx, `SELECT id, COALESCE(org_id, '') FROM accounts WHERE id IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for _, id := range ids {
+		orgOf[id] = "" // an account no longer stored is in no organization
+	}
+	for rows.Next() {
+		var id, orgID string
+		if err := rows.Scan(&id, &orgID); err != nil {
+			return nil, err
+		}
+		orgOf[id] = orgID
+	}
+	return orgOf, rows.Err()
 }
 
 // call runs fn, turning a panic into an error: fn may run on another caller's goroutine.

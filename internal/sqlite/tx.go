@@ -387,6 +387,9 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 // only the ids (the indexes cover them) and takes the rows from the cache, reading them
 // whole only when one is missing.
 func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Account, error) {
+	if out, ok, err := t.cachedMembers(ctx, q); ok || err != nil {
+		return out, err
+	}
 	query, args := listAccountsQuery(q, accountColumns)
 	if t.cache.c != nil && t.cache.ok {
 		idQuery, idArgs := listAccountsQuery(q, "id")
@@ -408,6 +411,38 @@ func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Accoun
 		}
 	}
 	return out, nil
+}
+
+// cachedMembers answers a View's page of an organization's accounts from the cache alone when
+// it can (false when it cannot): the ids from the organization's members, loaded whole the
+// first time, and the rows from the cached rows.
+func (t *tx) cachedMembers(ctx context.Context, q org.AccountQuery) ([]org.Account, bool, error) {
+	if !t.readOnly || t.cache.c == nil || !t.cache.ok || q.OrgID == "" || q.ParentID != "" {
+		return nil, false, nil
+	}
+	ids, ok := t.cache.c.membersAfter(t.cache.seq, q.OrgID, q.AfterID, q.Limit)
+	if ok {
+		t.cache.served = true
+	} else {
+		all, err := queryIDs(ctx, t, `SELECT id FROM accounts WHERE org_id = ?`, q.OrgID)
+		if err != nil {
+			return nil, false, fmt.Errorf("sqlite: list accounts: %w", err)
+		}
+		if !t.cache.ok { // the snapshot is newer than the cache
+			return nil, false, nil
+		}
+		t.cache.c.putMembers(t.cache.seq, q.OrgID, all)
+		i, found := slices.BinarySearch(all, q.AfterID)
+		if found {
+			i++
+		}
+		ids = all[i:]
+		if q.Limit > 0 && len(ids) > q.Limit {
+			ids = ids[:q.Limit]
+		}
+	}
+	out, ok := t.cachedAccounts(ids)
+	return out, ok, nil
 }
 
 // cachedAccounts returns the cached rows of ids, or false unless every one is cached.
