@@ -5,56 +5,20 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orgd/orgd/internal/migration"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations ordered by version. A file is named
-// NNNN_description.sql; versions start at 1 and have no gaps.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		if !ok || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_description.sql", name)
-		}
-		v, err := strconv.Atoi(num)
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: bad version %q", name, num)
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// migrations returns the embedded migrations ordered by version.
+func migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFiles, "migrations")
 }
 
 // migrationLock is the key of the advisory lock under which a Store migrates: replicas that
@@ -101,7 +65,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
 	}
 	for _, m := range ms[latest:] {
 		if err := apply(ctx, c.Conn(), m); err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -109,18 +73,18 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
 
 // apply runs one migration and records it, in one transaction: PostgreSQL's DDL is
 // transactional, so a migration that fails leaves nothing behind.
-func apply(ctx context.Context, c *pgx.Conn, m migration) error {
+func apply(ctx context.Context, c *pgx.Conn, m migration.Migration) error {
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// A migration file holds several statements: the simple protocol runs them as one.
-	if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-		m.version, time.Now().UnixMilli()); err != nil {
+		m.Version, time.Now().UnixMilli()); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -97,8 +97,8 @@ func checkVersions(t *testing.T, s *Store) {
 		t.Errorf("schema_migrations holds %d versions, want %d", len(got), len(ms))
 	}
 	for _, m := range ms {
-		if got[m.version] != 1 {
-			t.Errorf("version %d recorded %d times, want once", m.version, got[m.version])
+		if got[m.Version] != 1 {
+			t.Errorf("version %d recorded %d times, want once", m.Version, got[m.Version])
 		}
 	}
 }
