@@ -1,5 +1,6 @@
-// Command orgd-bench measures orgd against moto's server and against a ceiling (a bare Go
-// HTTP handler that answers a fixed body), on loopback, each server in its own process:
+// Command orgd-bench measures orgd (on SQLite, in memory, on PostgreSQL) against moto's
+// server and against a ceiling (a bare Go HTTP handler that answers a fixed body), on
+// loopback, each server in its own process:
 //
 //	go run ./cmd/orgd-bench                       # everything, 5 s an operation
 //	go run ./cmd/orgd-bench -duration 1s -sizes 100 -only DescribeOrganization,ListAccounts
@@ -56,6 +57,7 @@ type Main struct {
 	tmp            string
 	procs          []*proc
 	profileDir     string // where Go children write CPU profiles (empty: none)
+	pg             *pgDB  // orgd-postgres's schema, and its server when the bench started it
 	// bodies holds orgd's answer to each operation, which the same-size ceiling repeats.
 	bodies map[string][]byte
 }
@@ -63,18 +65,22 @@ type Main struct {
 // NewMain returns a Main writing to the process's standard streams.
 func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr} }
 
-// Close stops the children still running and removes the temporary directory.
+// Close stops the children still running, drops orgd-postgres's schema (stopping the
+// PostgreSQL server the bench started) and removes the temporary directory.
 func (m *Main) Close() error {
 	for _, p := range m.procs {
 		p.stop()
 	}
 	m.procs = nil
+	// After the children: a schema in use by orgd-postgres's connections cannot be dropped
+	// until they close.
+	err := m.pg.close(context.Background())
+	m.pg = nil
 	if m.tmp != "" {
-		err := os.RemoveAll(m.tmp)
+		err = errors.Join(err, os.RemoveAll(m.tmp))
 		m.tmp = ""
-		return err
 	}
-	return nil
+	return err
 }
 
 type config struct {
@@ -86,6 +92,8 @@ type config struct {
 	moto             string
 	motoBudget       time.Duration
 	memory           bool
+	postgres         string
+	postgresBudget   time.Duration
 	only             string
 	profileDir       string
 	sizedCeiling     bool
@@ -106,6 +114,9 @@ func (m *Main) parse(args []string) (*config, error) {
 	// Off by default: the memory column repeats the whole setup, and filling the
 	// 100,000-account organization through CreateAccount takes orgd minutes.
 	fs.BoolVar(&cfg.memory, "memory", true, "also benchmark orgd with --db memory (repeats the setup)")
+	fs.StringVar(&cfg.postgres, "postgres", "auto", "benchmark orgd with --db postgres://: auto (the server $"+postgresEnv+
+		" names, else a private one when initdb and postgres are installed, else none), true (the same, but none is an error), false, or a postgres:// URL; the bench runs in a schema of its own there")
+	fs.DurationVar(&cfg.postgresBudget, "postgres-budget", 2*time.Minute, "time orgd-postgres may spend creating the ListAccounts organizations; larger sizes that would not fit are skipped (0: no limit)")
 	fs.BoolVar(&cfg.sizedCeiling, "sized-ceiling", true, "also measure a ceiling that answers each operation with orgd's own answer to it (same bytes on the wire)")
 	fs.StringVar(&cfg.profileDir, "cpuprofile", "", "directory where orgd and the ceiling each write a CPU profile of their whole run (NAME-PID.pprof)")
 	fs.StringVar(&cfg.only, "only", "", "comma-separated operations to run (e.g. DescribeOrganization,ListAccounts/100; ListAccounts selects every size)")
@@ -142,6 +153,10 @@ func (m *Main) parse(args []string) (*config, error) {
 	default:
 		return nil, fmt.Errorf("-moto must be auto, true or false, not %q", cfg.moto)
 	}
+	if !validPostgres(cfg.postgres) {
+		// Not quoted: a URL may hold a password.
+		return nil, errors.New("-postgres must be auto, true, false, off or a postgres:// URL")
+	}
 	return cfg, nil
 }
 
@@ -174,10 +189,11 @@ type ServerReport struct {
 	SetupSeconds float64     `json:"setup_seconds"`
 	// RSSAfterSetupKB is VmRSS once every setup step is done, before the measurements.
 	RSSAfterSetupKB int64 `json:"rss_after_setup_kb,omitempty"`
-	// DBBytes is the database file and its WAL after the runs (file stores only).
+	// DBBytes is the database after the runs: the SQLite file and its WAL, or the
+	// PostgreSQL schema's tables and indexes (stores that outlive the process only).
 	DBBytes int64 `json:"db_bytes,omitempty"`
 	// RestartMs is the time from starting a new process on the filled database until it
-	// answered (file stores only).
+	// answered (stores that outlive the process only).
 	RestartMs float64 `json:"restart_ms,omitempty"`
 	// RSSAfterRestartKB is VmRSS of that new process once it answered.
 	RSSAfterRestartKB int64  `json:"rss_after_restart_kb,omitempty"`
@@ -188,8 +204,10 @@ type ServerReport struct {
 type SetupStep struct {
 	Op      string  `json:"op"`
 	Seconds float64 `json:"seconds"`
-	Error   string  `json:"error,omitempty"`
-	Skipped bool    `json:"skipped,omitempty"`
+	// Retried counts the requests sent again after ConcurrentModificationException.
+	Retried int64  `json:"retried,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Skipped bool   `json:"skipped,omitempty"`
 }
 
 // Result is one operation on one server.
@@ -222,11 +240,22 @@ type Ratio struct {
 type serverSpec struct {
 	name, command string
 	start         func(ctx context.Context) (*proc, error)
-	db            string // the orgd file store, for the restart; "" otherwise
-	opaque        bool
-	sized         bool // opaque, answering each operation with orgd's answer to it
-	budget        time.Duration
-	required      bool // a failure to start fails the run
+	// dbBytes, for a store that outlives the process, is its size on disk; the bench then
+	// restarts the server on the filled store. nil otherwise.
+	dbBytes func(ctx context.Context) (int64, error)
+	// done, when set, releases what the server used once it is measured (orgd-postgres's
+	// PostgreSQL), so that it takes no CPU from the servers measured after it.
+	done func(ctx context.Context) error
+	// remoteStore marks a server whose store is another process's (PostgreSQL): its memory
+	// does not grow with what the store holds.
+	remoteStore bool
+	opaque      bool
+	sized       bool // opaque, answering each operation with orgd's answer to it
+	// budget bounds the time the ListAccounts organizations may take to fill (0: none);
+	// budgetFlag is the flag that sets it, for the notes.
+	budget     time.Duration
+	budgetFlag string
+	required   bool // a failure to start fails the run
 }
 
 // Run runs the whole benchmark.
@@ -256,7 +285,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	for _, op := range ops {
 		rep.Operations = append(rep.Operations, op.name)
 	}
-	specs := m.servers(cfg, rep)
+	specs, err := m.servers(ctx, cfg, rep)
+	if err != nil {
+		return err
+	}
 	for _, spec := range specs {
 		sr, results, err := m.bench(ctx, cfg, spec, ops)
 		if err != nil {
@@ -264,6 +296,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		rep.Servers = append(rep.Servers, sr)
 		rep.Results = append(rep.Results, results...)
+		if spec.done != nil {
+			// The measurements are taken: a failure here costs a note, not the run.
+			if err := spec.done(ctx); err != nil {
+				note := spec.name + ": " + err.Error()
+				rep.Notes = append(rep.Notes, note)
+				fmt.Fprintln(m.Stderr, note)
+			}
+		}
 	}
 	rep.Ratios = ratios(rep)
 	m.print(rep)
@@ -281,13 +321,24 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// servers lists the servers this run measures, noting in rep the ones it leaves out.
-func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
+// servers lists the servers this run measures, noting in rep the ones it leaves out. It
+// starts the PostgreSQL server orgd-postgres needs now, so that a broken one fails the run
+// before anything is measured.
+func (m *Main) servers(ctx context.Context, cfg *config, rep *Report) ([]serverSpec, error) {
 	db := filepath.Join(m.tmp, "orgd.db")
 	specs := []serverSpec{{
-		name: "orgd", command: "orgd serve --db " + db, db: db, required: true,
+		name: "orgd", command: "orgd serve --db " + db, required: true,
 		start: func(ctx context.Context) (*proc, error) {
 			return m.startChild(ctx, "orgd", "orgd", childDBEnv+"="+db)
+		},
+		dbBytes: func(context.Context) (int64, error) {
+			var n int64
+			for _, suffix := range []string{"", "-wal"} {
+				if fi, err := os.Stat(db + suffix); err == nil {
+					n += fi.Size()
+				}
+			}
+			return n, nil
 		},
 	}}
 	if cfg.memory {
@@ -295,6 +346,30 @@ func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
 			start: func(ctx context.Context) (*proc, error) {
 				return m.startChild(ctx, "orgd-memory", "orgd", childDBEnv+"=memory")
 			}})
+	}
+	pg, note, err := openPostgres(ctx, cfg.postgres)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		rep.Notes = append(rep.Notes, note)
+		fmt.Fprintln(m.Stderr, note)
+	}
+	if pg != nil {
+		m.pg = pg
+		where := "private server, fsync on"
+		if pg.stop == nil {
+			where = pg.redacted()
+		}
+		specs = append(specs, serverSpec{name: "orgd-postgres", required: true,
+			command: fmt.Sprintf("orgd serve --db postgres://... (schema %s, %s)", pg.schema, where),
+			budget:  cfg.postgresBudget, budgetFlag: "-postgres-budget", remoteStore: true,
+			start: func(ctx context.Context) (*proc, error) {
+				return m.startChild(ctx, "orgd-postgres", "orgd", childDBEnv+"="+pg.url)
+			},
+			dbBytes: pg.size,
+			done:    pg.close,
+		})
 	}
 	useMoto := cfg.moto == "true"
 	if cfg.moto == "auto" {
@@ -308,7 +383,7 @@ func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
 	}
 	if useMoto {
 		specs = append(specs, serverSpec{name: "moto", command: "moto_server -H 127.0.0.1 -p PORT",
-			budget: cfg.motoBudget, required: cfg.moto == "true",
+			budget: cfg.motoBudget, budgetFlag: "-moto-budget", required: cfg.moto == "true",
 			start: func(ctx context.Context) (*proc, error) { return startMoto(ctx, m.tmp) }})
 	}
 	specs = append(specs, serverSpec{name: "ceiling", command: "net/http handler answering a fixed DescribeOrganization body",
@@ -323,7 +398,7 @@ func (m *Main) servers(cfg *config, rep *Report) []serverSpec {
 				return m.startChild(ctx, "ceiling-sized", "ceiling-sized")
 			}})
 	}
-	return specs
+	return specs, nil
 }
 
 // startTimed starts spec's server and waits until it answers a signed request (an error
@@ -368,20 +443,20 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 	defer c.close()
 
 	f := newFixture(spec.name, c, cfg.conns, spec.opaque)
-	f.setupBudget = spec.budget
+	f.setupBudget, f.budgetFlag = spec.budget, spec.budgetFlag
 	setupErr := map[string]error{}
 	setupStart := time.Now()
 	for _, op := range ops {
 		if op.setup == nil || spec.opaque {
 			continue
 		}
-		t0, logOff := time.Now(), p.logSize()
+		t0, logOff, retried := time.Now(), p.logSize(), f.conflicts.Load()
 		err := op.setup(ctx, f)
 		err = explain(err, p, logOff)
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		step := SetupStep{Op: op.name, Seconds: time.Since(t0).Seconds()}
+		step := SetupStep{Op: op.name, Seconds: time.Since(t0).Seconds(), Retried: f.conflicts.Load() - retried}
 		if err != nil {
 			setupErr[op.name] = err
 			step.Error, step.Skipped = err.Error(), errors.Is(err, errSkipped)
@@ -394,12 +469,18 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 	// orgd's memory is measured holding as many open invitations as its largest organization
 	// has accounts (moto has no invitations; the ceiling holds nothing).
 	if strings.HasPrefix(spec.name, "orgd") && cfg.handshakes > 0 {
+		step := SetupStep{Op: fmt.Sprintf("Handshakes/%d", cfg.handshakes)}
 		t0 := time.Now()
-		err := f.openInvitations(ctx, cfg.handshakes)
-		step := SetupStep{Op: fmt.Sprintf("Handshakes/%d", cfg.handshakes), Seconds: time.Since(t0).Seconds()}
-		if err != nil {
+		if spec.remoteStore {
+			// Sending them would cost PostgreSQL's write rate (minutes for 100,000, as the
+			// ListAccounts setup shows) to measure nothing.
+			step.Skipped, step.Error = true, "the store holds them, not orgd's process, whose memory they do not change"
+		} else if err := f.openInvitations(ctx, cfg.handshakes); err != nil {
 			step.Error = err.Error()
-			fmt.Fprintf(m.Stderr, "%s: setup of %s: %v\n", spec.name, step.Op, err)
+		}
+		step.Seconds = time.Since(t0).Seconds()
+		if step.Error != "" {
+			fmt.Fprintf(m.Stderr, "%s: setup of %s: %s\n", spec.name, step.Op, step.Error)
 		} else {
 			fmt.Fprintf(m.Stderr, "%s: setup of %s took %.1fs\n", spec.name, step.Op, step.Seconds)
 		}
@@ -456,7 +537,7 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 		results = append(results, r)
 	}
 
-	if spec.db != "" {
+	if spec.dbBytes != nil {
 		if err := m.restart(ctx, spec, p, sr); err != nil {
 			return nil, nil, err
 		}
@@ -500,11 +581,11 @@ func explain(err error, p *proc, logOff int64) error {
 // the start-up cost of a filled store (opening it, checking its migrations).
 func (m *Main) restart(ctx context.Context, spec serverSpec, p *proc, sr *ServerReport) error {
 	p.stop()
-	for _, suffix := range []string{"", "-wal"} {
-		if fi, err := os.Stat(spec.db + suffix); err == nil {
-			sr.DBBytes += fi.Size()
-		}
+	n, err := spec.dbBytes(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", spec.name, err)
 	}
+	sr.DBBytes = n
 	fmt.Fprintf(m.Stderr, "%s: restarting on the filled database\n", spec.name)
 	p2, took, err := m.startTimed(ctx, spec)
 	if err != nil {
@@ -529,7 +610,7 @@ func ratios(rep *Report) []Ratio {
 	}
 	var out []Ratio
 	for _, op := range rep.Operations {
-		for _, s := range []string{"orgd", "orgd-memory"} {
+		for _, s := range []string{"orgd", "orgd-memory", "orgd-postgres"} {
 			a, ok := byKey[[2]string{op, s}]
 			if !ok || a.NA {
 				continue
@@ -623,12 +704,19 @@ func (m *Main) print(rep *Report) {
 			var steps []string
 			for _, st := range s.Setup {
 				switch {
+				case st.Skipped && !slices.Contains(rep.Operations, st.Op):
+					// No n/a note in the table above says why.
+					steps = append(steps, st.Op+" skipped: "+st.Error)
 				case st.Skipped:
 					steps = append(steps, st.Op+" skipped")
 				case st.Error != "":
 					steps = append(steps, st.Op+" failed")
-				case st.Seconds >= 0.05:
-					steps = append(steps, fmt.Sprintf("%s %.1fs", st.Op, st.Seconds))
+				case st.Seconds >= 0.05 || st.Retried > 0:
+					step := fmt.Sprintf("%s %.1fs", st.Op, st.Seconds)
+					if st.Retried > 0 {
+						step += fmt.Sprintf(" with %d retried after ConcurrentModificationException", st.Retried)
+					}
+					steps = append(steps, step)
 				}
 			}
 			fmt.Fprintf(out, "    setup %.1fs", s.SetupSeconds)

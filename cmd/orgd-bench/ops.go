@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -167,12 +168,15 @@ type fixture struct {
 	// are placeholders, so the ceiling does the same client-side work as the others.
 	opaque bool
 	// setupBudget bounds the time account creation for ListAccounts may take on this server
-	// (0: no bound); spent is what it has taken so far.
+	// (0: no bound), set by the flag budgetFlag names; spent is what it has taken so far.
 	setupBudget, spent time.Duration
+	budgetFlag         string
 	// createRate is the accounts per second of the last organization filled, to tell
 	// whether the next one fits the budget before starting it.
 	createRate float64
 	progress   func(format string, args ...any)
+	// conflicts counts the setup requests sent again after ConcurrentModificationException.
+	conflicts atomic.Int64
 
 	done      map[string]error // memoized setups
 	member    string           // a member account of mgmtBase's organization
@@ -201,7 +205,35 @@ func (f *fixture) once(key string, step func() error) error {
 	return err
 }
 
-// errSkipped marks a setup deliberately left out (moto's time budget), not a failure.
+// maxSetupAttempts bounds the tries of one setup request that keeps answering
+// ConcurrentModificationException: a server that cannot make progress fails the setup.
+const maxSetupAttempts = 20
+
+// retrying runs call, one request of a setup that sends many concurrently, again while the
+// server answers ConcurrentModificationException, as a client filling an organization must:
+// AWS's advice for that error is to try again later, and orgd on PostgreSQL answers it when
+// concurrent transactions keep conflicting (they all update the organization's counters).
+// The measured operations never retry: their errors are part of the measurement.
+func (f *fixture) retrying(ctx context.Context, call func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := call()
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Code != "ConcurrentModificationException" || attempt == maxSetupAttempts {
+			return err
+		}
+		f.conflicts.Add(1)
+		// Exponential from 5ms up to 500ms, with jitter so that the requests that
+		// conflicted do not meet again at once.
+		d := min(5*time.Millisecond<<(attempt-1), 500*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d/2 + rand.N(d/2+1)):
+		}
+	}
+}
+
+// errSkipped marks a setup deliberately left out (a server's time budget), not a failure.
 var errSkipped = errors.New("skipped")
 
 // org makes mgmt the management account of an all-features organization.
@@ -321,8 +353,8 @@ func (f *fixture) listOrg(ctx context.Context, size int) error {
 			// as they grow, so the real time can only be longer.
 			if f.createRate > 0 {
 				if est := time.Duration(float64(n) / f.createRate * float64(time.Second)); est > left {
-					return fmt.Errorf("%w: creating %d accounts would take at least %s at the %.0f accounts/s measured on the previous size, over the %s left of the -moto-budget",
-						errSkipped, n, est.Round(time.Second), f.createRate, left.Round(time.Second))
+					return fmt.Errorf("%w: creating %d accounts would take at least %s at the %.0f accounts/s measured on the previous size, over the %s left of the %s",
+						errSkipped, n, est.Round(time.Second), f.createRate, left.Round(time.Second), f.budgetFlag)
 				}
 			}
 			var cancel context.CancelFunc
@@ -333,7 +365,10 @@ func (f *fixture) listOrg(ctx context.Context, size int) error {
 		var created atomic.Int64
 		stopProgress := f.reportProgress(size, start, &created)
 		err := parallel(ctx, n, f.conns, func(ctx context.Context, i int) error {
-			_, err := f.createAccount(ctx, f.c, mgmt, fmt.Sprintf("list%d-%d@example.com", size, i), fmt.Sprintf("list %d-%d", size, i))
+			err := f.retrying(ctx, func() error {
+				_, err := f.createAccount(ctx, f.c, mgmt, fmt.Sprintf("list%d-%d@example.com", size, i), fmt.Sprintf("list %d-%d", size, i))
+				return err
+			})
 			if err == nil {
 				created.Add(1)
 			}
@@ -344,7 +379,7 @@ func (f *fixture) listOrg(ctx context.Context, size int) error {
 		f.spent += took
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && f.setupBudget > 0 {
-				return fmt.Errorf("%w: only %d of %d accounts created within the -moto-budget", errSkipped, created.Load(), n)
+				return fmt.Errorf("%w: only %d of %d accounts created within the %s", errSkipped, created.Load(), n, f.budgetFlag)
 			}
 			return fmt.Errorf("creating account %d of %d: %w", created.Load()+1, n, err)
 		}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/server"
 )
 
@@ -103,8 +104,11 @@ func serveOrgd(ctx context.Context, db string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := server.New(ctx, server.Config{
-		DB:        db,
-		Exclusive: true, // as orgd serve opens it
+		DB: db,
+		// orgd serve locks a database file for itself, which lets it cache rows. A
+		// PostgreSQL database is shared by replicas: nothing is locked, nothing cached
+		// (server.New ignores the field there; false says so).
+		Exclusive: !postgres.IsURL(db),
 		Logger:    logger,
 		Org: org.Config{Quotas: benchQuotas(), DefaultAccountID: org.DefaultAccountID,
 			AllFeaturesLabel: "FULL"},

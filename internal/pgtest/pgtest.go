@@ -10,6 +10,9 @@
 // Each test gets a fresh schema, which its URL selects with search_path, so that the code
 // under test sees an empty database: creating a schema costs under a millisecond, where a
 // fresh database costs about 100ms (a copy of the template and a checkpoint).
+//
+// StartPrivate, which starts the tests' private server, also serves programs that need a
+// throwaway server of their own: orgd-bench measures orgd on one.
 package pgtest
 
 import (
@@ -43,6 +46,10 @@ const EnvURL = "ORGD_TEST_POSTGRES_URL"
 // EnvRequired, when set to anything, turns the skip of a test without PostgreSQL into a
 // failure.
 const EnvRequired = "ORGD_TEST_POSTGRES_REQUIRED"
+
+// ErrNotInstalled is what StartPrivate's error wraps when there is no local installation to
+// start a server from: the one condition under which a test is skipped rather than failed.
+var ErrNotInstalled = errors.New("no initdb and postgres on PATH or under /usr/lib/postgresql/*/bin")
 
 // skipMessage says what a skipped test needed.
 const skipMessage = "SKIPPED: PostgreSQL tests need initdb and postgres (Debian package postgresql) or " + EnvURL
@@ -118,14 +125,15 @@ func URL(t testing.TB) string {
 func start() {
 	raw := os.Getenv(EnvURL)
 	if raw == "" {
-		bin, err := binDir()
-		if err != nil {
+		var err error
+		raw, server.stop, err = StartPrivate(Options{})
+		if errors.Is(err, ErrNotInstalled) {
 			server.skip = skipMessage
 			fmt.Fprintf(os.Stderr, "pgtest: %s (%v)\n", skipMessage, err)
 			return
 		}
-		if raw, server.stop, err = startPrivate(bin); err != nil {
-			server.err = fmt.Errorf("pgtest: start a private server from %s: %w", bin, err)
+		if err != nil {
+			server.err = err
 			return
 		}
 	}
@@ -167,7 +175,7 @@ func binDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", errors.New("no initdb and postgres on PATH or under /usr/lib/postgresql/*/bin")
+	return "", ErrNotInstalled
 }
 
 func executable(path string) bool {
@@ -197,10 +205,34 @@ func unprivileged() (*account, error) {
 	return nil, errors.New("running as root, and there is no postgres or nobody user to run the server as")
 }
 
-// startPrivate initdbs a cluster in a temporary directory and starts its server on a free
-// loopback port. It returns the URL of the postgres database, as superuser, and the
-// function that stops the server and removes the directory.
-func startPrivate(bin string) (string, func(), error) {
+// Options tune a private server.
+type Options struct {
+	// Durable keeps PostgreSQL's default durability: a commit is acknowledged once it is
+	// flushed to the disk. Tests leave it off (their cluster dies with them, and flushes
+	// would only slow them down); a benchmark that compares orgd's stores turns it on, as
+	// the SQLite store flushes each commit too.
+	Durable bool
+}
+
+// StartPrivate initdbs a cluster in a temporary directory and starts its server on a free
+// loopback port, as an unprivileged user when this process runs as root (initdb and postgres
+// refuse to run as root), from the installation binDir finds. It returns the URL of the
+// postgres database, as the superuser postgres (trust authentication: the server listens on
+// loopback only), and the function that stops the server and removes the directory; the
+// caller must call it. On Linux the server also dies with the process that started it.
+// Without an installation, the error wraps ErrNotInstalled.
+func StartPrivate(opts Options) (url string, stop func(), err error) {
+	bin, err := binDir()
+	if err != nil {
+		return "", nil, fmt.Errorf("pgtest: start a private server: %w", err)
+	}
+	if url, stop, err = startPrivate(bin, opts); err != nil {
+		return "", nil, fmt.Errorf("pgtest: start a private server from %s: %w", bin, err)
+	}
+	return url, stop, nil
+}
+
+func startPrivate(bin string, opts Options) (string, func(), error) {
 	as, err := unprivileged()
 	if err != nil {
 		return "", nil, err
@@ -220,7 +252,7 @@ func startPrivate(bin string) (string, func(), error) {
 		}
 	}
 	data := filepath.Join(dir, "data")
-	// Trust authentication: the server listens on loopback only, for this test binary.
+	// Trust authentication: the server listens on loopback only, for this process.
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
 		"--no-sync", "--no-locale", "--encoding=UTF8")
 	initdb.Dir = dir
@@ -234,7 +266,7 @@ func startPrivate(bin string) (string, func(), error) {
 		if err != nil {
 			return fail(err)
 		}
-		stop, err := runPostgres(bin, dir, data, port, as)
+		stop, err := runPostgres(bin, dir, data, port, as, opts)
 		if err == nil {
 			return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), func() {
 				stop()
@@ -246,9 +278,9 @@ func startPrivate(bin string) (string, func(), error) {
 	return fail(errors.Join(errs...))
 }
 
-// sweep removes the directories of private servers whose test binary died before Main
-// could (a timeout, a kill): each directory is named after the process that made it, whose
-// server the kernel stopped when it died.
+// sweep removes the directories of private servers whose process died before it could (a
+// test binary's timeout, a kill): each directory is named after the process that made it,
+// whose server the kernel stopped when it died.
 func sweep() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "orgd-pgtest-*-*"))
 	for _, dir := range dirs {
@@ -268,19 +300,22 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// runPostgres starts the server and waits until it accepts connections. Durability is off:
-// a test cluster dies with its test binary.
-func runPostgres(bin, dir, data string, port int, as *account) (stop func(), err error) {
+// runPostgres starts the server and waits until it accepts connections.
+func runPostgres(bin, dir, data string, port int, as *account, opts Options) (stop func(), err error) {
 	logPath := filepath.Join(dir, fmt.Sprintf("postgres-%d.log", port))
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own descriptor
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", dir,
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "max_connections=300", // parallel tests, each store with its pool
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+		"-c", "max_connections=300"} // parallel tests, each store with its pool
+	if !opts.Durable {
+		// A test cluster dies with its test binary: nothing in it is worth a flush.
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = sysProcAttr(as)
@@ -294,7 +329,7 @@ func runPostgres(bin, dir, data string, port int, as *account) (stop func(), err
 	}()
 	stop = func() {
 		// SIGQUIT is PostgreSQL's immediate shutdown (pg_ctl stop -m immediate): nothing
-		// of a test cluster is worth a checkpoint.
+		// of a throwaway cluster is worth a checkpoint.
 		cmd.Process.Signal(quitSignal)
 		select {
 		case <-exited:

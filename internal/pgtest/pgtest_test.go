@@ -2,6 +2,9 @@ package pgtest
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -65,5 +68,41 @@ func TestURLDroppedAfterTest(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("schema %s outlived its test", schema)
+	}
+}
+
+// A durable private server keeps PostgreSQL's flushes, which the tests' server turns off,
+// and its stop removes its directory.
+func TestStartPrivateDurable(t *testing.T) {
+	url, stop, err := StartPrivate(Options{Durable: true})
+	if errors.Is(err, ErrNotInstalled) && os.Getenv(EnvRequired) == "" {
+		t.Skip(skipMessage)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			stop()
+		}
+	})
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	var fsync, dir string
+	err = c.QueryRow(t.Context(), `SELECT current_setting('fsync'), current_setting('data_directory')`).Scan(&fsync, &dir)
+	c.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fsync != "on" {
+		t.Errorf("fsync = %s, want on", fsync)
+	}
+	stop()
+	stopped = true
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("data directory %s after stop: %v", dir, err)
 	}
 }
