@@ -176,6 +176,10 @@ type Caller struct {
 
 type callerKey struct{}
 
+// adminWriteKey is the write key of the updates without a caller (the admin API's); no
+// account id, which is 12 digits, can take it.
+const adminWriteKey = "admin"
+
 // WithCaller returns a context that carries the caller of a request.
 func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
@@ -203,7 +207,17 @@ type txn struct {
 //
 // Without a creation delay no request outlives its own transaction (New settles any that an
 // earlier run with a delay left), so neither needs to look.
+//
+// An update carries its caller's account as the store's write key, adminWriteKey when there
+// is no caller: an account's writes nearly all touch its organization's rows (its counters,
+// a resource's tags), so concurrent ones would conflict, and a store that serializes them
+// spares them the retries (see Store.Update).
 func (s *Service) update(ctx context.Context, fn func(t *txn) error) error {
+	key := adminWriteKey
+	if c, ok := CallerFrom(ctx); ok {
+		key = c.AccountID
+	}
+	ctx = WithWriteKey(ctx, key)
 	if s.cfg.CreateAccountDelay <= 0 {
 		return s.run(ctx, s.store.Update, fn)
 	}

@@ -25,11 +25,31 @@ type Store interface {
 	// Any error from fn rolls the transaction back and is returned unchanged. A store may
 	// run fn more than once (a transaction to retry): fn must leave nothing behind but
 	// what its last run produced.
+	//
+	// A store that runs transactions concurrently may serialize the Updates whose ctx
+	// carries the same write key (WithWriteKey): writes that would touch the same rows then
+	// wait for one another instead of conflicting and running again. The key is a hint for
+	// speed only: an Update is correct whatever key it carries, or none. fn must not wait
+	// for another Update with its own key, which would wait for fn.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction that sees one consistent snapshot. Like
 	// Update's, its fn may run more than once.
 	View(ctx context.Context, fn func(Tx) error) error
 	Close() error
+}
+
+type writeKeyKey struct{}
+
+// WithWriteKey returns a context whose Updates carry key: a store may serialize the
+// Updates that carry the same key (see Store.Update).
+func WithWriteKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, writeKeyKey{}, key)
+}
+
+// WriteKey returns the key stored by WithWriteKey.
+func WriteKey(ctx context.Context) (string, bool) {
+	key, ok := ctx.Value(writeKeyKey{}).(string)
+	return key, ok
 }
 
 // Tx is one transaction. Methods return ErrNotFound for a missing row where documented and wrap

@@ -6,6 +6,12 @@
 // with another (a serialization failure, a deadlock): the domain is written for that. View
 // runs at REPEATABLE READ, READ ONLY: one snapshot, which a read-only transaction can take
 // without conflicting with anyone.
+//
+// Retries alone do not carry a steady stream of writes to the same rows: each conflict costs
+// a run, and some writers lose maxAttempts times. Updates that carry one write key (the
+// service's: the calling account) therefore queue behind one another, across processes,
+// before they begin, and one that still conflicts, with a writer of another key, runs again
+// alone among the keyed writers (see serialized).
 package postgres
 
 import (
@@ -34,6 +40,11 @@ type Options struct {
 // Store is an org.Store on one PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	// schema is the schema the store's tables are in. Advisory locks are the whole
+	// database's: a write key's lock names the schema too, so that stores on other schemas
+	// of the database do not wait for this one's writers.
+	schema  string
+	writers keyLocks // this process's Updates that hold or await a write key
 }
 
 var _ org.Store = (*Store)(nil)
@@ -78,7 +89,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: read the schema: %w", err)
+	}
+	return &Store{pool: pool, schema: schema}, nil
 }
 
 // Close closes the pool's connections, waiting for those in use.
@@ -105,21 +121,34 @@ var (
 )
 
 // Update runs fn in a SERIALIZABLE transaction, running it again (up to maxAttempts times)
-// when PostgreSQL reports a conflict with a concurrent transaction.
+// when PostgreSQL reports a conflict with a concurrent transaction. When ctx carries a write
+// key, it first waits for the Updates with the same key, in every process on the database,
+// to end (see serialized).
 func (s *Store) Update(ctx context.Context, fn func(org.Tx) error) error {
-	return s.retry(ctx, writeOptions, fn)
+	if key, ok := org.WriteKey(ctx); ok {
+		return s.serialized(ctx, key, fn)
+	}
+	return s.retry(ctx, s.pool, writeOptions, fn, nil)
 }
 
 // View runs fn in a REPEATABLE READ, READ ONLY transaction: one snapshot. Write methods of
 // its Tx fail. It runs fn again on the rare conflicts a reader meets (a hot standby's
 // recovery cancelling its query).
 func (s *Store) View(ctx context.Context, fn func(org.Tx) error) error {
-	return s.retry(ctx, readOptions, fn)
+	return s.retry(ctx, s.pool, readOptions, fn, nil)
 }
 
-func (s *Store) retry(ctx context.Context, opts pgx.TxOptions, fn func(org.Tx) error) error {
+// beginner starts transactions: the pool, on any of its connections, or one connection.
+type beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// retry runs fn in transactions on db until one commits, one fails for another reason than
+// a conflict, or maxAttempts have conflicted. beforeRetry, when not nil, runs before each
+// attempt after the first; its error ends the retries.
+func (s *Store) retry(ctx context.Context, db beginner, opts pgx.TxOptions, fn func(org.Tx) error, beforeRetry func() error) error {
 	for attempt := 1; ; attempt++ {
-		again, err := s.run(ctx, opts, fn)
+		again, err := s.run(ctx, db, opts, fn)
 		if !again {
 			return err
 		}
@@ -131,16 +160,21 @@ func (s *Store) retry(ctx context.Context, opts pgx.TxOptions, fn func(org.Tx) e
 		case <-ctx.Done():
 			return fmt.Errorf("postgres: begin: %w", ctx.Err())
 		}
+		if beforeRetry != nil {
+			if err := beforeRetry(); err != nil {
+				return err
+			}
+		}
 	}
 }
 
 // run runs fn in one transaction and commits it if fn succeeds. again reports that the
 // transaction failed for a conflict and may succeed if run again; err is then the failure.
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(org.Tx) error) (again bool, err error) {
+func (s *Store) run(ctx context.Context, db beginner, opts pgx.TxOptions, fn func(org.Tx) error) (again bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("postgres: begin: %w", err)
 	}
-	ptx, err := s.pool.BeginTx(ctx, opts)
+	ptx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return false, fmt.Errorf("postgres: begin: %w", err)
 	}
