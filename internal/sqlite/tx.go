@@ -383,7 +383,8 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 }
 
 // ListAccounts pages on the primary key (every account) or on accounts_org /
-// accounts_org_parent; a Limit of zero or less means no limit. With the row cache it reads
+// accounts_org_parent; a Limit of zero or less means no limit. With the row cache, a View
+// pages an organization's accounts on its cached members (cachedMembers); otherwise it reads
 // only the ids (the indexes cover them) and takes the rows from the cache, reading them
 // whole only when one is missing.
 func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Account, error) {
