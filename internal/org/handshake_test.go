@@ -854,6 +854,31 @@ func TestDuplicateHandshakeSameTarget(t *testing.T) {
 	}
 }
 
+// Two open invitations to one address that no account has yet: the second is a duplicate,
+// whatever the address's case, and nothing of it is written (no handshake, no e-mail).
+func TestDuplicateHandshakeToAnAddressNoAccountHas(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(hsMgmt)
+	first := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "nobody.yet@example.org")
+	for _, again := range []string{"nobody.yet@example.org", "Nobody.Yet@EXAMPLE.org"} {
+		_, err := hsSend(s, hsMgmt, types.HandshakePartyTypeEmail, again)
+		apitest.RequireCode(t, err, hsDuplicate, "")
+	}
+	hsRequireIDs(t, "the organization's handshakes", hsListForOrganization(t, s, hsMgmt, nil, 0), first.Id)
+	var outbox struct {
+		Messages []struct{ HandshakeId string }
+	}
+	s.Admin(http.MethodGet, "/_orgd/outbox", nil, &outbox)
+	if len(outbox.Messages) != 1 || outbox.Messages[0].HandshakeId != aws.ToString(first.Id) {
+		t.Errorf("outbox %+v, want the first invitation's e-mail only", outbox.Messages)
+	}
+	// Another address is no duplicate, and once the first invitation is closed the address
+	// may be invited again.
+	hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "someone.else@example.org")
+	hsMust(hsCancel(s, hsMgmt, first.Id))(t)
+	hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "Nobody.Yet@EXAMPLE.org")
+}
+
 // --- HandshakeConstraintViolationException --------------------------------------------------
 
 // hsAccount returns the n-th test account id, 100000000001 and on.
