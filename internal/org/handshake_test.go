@@ -1141,6 +1141,28 @@ func TestHandshakeConstraintAllFeaturesMigrationReasons(t *testing.T) {
 
 // --- EnableAllFeatures ----------------------------------------------------------------------
 
+// EnableAllFeatures refuses an organization larger than the standard migration takes (AWS:
+// 5,000 accounts, a quota here) before it writes anything: the open invitations it would
+// withdraw stay open and no request is made.
+func TestEnableAllFeaturesOrganizationSizeLimit(t *testing.T) {
+	s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxAllFeaturesMigrationSize = 2 }))
+	hsCreateOrganization(t, s, hsMgmt, types.OrganizationFeatureSetConsolidatedBilling)
+	s.Join(hsMgmt, hsAlice)
+	s.Join(hsMgmt, hsBob)
+	open := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeAccount, hsCarol)
+	_, err := s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{})
+	apitest.RequireCode(t, err, "ConstraintViolationException", "ALL_FEATURES_MIGRATION_ORGANIZATION_SIZE_LIMIT_EXCEEDED")
+	hsRequireState(t, s, hsCarol, open.Id, types.HandshakeStateOpen)
+	if got := hsListForOrganization(t, s, hsMgmt, &types.HandshakeFilter{ActionType: types.ActionTypeEnableAllFeatures}, 0); len(got) != 0 {
+		t.Errorf("requests = %v, want none", hsIDs(got))
+	}
+	// An organization of exactly the limit may.
+	if _, err := s.Client(hsBob).LeaveOrganization(hsCtx, &organizations.LeaveOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	hsMust(s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{}))(t)
+}
+
 func TestEnableAllFeaturesCallerMustBeManagement(t *testing.T) {
 	s := apitest.Start(t)
 	hsCreateOrganization(t, s, hsMgmt, types.OrganizationFeatureSetConsolidatedBilling)
