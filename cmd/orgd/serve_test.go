@@ -12,11 +12,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sqlite"
 )
 
 // client is an Organizations client of the orgd at url signing with accessKey.
@@ -382,5 +386,128 @@ func TestClientCommands(t *testing.T) {
 	}
 	if err := m.Run(t.Context(), nil); err == nil {
 		t.Error("no command succeeded")
+	}
+}
+
+// TestServeMaxInboundTransfers: --max-inbound-transfers reaches the domain. AWS's default of
+// 0 refuses every transfer invitation; with 1, one goes out and a second is refused.
+func TestServeMaxInboundTransfers(t *testing.T) {
+	// A transfer starts at midnight UTC more than a day away: the first of the month after next.
+	now := time.Now().UTC()
+	start := time.Date(now.Year(), now.Month()+2, 1, 0, 0, 0, 0, time.UTC)
+	invite := func(url, from, to string) error {
+		_, err := client(url, from).InviteOrganizationToTransferResponsibility(t.Context(), &organizations.InviteOrganizationToTransferResponsibilityInput{
+			Type:           types.ResponsibilityTransferTypeBilling,
+			Target:         &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String(to)},
+			StartTimestamp: aws.Time(start),
+			SourceName:     aws.String("bill"),
+		})
+		return err
+	}
+	requireInboundQuota := func(err error) {
+		t.Helper()
+		var cv *types.ConstraintViolationException
+		if !errors.As(err, &cv) || cv.Reason != types.ConstraintViolationExceptionReasonResponsibilityTransferMaxInboundQuotaViolation {
+			t.Errorf("got %v, want ConstraintViolationException RESPONSIBILITY_TRANSFER_MAX_INBOUND_QUOTA_VIOLATION", err)
+		}
+	}
+	for _, quota := range []string{"", "1"} {
+		args := []string{"--db", "memory"}
+		if quota != "" {
+			args = append(args, "--max-inbound-transfers", quota)
+		}
+		url := startOrgd(t, args...)
+		for _, mgmt := range []string{"111111111111", "222222222222", "333333333333"} {
+			if _, err := client(url, mgmt).CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := invite(url, "111111111111", "222222222222")
+		if quota == "" {
+			requireInboundQuota(err)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("--max-inbound-transfers 1, first invitation: %v", err)
+		}
+		requireInboundQuota(invite(url, "111111111111", "333333333333"))
+	}
+}
+
+// TestServeLocksTheDatabaseFile: a second orgd serve on the same --db file refuses to start,
+// saying why, and starts once the first has stopped.
+func TestServeLocksTheDatabaseFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "orgd.db")
+	_, stop := serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
+	m := NewMain()
+	m.Stderr = &bytes.Buffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	listened := false
+	m.Listening = func(string) { listened = true; cancel() }
+	err := m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", db})
+	m.Close()
+	if err == nil || listened || !strings.Contains(err.Error(), "in use by another orgd") {
+		t.Fatalf("second orgd serve on %s: err %v, listened %v; want an in-use error before listening", db, err, listened)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
+}
+
+// TestServeUsesTheRowCache: orgd serve on a file keeps the rows it reads in memory, which
+// only the lock above makes sound. A write to the file from outside, which the lock exists
+// to rule out, shows it: orgd keeps answering from its cache what the file no longer holds,
+// until it is started again.
+func TestServeUsesTheRowCache(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "orgd.db")
+	url, stop := serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
+	const mgmt = "111111111111"
+	run(t, url, "accounts", "add", "--id", mgmt, "--email", "before@example.org")
+	if _, err := client(url, mgmt).CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	email := func(url string) string {
+		t.Helper()
+		out, err := client(url, mgmt).DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Organization.MasterAccountEmail)
+	}
+	if got := email(url); got != "before@example.org" {
+		t.Fatalf("MasterAccountEmail %q", got)
+	}
+
+	// Another store, without the lock, changes the address in the file.
+	other, err := sqlite.Open(t.Context(), db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = other.Update(t.Context(), func(tx org.Tx) error {
+		a, err := tx.Account(t.Context(), mgmt)
+		if err != nil {
+			return err
+		}
+		a.Email = "after@example.org"
+		return tx.PutAccount(t.Context(), a)
+	})
+	if cerr := other.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("write from outside: %v", err)
+	}
+
+	if got := email(url); got != "before@example.org" {
+		t.Errorf("after a write from outside, orgd answers %q: it read the file, not its row cache", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	url, _ = serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
+	if got := email(url); got != "after@example.org" {
+		t.Errorf("after a restart orgd answers %q, want the address written from outside", got)
 	}
 }

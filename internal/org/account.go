@@ -210,7 +210,7 @@ func (s *Service) CloseAccount(ctx context.Context, in *model.CloseAccountReques
 		if err != nil {
 			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
 		}
-		if limit := closureQuota(members); recent >= limit {
+		if limit := s.closureQuota(members); recent >= limit {
 			return constraintViolation(model.ConstraintViolationExceptionReasonCloseAccountQuotaExceeded,
 				"You can close at most %d accounts in 30 days.", limit)
 		}
@@ -223,13 +223,16 @@ func (s *Service) CloseAccount(ctx context.Context, in *model.CloseAccountReques
 }
 
 // AWS's closure quotas (spec §6.6): three closures in progress at once, and in any 30 days
-// the larger of 250 and a fifth of the members, never more than 1,000.
+// a fifth of the members, within Quotas.MinClosuresPer30Days and MaxClosuresPer30Days.
 const (
 	maxConcurrentClosures = 3
 	closureWindow         = 30 * 24 * time.Hour
 )
 
-func closureQuota(members int) int { return min(1000, max(250, members/5)) }
+func (s *Service) closureQuota(members int) int {
+	q := s.cfg.Quotas
+	return min(q.MaxClosuresPer30Days, max(q.MinClosuresPer30Days, members/5))
+}
 
 // DescribeAccount returns an account of the caller's organization.
 func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccountRequest) (*model.DescribeAccountResponse, error) {

@@ -145,6 +145,52 @@ func TestCloseAccountQuotaIs250In30Days(t *testing.T) {
 	}
 }
 
+// clMembers starts a server with the closure quota's bounds and an organization of n
+// accounts, the management account included; it returns the member ids.
+func clMembers(t *testing.T, n, minClosures, maxClosures int) (*apitest.Server, []string) {
+	t.Helper()
+	s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) {
+		q.MaxAccounts, q.MinClosuresPer30Days, q.MaxClosuresPer30Days = n, minClosures, maxClosures
+	}))
+	s.CreateOrganization(clMgmt)
+	ids := make([]string, n-1)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("2%011d", i)
+		s.Join(clMgmt, ids[i])
+	}
+	return s, ids
+}
+
+// The closure quota is a fifth of the members in any 30 days, within its bounds (AWS: at
+// least 250, at most 1,000; TestCloseAccountQuotaIs250In30Days tests the floor itself).
+func TestCloseAccountQuotaIsAFifthOfTheMembers(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		members, min, max, may int
+	}{
+		{"above the floor", 15, 2, 1000, 3},
+		{"at most the cap", 25, 2, 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, ids := clMembers(t, tc.members, tc.min, tc.max)
+			c := s.Client(clMgmt)
+			for _, id := range ids[:tc.may] {
+				if err := clClose(c, id); err != nil {
+					t.Fatalf("close %s: %v", id, err)
+				}
+			}
+			apitest.RequireCode(t, clClose(c, ids[tc.may]), "ConstraintViolationException", "CLOSE_ACCOUNT_QUOTA_EXCEEDED")
+			if state, _ := clState(t, c, ids[tc.may]); state != types.AccountStateActive {
+				t.Errorf("the refused account is %s, want ACTIVE", state)
+			}
+			s.Advance(30 * 24 * time.Hour)
+			if err := clClose(c, ids[tc.may]); err != nil {
+				t.Fatalf("30 days later: %v", err)
+			}
+		})
+	}
+}
+
 func TestCreatedAccountMustWaitFourDaysToLeave(t *testing.T) {
 	s := apitest.Start(t)
 	s.CreateOrganization(clMgmt)

@@ -335,3 +335,138 @@ func TestCreateAccountLeftInProgressSettlesAtStart(t *testing.T) {
 		t.Errorf("after a restart without delay: %+v", *got)
 	}
 }
+
+// CreateGovCloudAccount also makes a standalone GovCloud account whose address is the
+// commercial one with govcloud+ in front. That address clashes like the commercial one, in
+// both orders: the request fails with EMAIL_ALREADY_EXISTS and creates neither account.
+func TestCreateGovCloudAccountCompanionAddressMustBeFree(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(caMgmt)
+	c := s.Client(caMgmt)
+	ctx := context.Background()
+	requireFailed := func(st *types.CreateAccountStatus) {
+		t.Helper()
+		if st.State != types.CreateAccountStateFailed || st.FailureReason != types.CreateAccountFailureReasonEmailAlreadyExists ||
+			st.AccountId != nil || st.GovCloudAccountId != nil {
+			t.Errorf("status %+v, want FAILED EMAIL_ALREADY_EXISTS without accounts", *st)
+		}
+	}
+	members := func() int {
+		t.Helper()
+		out, err := c.ListAccounts(ctx, &organizations.ListAccountsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Accounts)
+	}
+
+	// An account already has the companion address (in another case).
+	s.Register(map[string]any{"Id": "222222222222", "Email": "GovCloud+Gov@Example.org"})
+	out, err := c.CreateGovCloudAccount(ctx, &organizations.CreateGovCloudAccountInput{
+		Email: aws.String("gov@example.org"), AccountName: aws.String("gov")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireFailed(caDescribe(t, c, out.CreateAccountStatus.Id))
+	if n := members(); n != 1 {
+		t.Errorf("the organization has %d accounts after the failed request, want 1", n)
+	}
+	// The commercial address stayed free.
+	if st := caDescribe(t, c, caCreate(t, c, "gov@example.org", "plain").Id); st.State != types.CreateAccountStateSucceeded {
+		t.Errorf("CreateAccount gov@example.org after the failed request: %+v", *st)
+	}
+
+	// A GovCloud account made by an earlier request holds the companion address.
+	out, err = c.CreateGovCloudAccount(ctx, &organizations.CreateGovCloudAccountInput{
+		Email: aws.String("pair@example.org"), AccountName: aws.String("pair")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := caDescribe(t, c, out.CreateAccountStatus.Id); st.State != types.CreateAccountStateSucceeded {
+		t.Fatalf("CreateGovCloudAccount pair@example.org: %+v", *st)
+	}
+	requireFailed(caDescribe(t, c, caCreate(t, c, "govcloud+pair@example.org", "clash").Id))
+	out, err = c.CreateGovCloudAccount(ctx, &organizations.CreateGovCloudAccountInput{
+		Email: aws.String("Pair@Example.org"), AccountName: aws.String("again")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireFailed(caDescribe(t, c, out.CreateAccountStatus.Id))
+	if n := members(); n != 3 {
+		t.Errorf("the organization has %d accounts, want 3", n)
+	}
+}
+
+// Two requests in flight at once, one for an address and one for a GovCloud pair whose
+// companion is that address: whichever completes first takes it, the other fails.
+func TestCreateGovCloudAccountCompanionAddressClashInFlight(t *testing.T) {
+	for _, govFirst := range []bool{true, false} {
+		t.Run(fmt.Sprint("GovCloud request first: ", govFirst), func(t *testing.T) {
+			s := apitest.Start(t, func(c *server.Config) { c.Org.CreateAccountDelay = time.Hour })
+			s.CreateOrganization(caMgmt)
+			c := s.Client(caMgmt)
+			gov := func() *string {
+				out, err := c.CreateGovCloudAccount(context.Background(), &organizations.CreateGovCloudAccountInput{
+					Email: aws.String("gov@example.org"), AccountName: aws.String("gov")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out.CreateAccountStatus.Id
+			}
+			var first, second *string
+			if govFirst {
+				first = gov()
+				second = caCreate(t, c, "govcloud+gov@example.org", "plain").Id
+			} else {
+				first = caCreate(t, c, "govcloud+gov@example.org", "plain").Id
+				second = gov()
+			}
+			s.Advance(time.Hour)
+			if st := caDescribe(t, c, first); st.State != types.CreateAccountStateSucceeded {
+				t.Errorf("first request %+v, want SUCCEEDED", *st)
+			}
+			if st := caDescribe(t, c, second); st.State != types.CreateAccountStateFailed ||
+				st.FailureReason != types.CreateAccountFailureReasonEmailAlreadyExists {
+				t.Errorf("second request %+v, want FAILED EMAIL_ALREADY_EXISTS", *st)
+			}
+		})
+	}
+}
+
+// The account quota is checked again when a creation completes: accounts that joined while
+// it was in progress can fill the organization (here the operator lowered the quota, by
+// serving the database again, after the request and the invitation went out). The request
+// then fails with ACCOUNT_LIMIT_EXCEEDED and creates no account.
+func TestCreateAccountFailsWithAccountLimitExceededWhenItCompletes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "orgd.db")
+	before := apitest.Start(t, func(c *server.Config) { c.DB, c.Org.CreateAccountDelay = db, time.Hour })
+	before.CreateOrganization(caMgmt)
+	st := caCreate(t, before.Client(caMgmt), "late@example.org", "late")
+	inv := before.Invite(caMgmt, "222222222222")
+
+	after := apitest.Start(t, func(c *server.Config) {
+		c.DB, c.Org.CreateAccountDelay = db, time.Hour
+		c.Org.Quotas = org.DefaultQuotas()
+		c.Org.Quotas.MaxAccounts = 2
+	})
+	c := after.Client(caMgmt)
+	if _, err := after.Client("222222222222").AcceptHandshake(context.Background(), &organizations.AcceptHandshakeInput{HandshakeId: inv.Id}); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if got := caDescribe(t, c, st.Id); got.State != types.CreateAccountStateInProgress {
+		t.Fatalf("before the delay: %+v", *got)
+	}
+	after.Advance(time.Hour)
+	got := caDescribe(t, c, st.Id)
+	if got.State != types.CreateAccountStateFailed || got.FailureReason != types.CreateAccountFailureReasonAccountLimitExceeded ||
+		got.AccountId != nil || got.CompletedTimestamp == nil {
+		t.Fatalf("after the delay: %+v, want FAILED ACCOUNT_LIMIT_EXCEEDED", *got)
+	}
+	accts, err := c.ListAccounts(context.Background(), &organizations.ListAccountsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accts.Accounts) != 2 {
+		t.Errorf("ListAccounts has %d accounts, want the management account and the invited one", len(accts.Accounts))
+	}
+}

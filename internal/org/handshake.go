@@ -571,9 +571,9 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *model.EnableAllFeatu
 		if err != nil {
 			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
 		}
-		if members > allFeaturesMigrationLimit {
+		if limit := s.cfg.Quotas.MaxAllFeaturesMigrationSize; members > limit {
 			return constraintViolation(model.ConstraintViolationExceptionReasonAllFeaturesMigrationOrganizationSizeLimitExceeded,
-				"An organization with more than %d accounts cannot enable all features this way.", allFeaturesMigrationLimit)
+				"An organization with more than %d accounts cannot enable all features this way.", limit)
 		}
 		// Invitations that promised the old feature set are withdrawn.
 		if err := t.cancelOpenHandshakes(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeInvite}); err != nil {
@@ -629,10 +629,6 @@ func (s *Service) EnableAllFeatures(ctx context.Context, _ *model.EnableAllFeatu
 		return nil
 	})
 }
-
-// allFeaturesMigrationLimit is the largest organization the standard all-features migration
-// accepts (ALL_FEATURES_MIGRATION_ORGANIZATION_SIZE_LIMIT_EXCEEDED above).
-const allFeaturesMigrationLimit = 5000
 
 // approveAllFeatures records a member's approval and opens the request when it was the last.
 func (t *txn) approveAllFeatures(child *Handshake) error {

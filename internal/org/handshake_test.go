@@ -854,6 +854,31 @@ func TestDuplicateHandshakeSameTarget(t *testing.T) {
 	}
 }
 
+// Two open invitations to one address that no account has yet: the second is a duplicate,
+// whatever the address's case, and nothing of it is written (no handshake, no e-mail).
+func TestDuplicateHandshakeToAnAddressNoAccountHas(t *testing.T) {
+	s := apitest.Start(t)
+	s.CreateOrganization(hsMgmt)
+	first := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "nobody.yet@example.org")
+	for _, again := range []string{"nobody.yet@example.org", "Nobody.Yet@EXAMPLE.org"} {
+		_, err := hsSend(s, hsMgmt, types.HandshakePartyTypeEmail, again)
+		apitest.RequireCode(t, err, hsDuplicate, "")
+	}
+	hsRequireIDs(t, "the organization's handshakes", hsListForOrganization(t, s, hsMgmt, nil, 0), first.Id)
+	var outbox struct {
+		Messages []struct{ HandshakeId string }
+	}
+	s.Admin(http.MethodGet, "/_orgd/outbox", nil, &outbox)
+	if len(outbox.Messages) != 1 || outbox.Messages[0].HandshakeId != aws.ToString(first.Id) {
+		t.Errorf("outbox %+v, want the first invitation's e-mail only", outbox.Messages)
+	}
+	// Another address is no duplicate, and once the first invitation is closed the address
+	// may be invited again.
+	hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "someone.else@example.org")
+	hsMust(hsCancel(s, hsMgmt, first.Id))(t)
+	hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "Nobody.Yet@EXAMPLE.org")
+}
+
 // --- HandshakeConstraintViolationException --------------------------------------------------
 
 // hsAccount returns the n-th test account id, 100000000001 and on.
@@ -1115,6 +1140,28 @@ func TestHandshakeConstraintAllFeaturesMigrationReasons(t *testing.T) {
 }
 
 // --- EnableAllFeatures ----------------------------------------------------------------------
+
+// EnableAllFeatures refuses an organization larger than the standard migration takes (AWS:
+// 5,000 accounts, a quota here) before it writes anything: the open invitations it would
+// withdraw stay open and no request is made.
+func TestEnableAllFeaturesOrganizationSizeLimit(t *testing.T) {
+	s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxAllFeaturesMigrationSize = 2 }))
+	hsCreateOrganization(t, s, hsMgmt, types.OrganizationFeatureSetConsolidatedBilling)
+	s.Join(hsMgmt, hsAlice)
+	s.Join(hsMgmt, hsBob)
+	open := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeAccount, hsCarol)
+	_, err := s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{})
+	apitest.RequireCode(t, err, "ConstraintViolationException", "ALL_FEATURES_MIGRATION_ORGANIZATION_SIZE_LIMIT_EXCEEDED")
+	hsRequireState(t, s, hsCarol, open.Id, types.HandshakeStateOpen)
+	if got := hsListForOrganization(t, s, hsMgmt, &types.HandshakeFilter{ActionType: types.ActionTypeEnableAllFeatures}, 0); len(got) != 0 {
+		t.Errorf("requests = %v, want none", hsIDs(got))
+	}
+	// An organization of exactly the limit may.
+	if _, err := s.Client(hsBob).LeaveOrganization(hsCtx, &organizations.LeaveOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	hsMust(s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{}))(t)
+}
 
 func TestEnableAllFeaturesCallerMustBeManagement(t *testing.T) {
 	s := apitest.Start(t)

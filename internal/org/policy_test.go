@@ -359,6 +359,51 @@ func TestCreatePolicyRules(t *testing.T) {
 	})
 }
 
+// The RCP quota is its own: the organization's RCPs count against it (the AWS-managed
+// RCPFullAWSAccess does not), and neither SCPs nor management policies do.
+func TestResourceControlPolicyQuota(t *testing.T) {
+	_, c, root := polOrg(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxResourceControlPolicies = 1 }))
+	polEnable(t, c, root, polRCP)
+	polCreate(t, c, polRCP, "First", polRCPDeny)
+	_, err := polCreateErr(c, t, polRCP, "Second", polRCPDeny)
+	apitest.RequireCode(t, err, "ConstraintViolationException", "POLICY_NUMBER_LIMIT_EXCEEDED")
+	if got := polListPolicies(t, c, polRCP, 20); len(got) != 2 || got[0] != "p-RCPFullAWSAccess" {
+		t.Errorf("RCPs = %v, want RCPFullAWSAccess and First", got)
+	}
+	polCreate(t, c, polSCP, "An SCP", polDenyS3)
+	polCreate(t, c, polTag, "A tag policy", polTagDoc)
+}
+
+// A policy's size is counted in characters, as AWS documents it, not in bytes: a document of
+// multi-byte characters whose bytes exceed the limit fits if its characters do not.
+func TestPolicySizeCountsCharactersNotBytes(t *testing.T) {
+	const limit = 200
+	_, c, _ := polOrg(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxSCPSize = limit }))
+	doc := func(chars int) string {
+		const head, tail = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"`, `"}}}]}`
+		return head + strings.Repeat("€", chars-len(head)-len(tail)) + tail
+	}
+	fits := doc(limit)
+	if n := len(fits); n <= limit {
+		t.Fatalf("the document has %d bytes; the test needs more than %d", n, limit)
+	}
+	id := polCreate(t, c, polSCP, "Euros", fits)
+	_, err := polCreateErr(c, t, polSCP, "One more", doc(limit+1))
+	apitest.RequireCode(t, err, "ConstraintViolationException", "POLICY_CONTENT_LIMIT_EXCEEDED")
+	_, err = c.UpdatePolicy(t.Context(), &organizations.UpdatePolicyInput{PolicyId: aws.String(id), Content: aws.String(doc(limit + 1))})
+	apitest.RequireCode(t, err, "ConstraintViolationException", "POLICY_CONTENT_LIMIT_EXCEEDED")
+	d, err := c.DescribePolicy(t.Context(), &organizations.DescribePolicyInput{PolicyId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(d.Policy.Content) != fits {
+		t.Errorf("the refused update changed the content to %q", aws.ToString(d.Policy.Content))
+	}
+	if got := polListPolicies(t, c, polSCP, 20); len(got) != 2 {
+		t.Errorf("SCPs = %v, want FullAWSAccess and Euros", got)
+	}
+}
+
 func TestUpdatePolicyRules(t *testing.T) {
 	_, c, _ := polOrg(t)
 	id := polCreate(t, c, polTag, "One", polTagDoc)

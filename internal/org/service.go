@@ -69,28 +69,39 @@ type Quotas struct {
 	// 10,240 and 10, so they are settings (spec §12).
 	MaxSCPSize       int
 	MaxSCPsPerTarget int
+	// MaxAllFeaturesMigrationSize is the largest organization, in accounts, that
+	// EnableAllFeatures accepts (AWS: 5,000; ALL_FEATURES_MIGRATION_ORGANIZATION_SIZE_LIMIT_EXCEEDED).
+	MaxAllFeaturesMigrationSize int
+	// MinClosuresPer30Days and MaxClosuresPer30Days bound the accounts an organization may
+	// close in any 30 days, which is otherwise a fifth of its members (AWS: 250 and 1,000,
+	// not adjustable; spec §6.6).
+	MinClosuresPer30Days int
+	MaxClosuresPer30Days int
 }
 
 // DefaultQuotas returns AWS's default quotas.
 func DefaultQuotas() Quotas {
 	return Quotas{
-		MaxAccounts:                10,
-		MaxOUs:                     2000,
-		MaxConcurrentCreations:     5,
-		CreatedAccountWait:         4 * 24 * time.Hour,
-		InvitationsPerDay:          20,
-		InvitationLifetime:         15 * 24 * time.Hour,
-		AllFeaturesLifetime:        90 * 24 * time.Hour,
-		ClosedHandshakeVisibility:  30 * 24 * time.Hour,
-		MaxInboundTransfers:        0,
-		MaxOutboundTransfers:       1,
-		MaxTransferChainLength:     1,
-		MaxTransfersInChain:        1000,
-		MaxServiceControlPolicies:  10000,
-		MaxResourceControlPolicies: 2000,
-		MaxManagementPolicies:      1000,
-		MaxSCPSize:                 10240,
-		MaxSCPsPerTarget:           10,
+		MaxAccounts:                 10,
+		MaxOUs:                      2000,
+		MaxConcurrentCreations:      5,
+		CreatedAccountWait:          4 * 24 * time.Hour,
+		InvitationsPerDay:           20,
+		InvitationLifetime:          15 * 24 * time.Hour,
+		AllFeaturesLifetime:         90 * 24 * time.Hour,
+		ClosedHandshakeVisibility:   30 * 24 * time.Hour,
+		MaxInboundTransfers:         0,
+		MaxOutboundTransfers:        1,
+		MaxTransferChainLength:      1,
+		MaxTransfersInChain:         1000,
+		MaxServiceControlPolicies:   10000,
+		MaxResourceControlPolicies:  2000,
+		MaxManagementPolicies:       1000,
+		MaxSCPSize:                  10240,
+		MaxSCPsPerTarget:            10,
+		MaxAllFeaturesMigrationSize: 5000,
+		MinClosuresPer30Days:        250,
+		MaxClosuresPer30Days:        1000,
 	}
 }
 

@@ -449,3 +449,57 @@ func TestTransferInvitationEmailWrittenToOutbox(t *testing.T) {
 		t.Errorf("message %+v", m)
 	}
 }
+
+// The organizations along a chain may take over at most MaxTransfersInChain transfers in
+// all (AWS: 1,000), whatever each one's inbound quota allows: counted at the inviter, and at
+// the organizations that pay for the inviter's bill. A refused invitation writes nothing.
+func TestTransfersInAChainQuota(t *testing.T) {
+	start := func(t *testing.T, inChain int) *apitest.Server {
+		s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) {
+			q.MaxInboundTransfers, q.MaxTransferChainLength, q.MaxTransfersInChain = 5, 2, inChain
+		}))
+		for _, m := range []string{dlMgmt, dlOther, trThird} {
+			s.CreateOrganization(m)
+		}
+		return s
+	}
+	inbound := func(t *testing.T, s *apitest.Server, caller string) int {
+		t.Helper()
+		out, err := s.Client(caller).ListInboundResponsibilityTransfers(dlCtx, &organizations.ListInboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.ResponsibilityTransfers)
+	}
+	t.Run("at the inviter", func(t *testing.T) {
+		s := start(t, 1)
+		trMustInvite(t, s, dlOther)
+		_, err := trInvite(s, dlMgmt, trAccount(trThird), trStart())
+		apitest.RequireCode(t, err, "ConstraintViolationException", "RESPONSIBILITY_TRANSFER_MAX_TRANSFERS_QUOTA_VIOLATION")
+		if n := inbound(t, s, dlMgmt); n != 1 {
+			t.Errorf("%d inbound transfers after the refusal, want 1", n)
+		}
+	})
+	t.Run("above the inviter", func(t *testing.T) {
+		for _, inChain := range []int{1, 2} {
+			s := start(t, inChain)
+			h, _ := trMustInvite(t, s, dlOther)
+			if err := trAccept(s, dlOther, h); err != nil {
+				t.Fatalf("accept: %v", err)
+			}
+			// dlMgmt pays dlOther's bill; dlOther inviting trThird makes the chain
+			// trThird → dlOther → dlMgmt, which holds two transfers.
+			_, err := trInvite(s, dlOther, trAccount(trThird), trStart())
+			if inChain == 2 {
+				if err != nil {
+					t.Fatalf("with a quota of 2: %v", err)
+				}
+				continue
+			}
+			apitest.RequireCode(t, err, "ConstraintViolationException", "RESPONSIBILITY_TRANSFER_MAX_TRANSFERS_QUOTA_VIOLATION")
+			if n := inbound(t, s, dlOther); n != 0 {
+				t.Errorf("%d inbound transfers of %s after the refusal, want 0", n, dlOther)
+			}
+		}
+	})
+}
