@@ -93,7 +93,7 @@ type Registration struct {
 
 func (h *Handler) registerAccount(w http.ResponseWriter, r *http.Request) {
 	var reg Registration
-	if !h.decode(w, r, &reg) {
+	if !h.decode(w, r, model.AdminRegisterAccount, &reg) {
 		return
 	}
 	a, err := h.svc.RegisterAccount(r.Context(), org.AccountRegistration{
@@ -185,7 +185,7 @@ func (h *Handler) clock(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) advanceClock(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Advance string }
-	if !h.decode(w, r, &req) {
+	if !h.decode(w, r, model.AdminAdvanceClock, &req) {
 		return
 	}
 	d, err := time.ParseDuration(req.Advance)
@@ -201,11 +201,11 @@ func (h *Handler) advanceClock(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, clockJSON{Now: now})
 }
 
-func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, op string, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		h.fail(w, model.AdminAPI, model.Fail(model.CodeSerializationException, "", "%s %s: %v", r.Method, r.URL.Path, err))
+		h.fail(w, op, model.Fail(model.CodeSerializationException, "", "%s %s: %v", r.Method, r.URL.Path, err))
 		return false
 	}
 	return true

@@ -3,7 +3,8 @@ package model
 // The catalogue of the texts orgd answers in an error's "Message": one place per text, so
 // that real output found later changes one line. Message looks the text up in order:
 //
-//  1. opTexts: a text one operation answers for a code and reason;
+//  1. opTexts: a text one operation answers for a code and reason (for an operation of the
+//     admin API, then the admin API's own);
 //  2. texts: AWS's texts known from real output (or a peer's), and the protocol's;
 //  3. modelReasonTexts (generated): the model's sentence for the Reason;
 //  4. texts for the code alone;
@@ -116,6 +117,12 @@ var modelCases = map[opCodeReason]int{
 func Message(op, code, reason string) string {
 	if t, ok := opTexts[opCodeReason{op, code, reason}]; ok {
 		return t
+	}
+	// An admin operation without a text of its own answers the admin API's.
+	if len(op) > len(AdminAPI) && op[:len(AdminAPI)+1] == AdminAPI+":" {
+		if t, ok := opTexts[opCodeReason{AdminAPI, code, reason}]; ok {
+			return t
+		}
 	}
 	if t, ok := texts[codeReason{code, reason}]; ok {
 		return t

@@ -103,6 +103,15 @@ type file struct {
 
 // generateFromFile reads the model (gzipped or not) and returns the generated files.
 func generateFromFile(path, version string) ([]file, error) {
+	raw, err := readModel(path)
+	if err != nil {
+		return nil, err
+	}
+	return generate(raw, version)
+}
+
+// readModel reads the model, gunzipping it if it is gzipped.
+func readModel(path string) ([]byte, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -116,7 +125,7 @@ func generateFromFile(path, version string) ([]file, error) {
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
 	}
-	return generate(raw, version)
+	return raw, nil
 }
 
 func generate(raw []byte, version string) ([]file, error) {
@@ -320,13 +329,13 @@ func parseModel(raw []byte) (*model, error) {
 			return nil, err
 		}
 		var s struct {
-			Type      string
-			Members   json.RawMessage
-			Required  []string
-			Member    *struct{ Shape string }
-			Enum      []string
-			Min, Max  *int64
-			Pattern   *string
+			Type          string
+			Members       json.RawMessage
+			Required      []string
+			Member        *struct{ Shape string }
+			Enum          []string
+			Min, Max      *int64
+			Pattern       *string
 			Exception     bool
 			Fault         bool
 			Documentation string
