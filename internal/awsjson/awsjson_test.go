@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -702,5 +703,56 @@ func TestEveryOperationDispatches(t *testing.T) {
 				t.Errorf("%s as %s: %d %s", body, c.as, r.status, r.raw)
 			}
 		})
+	}
+}
+
+// TestFailedRequestLogsOneLine: a failed request writes one line at Info level, the default,
+// with what AWS's fixed text leaves out (here the account that does not exist); a successful
+// one writes nothing at that level.
+func TestFailedRequestLogsOneLine(t *testing.T) {
+	var buf bytes.Buffer
+	api := &stubAPI{}
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	hs := httptest.NewServer(&awsjson.Handler{API: api, Resolver: &sigv4.Resolver{DefaultAccount: "123456789012"}, Logger: logger})
+	t.Cleanup(hs.Close)
+
+	requireOK(t, call(t, hs.URL, mgmt, "DescribeOrganization", `{}`))
+	if buf.Len() != 0 {
+		t.Errorf("a successful request logged at Info level: %s", buf.Bytes())
+	}
+
+	api.err = model.Fail(model.CodeAccountNotFoundException, "", "account %s doesn't exist", "999999999999")
+	r := call(t, hs.URL, mgmt, "DescribeOrganization", `{}`)
+	requireError(t, r, 400, "AccountNotFoundException", "")
+	if strings.Contains(string(r.raw), "999999999999") {
+		t.Errorf("the detail reached the wire: %s", r.raw)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("a failed request logged %d lines, want 1: %s", len(lines), buf.Bytes())
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{
+		"level": "INFO", "op": "DescribeOrganization", "account": mgmt, "status": float64(400),
+		"code": "AccountNotFoundException", "reason": "", "detail": "account 999999999999 doesn't exist",
+		"request_id": r.header.Get("x-amzn-RequestId"),
+	} {
+		if line[k] != want {
+			t.Errorf("log %s = %#v, want %#v (%s)", k, line[k], want, lines[0])
+		}
+	}
+
+	// A Reason and a validation detail (the field) reach the log too.
+	buf.Reset()
+	r = call(t, hs.URL, mgmt, "DescribeAccount", `{"AccountId":"12"}`)
+	requireError(t, r, 400, "InvalidInputException", "INVALID_PATTERN")
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.Bytes())
+	}
+	if line["reason"] != "INVALID_PATTERN" || !strings.HasPrefix(line["detail"].(string), "AccountId ") || line["op"] != "DescribeAccount" {
+		t.Errorf("log line %s", buf.Bytes())
 	}
 }
