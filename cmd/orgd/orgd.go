@@ -106,7 +106,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	createDelay := fs.Duration("create-account-delay", 0, "how long CreateAccount requests stay IN_PROGRESS on the server's clock (0: done at once)")
 	closeDelay := fs.Duration("close-account-delay", 0, "how long closed accounts stay PENDING_CLOSURE on the server's clock (0: SUSPENDED at once)")
 	featureLabel := fs.String("all-features-label", "FULL", "ORGANIZATION_FEATURE_SET value of invitations from all-features organizations (FULL or ALL)")
-	logLevel := fs.String("log-level", "info", "debug (one line per request), info, warn or error")
+	logLevel := fs.String("log-level", "info", "debug (one line per request), info (one line per failed request), warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

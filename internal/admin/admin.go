@@ -4,6 +4,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,13 +40,13 @@ func New(svc *org.Service, logger *slog.Logger) *Handler {
 	// these, so they still win.
 	for _, path := range []string{"/_orgd/accounts", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset"} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			h.fail(w, &model.Error{Code: "UnknownOperationException", Status: http.StatusMethodNotAllowed,
-				Message: fmt.Sprintf("%s does not take %s.", r.URL.Path, r.Method)})
+			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
+				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
 		})
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, &model.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
-			Message: fmt.Sprintf("The admin API has no %s.", r.URL.Path)})
+		h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusNotFound,
+			Detail: fmt.Sprintf("the admin API has no %s", r.URL.Path)})
 	})
 	return h
 }
@@ -92,7 +93,7 @@ type Registration struct {
 
 func (h *Handler) registerAccount(w http.ResponseWriter, r *http.Request) {
 	var reg Registration
-	if !h.decode(w, r, &reg) {
+	if !h.decode(w, r, model.AdminRegisterAccount, &reg) {
 		return
 	}
 	a, err := h.svc.RegisterAccount(r.Context(), org.AccountRegistration{
@@ -100,7 +101,7 @@ func (h *Handler) registerAccount(w http.ResponseWriter, r *http.Request) {
 		PaymentInstrument: reg.PaymentInstrument, EmailVerified: reg.EmailVerified,
 	})
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, model.AdminRegisterAccount, err)
 		return
 	}
 	h.reply(w, accountJSON(a))
@@ -111,7 +112,7 @@ const maxPage = 1000
 func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) {
 	accts, err := h.svc.Accounts(r.Context(), r.URL.Query().Get("after"), maxPage)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, model.AdminAPI, err)
 		return
 	}
 	out := struct {
@@ -143,13 +144,13 @@ func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("after"); v != "" {
 		var err error
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil {
-			h.fail(w, model.Errorf(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "after must be a sequence number, not %q.", v))
+			h.fail(w, model.AdminListOutbox, model.Fail(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "after=%q is not a sequence number", v))
 			return
 		}
 	}
 	msgs, err := h.svc.Outbox(r.Context(), after, maxPage)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, model.AdminListOutbox, err)
 		return
 	}
 	out := struct{ Messages []Message }{Messages: []Message{}}
@@ -165,7 +166,7 @@ func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 	if err := h.svc.Reset(r.Context()); err != nil {
-		h.fail(w, err)
+		h.fail(w, model.AdminAPI, err)
 		return
 	}
 	h.reply(w, struct{}{})
@@ -176,7 +177,7 @@ type clockJSON struct{ Now time.Time }
 func (h *Handler) clock(w http.ResponseWriter, r *http.Request) {
 	now, err := h.svc.Now(r.Context())
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, model.AdminAPI, err)
 		return
 	}
 	h.reply(w, clockJSON{Now: now})
@@ -184,27 +185,27 @@ func (h *Handler) clock(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) advanceClock(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Advance string }
-	if !h.decode(w, r, &req) {
+	if !h.decode(w, r, model.AdminAdvanceClock, &req) {
 		return
 	}
 	d, err := time.ParseDuration(req.Advance)
 	if err != nil {
-		h.fail(w, model.Errorf(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "Advance must be a Go duration such as 384h: %v", err))
+		h.fail(w, model.AdminAdvanceClock, model.Fail(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "Advance: %v", err))
 		return
 	}
 	now, err := h.svc.AdvanceClock(r.Context(), d)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, model.AdminAdvanceClock, err)
 		return
 	}
 	h.reply(w, clockJSON{Now: now})
 }
 
-func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, op string, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		h.fail(w, &model.Error{Code: "SerializationException", Message: fmt.Sprintf("Bad request body: %v", err)})
+		h.fail(w, op, model.Fail(model.CodeSerializationException, "", "%s %s: %v", r.Method, r.URL.Path, err))
 		return false
 	}
 	return true
@@ -215,14 +216,18 @@ func (h *Handler) reply(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func (h *Handler) fail(w http.ResponseWriter, err error) {
+// fail answers err with the catalogue's text for the admin operation op and logs it in one
+// line with its detail, as the AWS API does.
+func (h *Handler) fail(w http.ResponseWriter, op string, err error) {
 	var e *model.Error
+	level := slog.LevelInfo
 	if !errors.As(err, &e) {
-		h.logger.Error("admin request failed", "err", err)
-		e = model.Errorf(model.CodeServiceException, "", "Internal error.")
+		e, level = &model.Error{Code: model.CodeServiceException, Detail: err.Error()}, slog.LevelError
 	}
+	h.logger.Log(context.Background(), level, "admin request failed", "op", op,
+		"status", e.HTTPStatus(), "code", e.Code, "reason", e.Reason, "detail", e.Detail)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(e.AppendJSON(nil))
+	w.Write(e.AppendJSON(nil, op))
 }

@@ -27,6 +27,7 @@ const (
 
 // answer is a raw admin API answer.
 type answer struct {
+	op     string // the admin operation the request names (model.AdminAPI for none)
 	status int
 	header http.Header
 	raw    []byte
@@ -51,7 +52,16 @@ func do(t *testing.T, srv *apitest.Server, method, path, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answer{resp.StatusCode, resp.Header, raw}
+	op := model.AdminAPI
+	switch {
+	case method == http.MethodPost && path == "/_orgd/accounts":
+		op = model.AdminRegisterAccount
+	case method == http.MethodGet && strings.HasPrefix(path, "/_orgd/outbox"):
+		op = model.AdminListOutbox
+	case method == http.MethodPost && path == "/_orgd/clock":
+		op = model.AdminAdvanceClock
+	}
+	return answer{op, resp.StatusCode, resp.Header, raw}
 }
 
 // ok decodes a 200 answer into out.
@@ -84,8 +94,8 @@ func (a answer) requireError(t *testing.T, status int, code, reason string) {
 	if r, _ := body["Reason"].(string); r != reason {
 		t.Errorf("Reason = %q, want %q (%s)", r, reason, a.raw)
 	}
-	if m, _ := body["Message"].(string); m == "" {
-		t.Errorf("no Message in %s", a.raw)
+	if m, _ := body["Message"].(string); m == "" || m != model.Message(a.op, code, reason) {
+		t.Errorf("Message in %s, want the catalogue's %q", a.raw, model.Message(a.op, code, reason))
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/server"
@@ -146,7 +147,8 @@ func (s *Server) Advance(d time.Duration) {
 }
 
 // RequireCode fails the test unless err is the AWS error code, with the Reason when reason
-// is not empty.
+// is not empty, and carries as its message exactly the catalogue's text for the operation,
+// code and Reason (model.Message): nothing appended, nothing of the request's values.
 func RequireCode(t testing.TB, err error, code, reason string) {
 	t.Helper()
 	if err == nil {
@@ -159,11 +161,20 @@ func RequireCode(t testing.TB, err error, code, reason string) {
 	if apiErr.ErrorCode() != code {
 		t.Fatalf("got %s (%s), want %s", apiErr.ErrorCode(), apiErr.ErrorMessage(), code)
 	}
-	if reason == "" {
-		return
-	}
-	if got := Reason(err); got != reason {
+	got := Reason(err)
+	if reason != "" && got != reason {
 		t.Fatalf("got %s Reason %q (%s), want Reason %q", code, got, apiErr.ErrorMessage(), reason)
+	}
+	var opErr *smithy.OperationError
+	if !errors.As(err, &opErr) {
+		t.Fatalf("%v names no operation", err)
+	}
+	want := model.Message(opErr.OperationName, code, got)
+	if want == "" {
+		t.Fatalf("the catalogue has no text for %s %s %s", opErr.OperationName, code, got)
+	}
+	if msg := apiErr.ErrorMessage(); msg != want {
+		t.Fatalf("%s answered %s %s with message %q, want the catalogue's %q", opErr.OperationName, code, got, msg, want)
 	}
 }
 

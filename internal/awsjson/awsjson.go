@@ -43,41 +43,58 @@ func (h *Handler) logger() *slog.Logger {
 	return h.Logger
 }
 
+// ServeHTTP answers one request. A failed request is logged in one line at Info level (an
+// internal failure at Error level) with the detail that AWS's fixed texts leave out: which id,
+// which field, which limit. A successful one is logged at Debug level.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	op, account, status := "", "", 0
+	var failed *model.Error
+	var level slog.Level
 	logger := h.logger()
 	defer func() {
 		if p := recover(); p != nil {
-			logger.Error("panic serving request", "op", op, "request_id", reqID, "panic", p)
-			status = writeError(w, model.Errorf(model.CodeServiceException, "", "Internal error (request %s).", reqID))
+			failed, level = &model.Error{Code: model.CodeServiceException, Detail: fmt.Sprint("panic: ", p)}, slog.LevelError
+			status = writeError(w, op, failed)
+		}
+		if failed != nil {
+			logger.Log(context.Background(), level, "request failed", "op", op, "account", account,
+				"status", status, "code", failed.Code, "reason", failed.Reason, "detail", failed.Detail,
+				"request_id", reqID)
+			return
 		}
 		logger.Debug("request", "op", op, "account", account, "status", status,
 			"duration", time.Since(start), "request_id", reqID)
 	}()
 	body, op, caller, err := h.decode(w, r)
 	account = caller.AccountID
-	if err != nil {
-		status = writeError(w, err)
-		return
-	}
-	out, err := h.invoke(r.Context(), op, caller, body)
-	if err != nil {
-		var apiErr *model.Error
-		if !errors.As(err, &apiErr) {
-			logger.Error("operation failed", "op", op, "request_id", reqID, "err", err)
-			err = model.Errorf(model.CodeServiceException, "", "Internal error (request %s).", reqID)
+	if err == nil {
+		var out []byte
+		if out, err = h.invoke(r.Context(), op, caller, body); err == nil {
+			w.Header().Set("Content-Type", contentType)
+			w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(out)
+			status = http.StatusOK
+			return
 		}
-		status = writeError(w, err)
-		return
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(out)
-	status = http.StatusOK
+	failed, level = apiError(err)
+	status = writeError(w, op, failed)
+}
+
+// apiError is err as the client sees it, and the level to log it at: an error that is not
+// an answer of the API is orgd's own failure (a store error), which the client sees as AWS's
+// internal error. (It is a function of its own so that errors.As's target escapes only on
+// this path: the success path allocates nothing more.)
+func apiError(err error) (*model.Error, slog.Level) {
+	var e *model.Error
+	if errors.As(err, &e) {
+		return e, slog.LevelInfo
+	}
+	return &model.Error{Code: model.CodeServiceException, Detail: err.Error()}, slog.LevelError
 }
 
 // decode finds the operation and the caller and reads the body, refusing oversized bodies
@@ -86,17 +103,17 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, model.TargetPrefix+".")
 	if r.Method != http.MethodPost || !ok {
-		return nil, "", caller, &model.Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %q.", target)}
+		return nil, "", caller, model.Fail(model.CodeUnknownOperationException, "", "%s %q is not an operation of %s", r.Method, target, model.TargetPrefix)
 	}
 	if _, ok := model.Lookup(name); !ok {
-		return nil, name, caller, &model.Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %s.", name)}
+		return nil, name, caller, model.Fail(model.CodeUnknownOperationException, "", "unknown operation %s", name)
 	}
 	// org.Caller has room for the access key; pass it on rather than drop it.
 	caller.AccountID, caller.AccessKeyID, err = h.Resolver.Account(r)
 	if err != nil {
 		var f *sigv4.Failure
 		if errors.As(err, &f) {
-			return nil, name, caller, &model.Error{Code: f.Code, Message: f.Message, Status: f.Status}
+			return nil, name, caller, &model.Error{Code: f.Code, Detail: f.Detail, Status: f.Status}
 		}
 		return nil, name, caller, err
 	}
@@ -113,7 +130,7 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 		return nil, name, caller, tooLarge(limit)
 	}
 	if err != nil {
-		return nil, name, caller, &model.Error{Code: "SerializationException", Message: "Could not read the request body: " + err.Error()}
+		return nil, name, caller, model.Fail(model.CodeSerializationException, "", "read the request body: %v", err)
 	}
 	return body, name, caller, nil
 }
@@ -125,19 +142,15 @@ func (h *Handler) invoke(ctx context.Context, name string, caller org.Caller, bo
 }
 
 func tooLarge(limit int64) error {
-	return &model.Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("The request body exceeds %d bytes.", limit)}
+	return &model.Error{Code: model.CodeRequestEntityTooLargeException, Status: http.StatusRequestEntityTooLarge,
+		Detail: fmt.Sprintf("the request body exceeds %d bytes", limit)}
 }
 
-// writeError sends err in AWS's JSON error format and returns the status sent. Clients read
-// the code from X-Amzn-ErrorType first (aws-sdk-go-v2) or from __type (botocore): both carry
-// the same bare shape name.
-func writeError(w http.ResponseWriter, err error) int {
-	var e *model.Error
-	if !errors.As(err, &e) {
-		e = model.Errorf(model.CodeServiceException, "", "Internal error.")
-	}
-	body := e.AppendJSON(nil)
+// writeError sends e in AWS's JSON error format, with the catalogue's text for the operation,
+// and returns the status sent. Clients read the code from X-Amzn-ErrorType first
+// (aws-sdk-go-v2) or from __type (botocore): both carry the same bare shape name.
+func writeError(w http.ResponseWriter, op string, e *model.Error) int {
+	body := e.AppendJSON(nil, op)
 	status := e.HTTPStatus()
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-ErrorType", e.Code)

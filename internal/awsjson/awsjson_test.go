@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,7 @@ func authFor(account string) string {
 
 // response is a raw HTTP answer of the AWS API.
 type response struct {
+	op     string // the operation the request named, "" when it named none of the model's
 	status int
 	header http.Header
 	raw    []byte
@@ -96,6 +98,9 @@ func send(t *testing.T, url string, r request) response {
 		t.Fatal(err)
 	}
 	out := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if _, ok := model.Lookup(r.target); ok && !r.raw {
+		out.op = r.target
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var m map[string]any
@@ -132,7 +137,7 @@ func requireOK(t *testing.T, r response) {
 }
 
 // requireError fails unless r is the AWS JSON error code with the status and Reason ("" for
-// none) and nothing else in the body.
+// none), the catalogue's text for them as its Message, and nothing else in the body.
 func requireError(t *testing.T, r response, status int, code, reason string) {
 	t.Helper()
 	checkCommon(t, r)
@@ -148,8 +153,8 @@ func requireError(t *testing.T, r response, status int, code, reason string) {
 	if h := r.header.Get("X-Amzn-ErrorType"); h != code {
 		t.Errorf("X-Amzn-ErrorType = %q, want it equal to __type %q", h, code)
 	}
-	if msg, ok := r.body["Message"].(string); !ok || msg == "" {
-		t.Errorf("Message = %#v, want a non-empty string (%s)", r.body["Message"], r.raw)
+	if msg, ok := r.body["Message"].(string); !ok || msg == "" || msg != model.Message(r.op, code, reason) {
+		t.Errorf("Message = %#v, want the catalogue's %q (%s)", r.body["Message"], model.Message(r.op, code, reason), r.raw)
 	}
 	want := 2
 	if reason != "" {
@@ -533,8 +538,8 @@ func TestInternalErrors(t *testing.T) {
 	api.err = errors.New("disk on fire")
 	r := call(t, hs.URL, mgmt, "DescribeOrganization", `{}`)
 	requireError(t, r, 500, "ServiceException", "")
-	if msg := r.body["Message"].(string); strings.Contains(msg, "disk on fire") || !strings.Contains(msg, r.header.Get("x-amzn-RequestId")) {
-		t.Errorf("Message %q should name the request id and hide the cause", msg)
+	if msg := r.body["Message"].(string); strings.Contains(msg, "disk on fire") {
+		t.Errorf("Message %q should hide the cause", msg)
 	}
 
 	api.err, api.panics = nil, true
@@ -542,7 +547,7 @@ func TestInternalErrors(t *testing.T) {
 	requireError(t, r, 500, "ServiceException", "")
 
 	api.panics = false
-	api.err = model.Errorf(model.CodeConstraintViolationException, model.ConstraintViolationExceptionReasonWaitPeriodActive, "wait")
+	api.err = model.Fail(model.CodeConstraintViolationException, model.ConstraintViolationExceptionReasonWaitPeriodActive, "wait")
 	requireError(t, call(t, hs.URL, mgmt, "DescribeOrganization", `{}`), 400, "ConstraintViolationException", model.ConstraintViolationExceptionReasonWaitPeriodActive)
 
 	// Operations the API does not implement answer 501.
@@ -698,5 +703,56 @@ func TestEveryOperationDispatches(t *testing.T) {
 				t.Errorf("%s as %s: %d %s", body, c.as, r.status, r.raw)
 			}
 		})
+	}
+}
+
+// TestFailedRequestLogsOneLine: a failed request writes one line at Info level, the default,
+// with what AWS's fixed text leaves out (here the account that does not exist); a successful
+// one writes nothing at that level.
+func TestFailedRequestLogsOneLine(t *testing.T) {
+	var buf bytes.Buffer
+	api := &stubAPI{}
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	hs := httptest.NewServer(&awsjson.Handler{API: api, Resolver: &sigv4.Resolver{DefaultAccount: "123456789012"}, Logger: logger})
+	t.Cleanup(hs.Close)
+
+	requireOK(t, call(t, hs.URL, mgmt, "DescribeOrganization", `{}`))
+	if buf.Len() != 0 {
+		t.Errorf("a successful request logged at Info level: %s", buf.Bytes())
+	}
+
+	api.err = model.Fail(model.CodeAccountNotFoundException, "", "account %s doesn't exist", "999999999999")
+	r := call(t, hs.URL, mgmt, "DescribeOrganization", `{}`)
+	requireError(t, r, 400, "AccountNotFoundException", "")
+	if strings.Contains(string(r.raw), "999999999999") {
+		t.Errorf("the detail reached the wire: %s", r.raw)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("a failed request logged %d lines, want 1: %s", len(lines), buf.Bytes())
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{
+		"level": "INFO", "op": "DescribeOrganization", "account": mgmt, "status": float64(400),
+		"code": "AccountNotFoundException", "reason": "", "detail": "account 999999999999 doesn't exist",
+		"request_id": r.header.Get("x-amzn-RequestId"),
+	} {
+		if line[k] != want {
+			t.Errorf("log %s = %#v, want %#v (%s)", k, line[k], want, lines[0])
+		}
+	}
+
+	// A Reason and a validation detail (the field) reach the log too.
+	buf.Reset()
+	r = call(t, hs.URL, mgmt, "DescribeAccount", `{"AccountId":"12"}`)
+	requireError(t, r, 400, "InvalidInputException", "INVALID_PATTERN")
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.Bytes())
+	}
+	if line["reason"] != "INVALID_PATTERN" || !strings.HasPrefix(line["detail"].(string), "AccountId ") || line["op"] != "DescribeAccount" {
+		t.Errorf("log line %s", buf.Bytes())
 	}
 }

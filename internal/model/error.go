@@ -5,19 +5,28 @@ import (
 	"net/http"
 )
 
-// Error is an error answered to the client in AWS's JSON error format.
+// Error is an error answered to the client in AWS's JSON error format. Its message on the wire
+// is the catalogue's text for the operation, code and reason (Message), never built from
+// values: users' tests compare AWS's texts exactly. What helps a person find the cause (ids,
+// field paths, limits and the flag that raises them) is in Detail, which orgd logs.
 type Error struct {
-	Code    string // the __type, e.g. "InvalidInputException"
-	Message string
-	Reason  string // omitted from JSON when empty
-	Status  int    // HTTP status; 0 means derive: 500 for the model's fault shapes, else 400
+	Code   string // the __type, e.g. "InvalidInputException"
+	Reason string // omitted from JSON when empty
+	Detail string // for the log, never sent
+	Status int    // HTTP status; 0 means derive: 500 for the model's fault shapes, else 400
 }
 
+// Error is the code, the reason and the detail (or, without a detail, the catalogue's text):
+// what a log line or a failing test wants to read.
 func (e *Error) Error() string {
+	s := e.Code
 	if e.Reason != "" {
-		return e.Code + " (" + e.Reason + "): " + e.Message
+		s += " (" + e.Reason + ")"
 	}
-	return e.Code + ": " + e.Message
+	if e.Detail != "" {
+		return s + ": " + e.Detail
+	}
+	return s + ": " + Message("", e.Code, e.Reason)
 }
 
 // HTTPStatus is Status, or when that is 0, 500 for the exception shapes the model marks as
@@ -32,12 +41,13 @@ func (e *Error) HTTPStatus() int {
 	return http.StatusBadRequest
 }
 
-// AppendJSON appends the error body: {"__type":Code,"Message":...,"Reason":...}.
-func (e *Error) AppendJSON(b []byte) []byte {
+// AppendJSON appends the error body as operation op answers it:
+// {"__type":Code,"Message":Message(op, Code, Reason),"Reason":...}.
+func (e *Error) AppendJSON(b []byte, op string) []byte {
 	b = append(b, `{"__type":`...)
 	b = appendString(b, e.Code)
 	b = append(b, `,"Message":`...)
-	b = appendString(b, e.Message)
+	b = appendString(b, Message(op, e.Code, e.Reason))
 	if e.Reason != "" {
 		b = append(b, `,"Reason":`...)
 		b = appendString(b, e.Reason)
@@ -45,14 +55,17 @@ func (e *Error) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// Errorf returns an Error with the code, the reason (may be empty) and the message formatted
-// as fmt.Sprintf does.
-func Errorf(code, reason, format string, args ...any) *Error {
-	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+// Fail returns an Error with the code, the reason (may be empty) and the detail formatted as
+// fmt.Sprintf does (a format without arguments is taken as it is).
+func Fail(code, reason, detailFormat string, args ...any) *Error {
+	detail := detailFormat
+	if len(args) > 0 {
+		detail = fmt.Sprintf(detailFormat, args...)
+	}
+	return &Error{Code: code, Reason: reason, Detail: detail}
 }
 
 // NotImplemented is the error of operations orgd does not implement yet.
 func NotImplemented(op string) *Error {
-	return &Error{Code: "NotImplementedException", Status: http.StatusNotImplemented,
-		Message: "orgd does not implement " + op + " yet"}
+	return &Error{Code: CodeNotImplemented, Status: http.StatusNotImplemented, Detail: op}
 }

@@ -166,8 +166,9 @@ func decodeBody(body []byte, in inputDecoder) error {
 	return nil
 }
 
-func serializationError(msg string) *Error {
-	return &Error{Code: "SerializationException", Message: msg}
+// serializationError is a decoding error; the detail says where and what.
+func serializationError(detail string) *Error {
+	return &Error{Code: CodeSerializationException, Detail: detail}
 }
 
 func (d *decoder) syntax(what string) *Error {

@@ -29,7 +29,7 @@ func Lookup(name string) (Operation, bool) {
 // InvalidInputException errors; errors of the API method are returned unchanged.
 func (o Operation) Invoke(ctx context.Context, api API, body []byte) ([]byte, error) {
 	if o.invoke == nil {
-		return nil, &Error{Code: "UnknownOperationException", Message: "Unknown operation " + o.Name + "."}
+		return nil, &Error{Code: CodeUnknownOperationException, Detail: "unknown operation " + o.Name}
 	}
 	return o.invoke(ctx, api, body)
 }

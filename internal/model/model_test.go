@@ -68,20 +68,20 @@ func TestValidation(t *testing.T) {
 		name, op, body string
 		reason, msg    string // reason "" means the input is valid
 	}{
-		{"required", "AcceptHandshake", `{}`, InvalidInputExceptionReasonInputRequired, "You must specify a value for HandshakeId."},
+		{"required", "AcceptHandshake", `{}`, InvalidInputExceptionReasonInputRequired, "HandshakeId is required."},
 		{"null is absent", "AcceptHandshake", `{"HandshakeId":null}`, InvalidInputExceptionReasonInputRequired, "HandshakeId"},
 		{"member names are case-sensitive", "AcceptHandshake", `{"handshakeId":"h-12345678"}`, InvalidInputExceptionReasonInputRequired, "HandshakeId"},
-		{"pattern", "AcceptHandshake", `{"HandshakeId":"h-ABCDEFGH"}`, InvalidInputExceptionReasonInvalidPattern, "You provided a value that does not match the required pattern for HandshakeId."},
+		{"pattern", "AcceptHandshake", `{"HandshakeId":"h-ABCDEFGH"}`, InvalidInputExceptionReasonInvalidPattern, "HandshakeId does not match the pattern"},
 		{"length before pattern", "AcceptHandshake", `{"HandshakeId":"` + long("!", 35) + `"}`, InvalidInputExceptionReasonMaxLengthExceeded, "HandshakeId exceeds the maximum length of 34."},
 		{"valid handshake id", "AcceptHandshake", `{"HandshakeId":"h-12345678"}`, "", ""},
-		{"nested required", "InviteAccountToOrganization", `{"Target":{"Type":"ACCOUNT"}}`, InvalidInputExceptionReasonInputRequired, "You must specify a value for Target.Id."},
+		{"nested required", "InviteAccountToOrganization", `{"Target":{"Type":"ACCOUNT"}}`, InvalidInputExceptionReasonInputRequired, "Target.Id is required."},
 		{"nested enum", "InviteAccountToOrganization", `{"Target":{"Id":"111111111111","Type":"account"}}`, InvalidInputExceptionReasonInvalidEnum, "Target.Type"},
 		{"min length", "InviteAccountToOrganization", `{"Target":{"Id":"","Type":"ACCOUNT"}}`, InvalidInputExceptionReasonMinLengthExceeded, "Target.Id is shorter than the minimum length of 1."},
 		{"64 two-byte characters fit", "InviteAccountToOrganization", `{"Target":{"Id":"` + long("é", 64) + `","Type":"EMAIL"}}`, "", ""},
 		{"65 two-byte characters do not", "InviteAccountToOrganization", `{"Target":{"Id":"` + long("é", 65) + `","Type":"EMAIL"}}`, InvalidInputExceptionReasonMaxLengthExceeded, "Target.Id exceeds the maximum length of 64."},
 		{"1024 three-byte notes fit", "InviteAccountToOrganization", `{"Target":{"Id":"a@b.c","Type":"EMAIL"},"Notes":"` + long("€", 1024) + `"}`, "", ""},
 		{"1025 notes do not", "InviteAccountToOrganization", `{"Target":{"Id":"a@b.c","Type":"EMAIL"},"Notes":"` + long("€", 1025) + `"}`, InvalidInputExceptionReasonMaxLengthExceeded, "Notes exceeds the maximum length of 1024."},
-		{"first member wins", "InviteAccountToOrganization", `{"Notes":"` + long("x", 2000) + `"}`, InvalidInputExceptionReasonInputRequired, "Target."},
+		{"first member wins", "InviteAccountToOrganization", `{"Notes":"` + long("x", 2000) + `"}`, InvalidInputExceptionReasonInputRequired, "Target is required."},
 		{"list element path", "InviteAccountToOrganization", `{"Target":{"Id":"a@b.c","Type":"EMAIL"},"Tags":[` + tag + `,` + tag + `,{"Key":"` + long("k", 129) + `","Value":"v"}]}`, InvalidInputExceptionReasonMaxLengthExceeded, "Tags[2].Key exceeds the maximum length of 128."},
 		{"list element required", "InviteAccountToOrganization", `{"Target":{"Id":"a@b.c","Type":"EMAIL"},"Tags":[{"Key":"k"}]}`, InvalidInputExceptionReasonInputRequired, "Tags[0].Value"},
 		{"tag key with letters of any script", "TagResource", `{"ResourceId":"111111111111","Tags":[{"Key":"Ключ_é:ü/=+-@ 1","Value":"Wert 値"}]}`, "", ""},
@@ -90,6 +90,12 @@ func TestValidation(t *testing.T) {
 		{"empty required list is present", "TagResource", `{"ResourceId":"111111111111","Tags":[]}`, "", ""},
 		{"string list element", "UntagResource", `{"ResourceId":"111111111111","TagKeys":["a",""]}`, InvalidInputExceptionReasonMinLengthExceeded, "TagKeys[1] is shorter"},
 		{"taggable resource anchoring", "UntagResource", `{"ResourceId":"p-12345678zz!","TagKeys":["a"]}`, InvalidInputExceptionReasonInvalidPattern, "ResourceId"},
+		// The model documents narrower Reasons for a policy target id and a policy id.
+		{"policy target id", "AttachPolicy", `{"PolicyId":"p-12345678","TargetId":"ou-x"}`, InvalidInputExceptionReasonInvalidPatternTargetId, "TargetId"},
+		{"policy target id in a list", "ListPoliciesForTarget", `{"TargetId":"123","Filter":"TAG_POLICY"}`, InvalidInputExceptionReasonInvalidPatternTargetId, "TargetId"},
+		{"policy target id of an effective policy", "DescribeEffectivePolicy", `{"PolicyType":"TAG_POLICY","TargetId":"r-"}`, InvalidInputExceptionReasonInvalidPatternTargetId, "TargetId"},
+		{"policy id", "DescribePolicy", `{"PolicyId":"p-1"}`, InvalidInputExceptionReasonInvalidSyntaxPolicyId, "PolicyId"},
+		{"policy id of a detachment", "DetachPolicy", `{"PolicyId":"policy","TargetId":"r-abcd"}`, InvalidInputExceptionReasonInvalidSyntaxPolicyId, "PolicyId"},
 		{"child id account", "ListParents", `{"ChildId":"123456789012"}`, "", ""},
 		{"child id ou", "ListParents", `{"ChildId":"ou-abcd-12345678"}`, "", ""},
 		{"child id anchoring trap", "ListParents", `{"ChildId":"123456789012xyz"}`, InvalidInputExceptionReasonInvalidPattern, "ChildId"},
@@ -123,7 +129,7 @@ func TestValidation(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want an *Error", err)
 			}
-			if e.Code != CodeInvalidInputException || e.Reason != tt.reason || !strings.Contains(e.Message, tt.msg) {
+			if e.Code != CodeInvalidInputException || e.Reason != tt.reason || !strings.Contains(e.Detail, tt.msg) {
 				t.Fatalf("err = %+v, want InvalidInputException %s containing %q", e, tt.reason, tt.msg)
 			}
 			if e.HTTPStatus() != http.StatusBadRequest {
@@ -173,7 +179,7 @@ func TestDecodeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := invoke(t, &fakeAPI{}, tt.op, tt.body)
 			var e *Error
-			if !errors.As(err, &e) || e.Code != "SerializationException" || !strings.Contains(e.Message, tt.msg) {
+			if !errors.As(err, &e) || e.Code != "SerializationException" || !strings.Contains(e.Detail, tt.msg) {
 				t.Fatalf("err = %v, want SerializationException containing %q", err, tt.msg)
 			}
 			if e.HTTPStatus() != http.StatusBadRequest {
@@ -365,7 +371,7 @@ func TestInvoke(t *testing.T) {
 		}
 	})
 	t.Run("API errors unchanged", func(t *testing.T) {
-		want := Errorf(CodeHandshakeConstraintViolationException, HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded, "full")
+		want := Fail(CodeHandshakeConstraintViolationException, HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded, "full")
 		_, err := invoke(t, &fakeAPI{err: want}, "InviteAccountToOrganization", `{"Target":{"Type":"ACCOUNT","Id":"222222222222"}}`)
 		if err != want {
 			t.Fatalf("err = %v, want the API's error", err)
@@ -379,7 +385,7 @@ func TestInvoke(t *testing.T) {
 		_, err := invoke(t, &fakeAPI{}, "DeleteOrganization", `{}`)
 		var e *Error
 		if !errors.As(err, &e) || e.Code != "NotImplementedException" || e.HTTPStatus() != 501 ||
-			e.Message != "orgd does not implement DeleteOrganization yet" {
+			e.Detail != "DeleteOrganization" {
 			t.Fatalf("err = %#v", err)
 		}
 	})
@@ -437,18 +443,22 @@ func TestError(t *testing.T) {
 		json   string
 		text   string
 	}{
-		{Errorf(CodeServiceException, "", "Internal error."), 500, `{"__type":"ServiceException","Message":"Internal error."}`, "ServiceException: Internal error."},
-		{Errorf(CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern, "Bad %s.", "Id"), 400,
-			`{"__type":"InvalidInputException","Message":"Bad Id.","Reason":"INVALID_PATTERN"}`, "InvalidInputException (INVALID_PATTERN): Bad Id."},
-		{Errorf(CodeAccessDeniedException, "", "100%% \"denied\""), 400, `{"__type":"AccessDeniedException","Message":"100% \"denied\""}`, `AccessDeniedException: 100% "denied"`},
+		{Fail(CodeServiceException, "", "store: %s", "disk full"), 500,
+			`{"__type":"ServiceException","Message":"Organizations can't complete your request because of an internal service error."}`, "ServiceException: store: disk full"},
+		{Fail(CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern, "Bad %s.", "Id"), 400,
+			`{"__type":"InvalidInputException","Message":"You provided a value that does not match the required pattern.","Reason":"INVALID_PATTERN"}`, "InvalidInputException (INVALID_PATTERN): Bad Id."},
+		{Fail(CodeAccessDeniedException, "", "%s", "100% \"denied\""), 400,
+			`{"__type":"AccessDeniedException","Message":"You don't have permissions to access this resource."}`, `AccessDeniedException: 100% "denied"`},
+		{&Error{Code: CodeAccountNotFoundException}, 400,
+			`{"__type":"AccountNotFoundException","Message":"You specified an account that doesn't exist."}`, "AccountNotFoundException: You specified an account that doesn't exist."},
 		{&Error{Code: "Throttling", Status: 429}, 429, `{"__type":"Throttling","Message":""}`, "Throttling: "},
-		{NotImplemented("X"), 501, `{"__type":"NotImplementedException","Message":"orgd does not implement X yet"}`, "NotImplementedException: orgd does not implement X yet"},
+		{NotImplemented("X"), 501, `{"__type":"NotImplementedException","Message":"orgd does not implement this operation yet."}`, "NotImplementedException: X"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.HTTPStatus(); got != tt.status {
 			t.Errorf("%s: status %d, want %d", tt.err.Code, got, tt.status)
 		}
-		if got := string(tt.err.AppendJSON(nil)); got != tt.json {
+		if got := string(tt.err.AppendJSON(nil, "")); got != tt.json {
 			t.Errorf("%s: JSON %s, want %s", tt.err.Code, got, tt.json)
 		}
 		if got := tt.err.Error(); got != tt.text {
@@ -518,6 +528,51 @@ func BenchmarkDecodeValidateInviteAccountToOrganization(b *testing.B) {
 		}
 		if err := in.validate(nil); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestEveryModelErrorHasAText checks that every exception the model lists for an operation
+// has a text in the catalogue, for that operation.
+func TestEveryModelErrorHasAText(t *testing.T) {
+	for _, op := range OperationNames {
+		for _, code := range OperationErrors[op] {
+			if Message(op, code, "") == "" {
+				t.Errorf("%s %s: no text", op, code)
+			}
+		}
+	}
+	for k, sentences := range modelReasonTexts {
+		for _, s := range sentences {
+			if s == "" || !strings.HasSuffix(s, ".") || strings.ContainsAny(s, "<>") {
+				t.Errorf("%v: model sentence %q", k, s)
+			}
+		}
+	}
+}
+
+// TestMessageLookup pins the order of the catalogue: an operation's own text, then AWS's
+// known texts, then the model's sentence for the Reason, then the code's text.
+func TestMessageLookup(t *testing.T) {
+	for _, tt := range []struct{ op, code, reason, want string }{
+		{"DescribePolicy", CodePolicyNotFoundException, "", "You specified a policy that doesn't exist."},
+		{"UpdatePolicy", CodePolicyNotFoundException, "", "We can't find a policy with the PolicyId that you specified."},
+		{"", CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern, "You provided a value that does not match the required pattern."},
+		{"", CodeInvalidInputException, InvalidInputExceptionReasonInvalidRoleName, "You provided a role name that isn't valid."},
+		{"", CodeInvalidInputException, "NOT_A_REASON", "The requested operation failed because you provided invalid values for one or more of the request parameters."},
+		{"RegisterDelegatedAdministrator", CodeConstraintViolationException, ConstraintViolationExceptionReasonServiceAccessNotEnabled,
+			"You attempted to register a delegated administrator before you enabled service access."},
+		{"EnablePolicyType", CodeConstraintViolationException, ConstraintViolationExceptionReasonServiceAccessNotEnabled,
+			"You attempted to enable a policy type before you enabled service access."},
+		{"", CodeHandshakeConstraintViolationException, HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+			"You attempted to exceed the limit on the number of accounts in an organization."},
+		{"", CodeConstraintViolationException, ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+			"You have exceeded the allowed number of AWS accounts."},
+		{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded, "The clock only moves forward."},
+		{"", "NoSuchCode", "", ""},
+	} {
+		if got := Message(tt.op, tt.code, tt.reason); got != tt.want {
+			t.Errorf("Message(%q, %q, %q) = %q, want %q", tt.op, tt.code, tt.reason, got, tt.want)
 		}
 	}
 }

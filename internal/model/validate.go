@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"regexp"
 	"unicode/utf8"
 )
@@ -13,6 +12,7 @@ type stringRule struct {
 	enum           func(string) bool // nil: not an enum
 	enumReason     string
 	pattern        *regexp.Regexp // fully anchored; nil: any string
+	patternReason  string         // the Reason of a value that does not match pattern
 }
 
 // intRule holds the constraints of an integer shape.
@@ -36,13 +36,14 @@ func IsAccountID(s string) bool {
 	return true
 }
 
-func invalid(reason, format string, args ...any) *Error {
-	return &Error{Code: CodeInvalidInputException, Reason: reason, Message: fmt.Sprintf(format, args...)}
+// invalid is a validation error; the detail names the member and the rule it breaks.
+func invalid(reason, detailFormat string, args ...any) *Error {
+	return Fail(CodeInvalidInputException, reason, detailFormat, args...)
 }
 
 // missing is the error of an absent required member.
 func missing(p *fieldPath) error {
-	return invalid(InvalidInputExceptionReasonInputRequired, "You must specify a value for %s.", p.String())
+	return invalid(InvalidInputExceptionReasonInputRequired, "%s is required.", p.String())
 }
 
 // checkString checks s against r: length in code points, then enum, then pattern.
@@ -62,10 +63,10 @@ func checkString(p *fieldPath, s string, r *stringRule) error {
 		}
 	}
 	if r.enum != nil && !r.enum(s) {
-		return invalid(r.enumReason, "You specified an invalid value for %s.", p.String())
+		return invalid(r.enumReason, "%s is not one of the values of its enum.", p.String())
 	}
 	if r.pattern != nil && !r.pattern.MatchString(s) {
-		return invalid(InvalidInputExceptionReasonInvalidPattern, "You provided a value that does not match the required pattern for %s.", p.String())
+		return invalid(r.patternReason, "%s does not match the pattern %s.", p.String(), r.pattern)
 	}
 	return nil
 }

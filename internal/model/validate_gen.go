@@ -8,16 +8,16 @@ var _ = regexp.MustCompile
 
 // Constraints of the shapes that inputs use.
 var (
-	ruleAccountId                  = stringRule{max: 12, hasMax: true, pattern: regexp.MustCompile(`^(?:^\d{12}$)$`)}
+	ruleAccountId                  = stringRule{max: 12, hasMax: true, pattern: regexp.MustCompile(`^(?:^\d{12}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleActionType                 = stringRule{enum: validActionType, enumReason: InvalidInputExceptionReasonInvalidEnum}
-	ruleChildId                    = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`)}
+	ruleChildId                    = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleChildType                  = stringRule{enum: validChildType, enumReason: InvalidInputExceptionReasonInvalidEnum}
-	ruleCreateAccountName          = stringRule{min: 1, hasMin: true, max: 50, hasMax: true, pattern: regexp.MustCompile(`^(?:[\x{0020}-\x{007E}]+)$`)}
-	ruleCreateAccountRequestId     = stringRule{max: 36, hasMax: true, pattern: regexp.MustCompile(`^(?:^car-[a-z0-9]{8,32}$)$`)}
+	ruleCreateAccountName          = stringRule{min: 1, hasMin: true, max: 50, hasMax: true, pattern: regexp.MustCompile(`^(?:[\x{0020}-\x{007E}]+)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleCreateAccountRequestId     = stringRule{max: 36, hasMax: true, pattern: regexp.MustCompile(`^(?:^car-[a-z0-9]{8,32}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleCreateAccountState         = stringRule{enum: validCreateAccountState, enumReason: InvalidInputExceptionReasonInvalidEnum}
 	ruleEffectivePolicyType        = stringRule{enum: validEffectivePolicyType, enumReason: InvalidInputExceptionReasonInvalidEnum}
-	ruleEmail                      = stringRule{min: 6, hasMin: true, max: 64, hasMax: true, pattern: regexp.MustCompile(`^(?:[^\s@]+@[^\s@]+\.[^\s@]+)$`)}
-	ruleHandshakeId                = stringRule{max: 34, hasMax: true, pattern: regexp.MustCompile(`^(?:^h-[0-9a-z]{8,32}$)$`)}
+	ruleEmail                      = stringRule{min: 6, hasMin: true, max: 64, hasMax: true, pattern: regexp.MustCompile(`^(?:[^\s@]+@[^\s@]+\.[^\s@]+)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleHandshakeId                = stringRule{max: 34, hasMax: true, pattern: regexp.MustCompile(`^(?:^h-[0-9a-z]{8,32}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleHandshakeNotes             = stringRule{max: 1024, hasMax: true}
 	ruleHandshakePartyId           = stringRule{min: 1, hasMin: true, max: 64, hasMax: true}
 	ruleHandshakePartyType         = stringRule{enum: validHandshakePartyType, enumReason: InvalidInputExceptionReasonInvalidEnum}
@@ -25,25 +25,25 @@ var (
 	ruleMaxResults                 = intRule{min: 1, hasMin: true, max: 20, hasMax: true}
 	ruleNextToken                  = stringRule{max: 100000, hasMax: true}
 	ruleOrganizationFeatureSet     = stringRule{enum: validOrganizationFeatureSet, enumReason: InvalidInputExceptionReasonInvalidEnum}
-	ruleOrganizationalUnitId       = stringRule{max: 68, hasMax: true, pattern: regexp.MustCompile(`^(?:^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$)$`)}
+	ruleOrganizationalUnitId       = stringRule{max: 68, hasMax: true, pattern: regexp.MustCompile(`^(?:^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleOrganizationalUnitName     = stringRule{min: 1, hasMin: true, max: 128, hasMax: true}
-	ruleParentId                   = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`)}
+	ruleParentId                   = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	rulePolicyContent              = stringRule{min: 1, hasMin: true}
 	rulePolicyDescription          = stringRule{max: 512, hasMax: true}
-	rulePolicyId                   = stringRule{max: 130, hasMax: true, pattern: regexp.MustCompile(`^(?:^p-[0-9a-zA-Z_]{8,128}$)$`)}
+	rulePolicyId                   = stringRule{max: 130, hasMax: true, pattern: regexp.MustCompile(`^(?:^p-[0-9a-zA-Z_]{8,128}$)$`), patternReason: InvalidInputExceptionReasonInvalidSyntaxPolicyId}
 	rulePolicyName                 = stringRule{min: 1, hasMin: true, max: 128, hasMax: true}
-	rulePolicyTargetId             = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(r-[0-9a-z]{4,32})|(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`)}
+	rulePolicyTargetId             = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(r-[0-9a-z]{4,32})|(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`), patternReason: InvalidInputExceptionReasonInvalidPatternTargetId}
 	rulePolicyType                 = stringRule{enum: validPolicyType, enumReason: InvalidInputExceptionReasonInvalidEnumPolicyType}
 	ruleResourcePolicyContent      = stringRule{min: 1, hasMin: true, max: 40000, hasMax: true}
-	ruleResponsibilityTransferId   = stringRule{pattern: regexp.MustCompile(`^(?:^rt-[0-9a-z]{8,32}$)$`)}
-	ruleResponsibilityTransferName = stringRule{min: 1, hasMin: true, max: 128, hasMax: true, pattern: regexp.MustCompile(`^(?:^[ -~]+$)$`)}
+	ruleResponsibilityTransferId   = stringRule{pattern: regexp.MustCompile(`^(?:^rt-[0-9a-z]{8,32}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleResponsibilityTransferName = stringRule{min: 1, hasMin: true, max: 128, hasMax: true, pattern: regexp.MustCompile(`^(?:^[ -~]+$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleResponsibilityTransferType = stringRule{enum: validResponsibilityTransferType, enumReason: InvalidInputExceptionReasonInvalidEnum}
-	ruleRoleName                   = stringRule{max: 64, hasMax: true, pattern: regexp.MustCompile(`^(?:[\w+=,.@-]{1,64})$`)}
-	ruleRootId                     = stringRule{max: 34, hasMax: true, pattern: regexp.MustCompile(`^(?:^r-[0-9a-z]{4,32}$)$`)}
-	ruleServicePrincipal           = stringRule{min: 1, hasMin: true, max: 128, hasMax: true, pattern: regexp.MustCompile(`^(?:[\w+=,.@-]*)$`)}
-	ruleTagKey                     = stringRule{min: 1, hasMin: true, max: 128, hasMax: true, pattern: regexp.MustCompile(`^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`)}
-	ruleTagValue                   = stringRule{min: 0, hasMin: true, max: 256, hasMax: true, pattern: regexp.MustCompile(`^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`)}
-	ruleTaggableResourceId         = stringRule{max: 130, hasMax: true, pattern: regexp.MustCompile(`^(?:^(r-[0-9a-z]{4,32})|(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})|(^p-[0-9a-zA-Z_]{8,128})|(^rp-[0-9a-zA-Z_]{4,128})|(^rt-[0-9a-zA-Z_]{8,32})$)$`)}
+	ruleRoleName                   = stringRule{max: 64, hasMax: true, pattern: regexp.MustCompile(`^(?:[\w+=,.@-]{1,64})$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleRootId                     = stringRule{max: 34, hasMax: true, pattern: regexp.MustCompile(`^(?:^r-[0-9a-z]{4,32}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleServicePrincipal           = stringRule{min: 1, hasMin: true, max: 128, hasMax: true, pattern: regexp.MustCompile(`^(?:[\w+=,.@-]*)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleTagKey                     = stringRule{min: 1, hasMin: true, max: 128, hasMax: true, pattern: regexp.MustCompile(`^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleTagValue                   = stringRule{min: 0, hasMin: true, max: 256, hasMax: true, pattern: regexp.MustCompile(`^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleTaggableResourceId         = stringRule{max: 130, hasMax: true, pattern: regexp.MustCompile(`^(?:^(r-[0-9a-z]{4,32})|(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})|(^p-[0-9a-zA-Z_]{8,128})|(^rp-[0-9a-zA-Z_]{4,128})|(^rt-[0-9a-zA-Z_]{8,32})$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 )
 
 func validActionType(s string) bool {

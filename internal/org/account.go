@@ -192,7 +192,7 @@ func (s *Service) CloseAccount(ctx context.Context, in *model.CloseAccountReques
 				"You can't close the management account with CloseAccount.")
 		}
 		if !a.ClosedAt.IsZero() {
-			return model.Errorf(model.CodeAccountAlreadyClosedException, "", "The account %s is already closed.", a.ID)
+			return model.Fail(model.CodeAccountAlreadyClosedException, "", "The account %s is already closed.", a.ID)
 		}
 		closing, err := t.CountClosures(t.ctx, o.ID, t.now.Add(-s.cfg.CloseAccountDelay))
 		if err != nil {
@@ -333,7 +333,7 @@ func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest)
 // parentOf returns the parent id of an account or OU of organization o, or
 // ChildNotFoundException.
 func (t *txn) parentOf(o *Organization, child string) (string, error) {
-	notFound := model.Errorf(model.CodeChildNotFoundException, "", "We can't find an organizational unit (OU) or account with the ChildId that you specified: %s.", child)
+	notFound := model.Fail(model.CodeChildNotFoundException, "", "We can't find an organizational unit (OU) or account with the ChildId that you specified: %s.", child)
 	if model.IsAccountID(child) {
 		a, err := t.account(child)
 		if err != nil {
@@ -417,7 +417,7 @@ func (s *Service) LeaveOrganization(ctx context.Context) error {
 // leave applies the rules shared by RemoveAccountFromOrganization and LeaveOrganization.
 func (t *txn) leave(o *Organization, a *Account) error {
 	if a.ID == o.ManagementAccountID {
-		return model.Errorf(model.CodeMasterCannotLeaveOrganizationException, "",
+		return model.Fail(model.CodeMasterCannotLeaveOrganizationException, "",
 			"You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization of the management account.")
 	}
 	delegate, err := t.isDelegatedAdministrator(o, a.ID)
@@ -431,7 +431,8 @@ func (t *txn) leave(o *Organization, a *Account) error {
 	// A created account must stay a few days before it may go (AWS: 4 days).
 	if a.JoinedMethod == model.AccountJoinedMethodCreated && t.now.Before(a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait)) {
 		return constraintViolation(model.ConstraintViolationExceptionReasonWaitPeriodActive,
-			"The account %s was created less than %v ago and can't leave the organization yet.", a.ID, t.svc.cfg.Quotas.CreatedAccountWait)
+			"account %s was created at %s and may leave from %s", a.ID, a.JoinedAt.Format(time.RFC3339),
+			a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait).Format(time.RFC3339))
 	}
 	// A standalone account pays its own bills, so it needs a payment method of its own.
 	if !a.PaymentInstrument {

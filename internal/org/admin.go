@@ -58,7 +58,7 @@ func (s *Service) RegisterAccount(ctx context.Context, r AccountRegistration) (*
 			a.EmailVerified = *r.EmailVerified
 		}
 		if err := t.PutAccount(t.ctx, a); errors.Is(err, ErrConflict) {
-			return model.Errorf(model.CodeConflictException, "", "Another account already has the e-mail address %s.", a.Email)
+			return model.Fail(model.CodeConflictException, "", "Another account already has the e-mail address %s.", a.Email)
 		} else if err != nil {
 			return fmt.Errorf("org: register account %s: %w", a.ID, err)
 		}

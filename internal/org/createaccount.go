@@ -17,6 +17,9 @@ import (
 // defaultRoleName is the role AWS creates in a new account when RoleName is omitted.
 const defaultRoleName = "OrganizationAccountAccessRole"
 
+// reservedRolePrefix begins the names of IAM's service-linked roles, which no RoleName may take.
+const reservedRolePrefix = "AWSServiceRoleFor"
+
 func newCreateAccountRequestID() string { return "car-" + randomString(hexDigits, 32) }
 
 // newAccountID picks a 12-digit id no stored account has. Ids of accounts the store has not
@@ -88,6 +91,13 @@ func newCreation(email, name, role, billing *string, tags []model.Tag, govCloud 
 
 // createAccount records request r; tags are its tags as sent, checked before anything is written.
 func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, tags []model.Tag) (*model.CreateAccountStatus, error) {
+	// The model's INVALID_ROLE_NAME: "A role name can't begin with the reserved prefix
+	// AWSServiceRoleFor" (IAM keeps it for service-linked roles). An input check, so it comes
+	// before the caller's rights, as the model's pattern checks do.
+	if strings.HasPrefix(r.RoleName, reservedRolePrefix) {
+		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidRoleName,
+			"RoleName %s begins with the reserved prefix %s", r.RoleName, reservedRolePrefix)
+	}
 	var out *model.CreateAccountStatus
 	err := s.update(ctx, func(t *txn) error {
 		mgmt, o, err := t.management()
@@ -108,12 +118,12 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 		// AWS allows five creations in flight and documents no error for the sixth; a
 		// throttling error is what a client can retry [INF].
 		if creating >= s.cfg.Quotas.MaxConcurrentCreations {
-			return model.Errorf(model.CodeTooManyRequestsException, "",
+			return model.Fail(model.CodeTooManyRequestsException, "",
 				"The organization already has %d account creations in progress; wait for one to finish.", creating)
 		}
 		if members+invited+creating+1 > s.cfg.Quotas.MaxAccounts {
 			return constraintViolation(model.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-				"The organization has reached its quota of %d accounts.", s.cfg.Quotas.MaxAccounts)
+				"the organization has reached its quota of %d accounts (--max-accounts)", s.cfg.Quotas.MaxAccounts)
 		}
 		r.ID, r.OrgID, r.State = newCreateAccountRequestID(), o.ID, model.CreateAccountStateInProgress
 		r.RequestedAt, r.CompletesAt = t.now, t.now.Add(s.cfg.CreateAccountDelay)
@@ -287,7 +297,7 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.Des
 		}
 		r, err := t.CreateAccountRequest(t.ctx, *in.CreateAccountRequestId)
 		if isNotFound(err) || (err == nil && r.OrgID != o.ID) {
-			return model.Errorf(model.CodeCreateAccountStatusNotFoundException, "",
+			return model.Fail(model.CodeCreateAccountStatusNotFoundException, "",
 				"We can't find a create account request with the CreateAccountRequestId that you specified: %s.", *in.CreateAccountRequestId)
 		}
 		if err != nil {

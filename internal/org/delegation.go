@@ -295,7 +295,7 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *model.
 				"You must enable trusted access for %s with EnableAWSServiceAccess before you register a delegated administrator for it.", principal)
 		}
 		if _, err := t.DelegatedAdmin(t.ctx, o.ID, a.ID, principal); err == nil {
-			return model.Errorf(model.CodeAccountAlreadyRegisteredException, "",
+			return model.Fail(model.CodeAccountAlreadyRegisteredException, "",
 				"The account %s is already a delegated administrator for %s.", a.ID, principal)
 		} else if !isNotFound(err) {
 			return fmt.Errorf("org: read delegation of %s for %s: %w", a.ID, principal, err)
@@ -347,10 +347,10 @@ func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *mode
 
 func accountNotRegistered(accountID, principal string) error {
 	if principal == "" {
-		return model.Errorf(model.CodeAccountNotRegisteredException, "",
+		return model.Fail(model.CodeAccountNotRegisteredException, "",
 			"The account %s is not a delegated administrator.", accountID)
 	}
-	return model.Errorf(model.CodeAccountNotRegisteredException, "",
+	return model.Fail(model.CodeAccountNotRegisteredException, "",
 		"The account %s is not a delegated administrator for %s.", accountID, principal)
 }
 

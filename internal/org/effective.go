@@ -349,7 +349,7 @@ func sortedNodeKeys(n *effNode) []string {
 }
 
 func effectivePolicyNotFound(policyType, accountID string) error {
-	return model.Errorf(model.CodeEffectivePolicyNotFoundException, "", "No effective policy of type %s applies to the account %s.", policyType, accountID)
+	return model.Fail(model.CodeEffectivePolicyNotFoundException, "", "No effective policy of type %s applies to the account %s.", policyType, accountID)
 }
 
 // effectiveFor reads an account's effective policy of a type: EffectivePolicyNotFound when
@@ -437,7 +437,7 @@ func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in
 			}
 			// With the type disabled no effective policy of it exists [INF].
 			if e == nil {
-				return nil, model.Errorf(model.CodeEffectivePolicyNotFoundException, "", "The policy type %s is not enabled, so no account has an effective policy of it.", *in.PolicyType)
+				return nil, model.Fail(model.CodeEffectivePolicyNotFoundException, "", "The policy type %s is not enabled, so no account has an effective policy of it.", *in.PolicyType)
 			}
 			r := t.effectiveReader(o, e)
 			var invalid []Account

@@ -2,32 +2,34 @@ package org
 
 import "github.com/orgd/orgd/internal/model"
 
-// The errors below carry the messages AWS itself sends where one has been observed.
+// The errors below are built from a code, a Reason and a detail: the text the client reads is
+// the catalogue's (model.Message), the detail goes to orgd's log only. A detail names what a
+// person needs to find the cause: the id, the field, the limit and the flag that raises it.
 
 func accessDenied() error {
-	return model.Errorf(model.CodeAccessDeniedException, "", "You don't have permissions to access this resource.")
+	return model.Fail(model.CodeAccessDeniedException, "", "the caller's account may not call this operation")
 }
 
 func notInUse() error {
-	return model.Errorf(model.CodeAWSOrganizationsNotInUseException, "", "Your account is not a member of an organization.")
+	return model.Fail(model.CodeAWSOrganizationsNotInUseException, "", "the caller's account is in no organization")
 }
 
-func invalidInput(reason, format string, args ...any) error {
-	return model.Errorf(model.CodeInvalidInputException, reason, format, args...)
+func invalidInput(reason, detailFormat string, args ...any) error {
+	return model.Fail(model.CodeInvalidInputException, reason, detailFormat, args...)
 }
 
-func constraintViolation(reason, format string, args ...any) error {
-	return model.Errorf(model.CodeConstraintViolationException, reason, format, args...)
+func constraintViolation(reason, detailFormat string, args ...any) error {
+	return model.Fail(model.CodeConstraintViolationException, reason, detailFormat, args...)
 }
 
-func handshakeConstraint(reason, format string, args ...any) error {
-	return model.Errorf(model.CodeHandshakeConstraintViolationException, reason, format, args...)
+func handshakeConstraint(reason, detailFormat string, args ...any) error {
+	return model.Fail(model.CodeHandshakeConstraintViolationException, reason, detailFormat, args...)
 }
 
 func handshakeNotFound(id string) error {
-	return model.Errorf(model.CodeHandshakeNotFoundException, "", "We can't find a handshake with the HandshakeId that you specified: %s.", id)
+	return model.Fail(model.CodeHandshakeNotFoundException, "", "no handshake %s visible to the caller", id)
 }
 
 func accountNotFound(id string) error {
-	return model.Errorf(model.CodeAccountNotFoundException, "", "You specified an account that doesn't exist or isn't in your organization: %s.", id)
+	return model.Fail(model.CodeAccountNotFoundException, "", "account %s doesn't exist or isn't in the caller's organization", id)
 }

@@ -156,10 +156,10 @@ func (t *txn) callerHandshake(id string) (h *Handshake, sender, recipient bool, 
 func checkTransition(h *Handshake, now time.Time, to string) error {
 	from := effectiveState(h, now)
 	if from == to {
-		return model.Errorf(model.CodeHandshakeAlreadyInStateException, "", "The handshake %s is already in the requested state %s.", h.ID, to)
+		return model.Fail(model.CodeHandshakeAlreadyInStateException, "", "The handshake %s is already in the requested state %s.", h.ID, to)
 	}
 	if !isOpenState(from) {
-		return model.Errorf(model.CodeInvalidHandshakeTransitionException, "", "You can't perform the operation on the handshake %s in its current state %s.", h.ID, from)
+		return model.Fail(model.CodeInvalidHandshakeTransitionException, "", "You can't perform the operation on the handshake %s in its current state %s.", h.ID, from)
 	}
 	return nil
 }
@@ -215,7 +215,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 			return err
 		}
 		if !mgmt.EmailVerified {
-			return model.Errorf(model.CodeAccountOwnerNotVerifiedException, "", "You can't invite accounts until you verify the email address %s of the management account.", mgmt.Email)
+			return model.Fail(model.CodeAccountOwnerNotVerifiedException, "", "You can't invite accounts until you verify the email address %s of the management account.", mgmt.Email)
 		}
 		pending, err := t.countHandshakes(t.openQuery(HandshakeQuery{OrgID: o.ID, Action: model.ActionTypeEnableAllFeatures}))
 		if err != nil {
@@ -245,7 +245,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 				return err
 			}
 			if n > 0 {
-				return model.Errorf(model.CodeDuplicateHandshakeException, "", "An open invitation to %s from this organization already exists.", targetID)
+				return model.Fail(model.CodeDuplicateHandshakeException, "", "An open invitation to %s from this organization already exists.", targetID)
 			}
 			if target.SellerOfRecord != mgmt.SellerOfRecord {
 				return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonOrganizationFromDifferentSellerOfRecord,
@@ -258,7 +258,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		} else if n, err := t.countHandshakes(t.openQuery(recipient)); err != nil {
 			return err
 		} else if n > 0 {
-			return model.Errorf(model.CodeDuplicateHandshakeException, "", "An open invitation to %s from this organization already exists.", targetID)
+			return model.Fail(model.CodeDuplicateHandshakeException, "", "An open invitation to %s from this organization already exists.", targetID)
 		}
 		if err := t.checkInvitationQuotas(o); err != nil {
 			return err
@@ -314,7 +314,7 @@ func (t *txn) checkInvitationQuotas(o *Organization) error {
 	}
 	if sent >= max(q.InvitationsPerDay, q.MaxAccounts) {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonHandshakeRateLimitExceeded,
-			"You have sent the maximum number of invitations (%d) allowed in 24 hours.", max(q.InvitationsPerDay, q.MaxAccounts))
+			"the organization sent its quota of %d invitations in 24 hours (the larger of --invitations-per-day and --max-accounts)", max(q.InvitationsPerDay, q.MaxAccounts))
 	}
 	members, invited, creating, err := t.accountQuotaUse(o)
 	if err != nil {
@@ -322,7 +322,7 @@ func (t *txn) checkInvitationQuotas(o *Organization) error {
 	}
 	if members+invited+creating+1 > q.MaxAccounts {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-			"The organization has %d accounts, %d open invitations and %d accounts being created; its quota is %d accounts.",
+			"The organization has %d accounts, %d open invitations and %d accounts being created; its quota is %d accounts (--max-accounts)",
 			members, invited, creating, q.MaxAccounts)
 	}
 	return nil
@@ -373,7 +373,7 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 			return fmt.Errorf("org: read organization %s: %w", a.OrgID, err)
 		}
 		if member.ManagementAccountID == a.ID {
-			return model.Errorf(model.CodeMasterCannotLeaveOrganizationException, "",
+			return model.Fail(model.CodeMasterCannotLeaveOrganizationException, "",
 				"Account %s is the management account of %s; delete that organization before joining another.", a.ID, member.ID)
 		}
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAlreadyInAnOrganization,
@@ -407,7 +407,7 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 	}
 	if members+1 > t.svc.cfg.Quotas.MaxAccounts {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-			"The organization %s already has its quota of %d accounts.", o.ID, t.svc.cfg.Quotas.MaxAccounts)
+			"the organization %s already has its quota of %d accounts (--max-accounts)", o.ID, t.svc.cfg.Quotas.MaxAccounts)
 	}
 
 	a.OrgID, a.ParentID = o.ID, o.RootID
@@ -692,7 +692,7 @@ func (t *txn) finishAllFeatures(parent *Handshake) error {
 			return err
 		}
 		if parent.State == model.HandshakeStateRequested {
-			return model.Errorf(model.CodeInvalidHandshakeTransitionException, "",
+			return model.Fail(model.CodeInvalidHandshakeTransitionException, "",
 				"Every invited member account must approve before the handshake %s can be accepted.", parent.ID)
 		}
 	}

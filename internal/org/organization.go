@@ -42,7 +42,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrgani
 			return err
 		}
 		if a.OrgID != "" {
-			return model.Errorf(model.CodeAlreadyInOrganizationException, "", "The provided account is already a member of an organization.")
+			return model.Fail(model.CodeAlreadyInOrganizationException, "", "The provided account is already a member of an organization.")
 		}
 		if !a.PaymentInstrument {
 			return constraintViolation(model.ConstraintViolationExceptionReasonMasterAccountPaymentInstrumentRequired,
@@ -105,7 +105,7 @@ func (s *Service) DeleteOrganization(ctx context.Context) error {
 			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
 		}
 		if n > 1 {
-			return model.Errorf(model.CodeOrganizationNotEmptyException, "",
+			return model.Fail(model.CodeOrganizationNotEmptyException, "",
 				"To delete an organization you must first remove all member accounts (except the management account).")
 		}
 		active, err := t.activeTransferProcess(o)

@@ -72,11 +72,11 @@ func (t *txn) mustParent(o *Organization, id string) (parentRef, error) {
 }
 
 func parentNotFound(id string) error {
-	return model.Errorf(model.CodeParentNotFoundException, "", "We can't find a root or OU with the ParentId that you specified: %s.", id)
+	return model.Fail(model.CodeParentNotFoundException, "", "We can't find a root or OU with the ParentId that you specified: %s.", id)
 }
 
 func ouNotFound(id string) error {
-	return model.Errorf(model.CodeOrganizationalUnitNotFoundException, "", "We can't find an OU with the OrganizationalUnitId that you specified: %s.", id)
+	return model.Fail(model.CodeOrganizationalUnitNotFoundException, "", "We can't find an OU with the OrganizationalUnitId that you specified: %s.", id)
 }
 
 // ou returns the OU with this id if it belongs to organization o, or ErrNotFound.
@@ -124,7 +124,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 		}
 		if n >= s.cfg.Quotas.MaxOUs {
 			return constraintViolation(model.ConstraintViolationExceptionReasonOuNumberLimitExceeded,
-				"The organization already has its quota of %d OUs.", s.cfg.Quotas.MaxOUs)
+				"the organization already has its quota of %d OUs (--max-ous)", s.cfg.Quotas.MaxOUs)
 		}
 		u := &OU{ID: newOUID(o), OrgID: o.ID, ParentID: p.ID, Name: *in.Name, Depth: p.Depth + 1, CreatedAt: t.now}
 		u.Path = p.Path + u.ID + "/"
@@ -145,7 +145,7 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 // ouWriteError turns the store's name conflict into DuplicateOrganizationalUnitException.
 func ouWriteError(u *OU, err error) error {
 	if errors.Is(err, ErrConflict) {
-		return model.Errorf(model.CodeDuplicateOrganizationalUnitException, "", "An OU with the same name already exists.")
+		return model.Fail(model.CodeDuplicateOrganizationalUnitException, "", "An OU with the same name already exists.")
 	}
 	return fmt.Errorf("org: write OU %s: %w", u.ID, err)
 }
@@ -208,7 +208,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.Delete
 			return fmt.Errorf("org: OUs of OU %s: %w", u.ID, err)
 		}
 		if len(accts) > 0 || children > 0 {
-			return model.Errorf(model.CodeOrganizationalUnitNotEmptyException, "",
+			return model.Fail(model.CodeOrganizationalUnitNotEmptyException, "",
 				"You must first remove all accounts and child OUs from the OU %s before you can delete it.", u.ID)
 		}
 		if err := t.DeleteAllTags(t.ctx, u.ID); err != nil {
@@ -296,17 +296,17 @@ func (s *Service) MoveAccount(ctx context.Context, in *model.MoveAccountRequest)
 			return err
 		}
 		if !ok {
-			return model.Errorf(model.CodeSourceParentNotFoundException, "", "We can't find a source root or OU with the ParentId that you specified: %s.", *in.SourceParentId)
+			return model.Fail(model.CodeSourceParentNotFoundException, "", "We can't find a source root or OU with the ParentId that you specified: %s.", *in.SourceParentId)
 		}
 		dst, ok, err := t.parent(o, *in.DestinationParentId)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return model.Errorf(model.CodeDestinationParentNotFoundException, "", "We can't find a destination root or OU with the ParentId that you specified: %s.", *in.DestinationParentId)
+			return model.Fail(model.CodeDestinationParentNotFoundException, "", "We can't find a destination root or OU with the ParentId that you specified: %s.", *in.DestinationParentId)
 		}
 		if a.ParentID == dst.ID {
-			return model.Errorf(model.CodeDuplicateAccountException, "", "The account %s is already in the destination %s.", a.ID, dst.ID)
+			return model.Fail(model.CodeDuplicateAccountException, "", "The account %s is already in the destination %s.", a.ID, dst.ID)
 		}
 		// An account that is not under the source parent is, from the source's point of view,
 		// an account that does not exist: AWS documents no better error [INF].

@@ -125,19 +125,19 @@ func policyOutput(o *Organization, p *Policy) *model.Policy {
 }
 
 func policyNotFound(id string) error {
-	return model.Errorf(model.CodePolicyNotFoundException, "", "We can't find a policy with the PolicyId that you specified: %s.", id)
+	return model.Fail(model.CodePolicyNotFoundException, "", "We can't find a policy with the PolicyId that you specified: %s.", id)
 }
 
 func targetNotFound(id string) error {
-	return model.Errorf(model.CodeTargetNotFoundException, "", "We can't find a root, OU, account, or policy with the TargetId that you specified: %s.", id)
+	return model.Fail(model.CodeTargetNotFoundException, "", "We can't find a root, OU, account, or policy with the TargetId that you specified: %s.", id)
 }
 
 func policyTypeNotEnabled(policyType string) error {
-	return model.Errorf(model.CodePolicyTypeNotEnabledException, "", "The policy type %s is not enabled in the root of this organization.", policyType)
+	return model.Fail(model.CodePolicyTypeNotEnabledException, "", "The policy type %s is not enabled in the root of this organization.", policyType)
 }
 
 func policyTypeNotAvailable() error {
-	return model.Errorf(model.CodePolicyTypeNotAvailableForOrganizationException, "",
+	return model.Fail(model.CodePolicyTypeNotAvailableForOrganizationException, "",
 		"You can't use policies in an organization that has only consolidated billing features. You must first enable all features.")
 }
 
@@ -178,7 +178,7 @@ func (t *txn) attachedPolicy(o *Organization, a PolicyAttachment) (*Policy, erro
 	p, err := t.policy(o, a.PolicyID)
 	var me *model.Error
 	if errors.As(err, &me) {
-		return nil, fmt.Errorf("org: policy %s attached to %s: %s", a.PolicyID, a.TargetID, me.Message)
+		return nil, fmt.Errorf("org: policy %s attached to %s: %s", a.PolicyID, a.TargetID, me)
 	}
 	return p, err
 }
@@ -275,7 +275,7 @@ func (s *Service) checkPolicyContent(policyType, content string) error {
 func (t *txn) putPolicy(p *Policy) error {
 	err := t.PutPolicy(t.ctx, p)
 	if errors.Is(err, ErrConflict) {
-		return model.Errorf(model.CodeDuplicatePolicyException, "", "A policy with the same name already exists.")
+		return model.Fail(model.CodeDuplicatePolicyException, "", "A policy with the same name already exists.")
 	}
 	if err != nil {
 		return fmt.Errorf("org: write policy %s: %w", p.ID, err)
@@ -404,7 +404,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *model.DeletePolicyReques
 			return fmt.Errorf("org: targets of policy %s: %w", p.ID, err)
 		}
 		if len(used) > 0 {
-			return model.Errorf(model.CodePolicyInUseException, "",
+			return model.Fail(model.CodePolicyInUseException, "",
 				"The policy %s is attached to one or more entities. You must detach it from all roots, OUs, and accounts before you can delete it.", p.ID)
 		}
 		if err := t.DeleteAllTags(t.ctx, p.ID); err != nil {
@@ -539,7 +539,7 @@ func (s *Service) AttachPolicy(ctx context.Context, in *model.AttachPolicyReques
 			return policyTypeNotEnabled(p.Type)
 		}
 		if _, err := t.PolicyAttachment(t.ctx, o.ID, p.ID, pt.ID); err == nil {
-			return model.Errorf(model.CodeDuplicatePolicyAttachmentException, "", "The policy %s is already attached to %s.", p.ID, pt.ID)
+			return model.Fail(model.CodeDuplicatePolicyAttachmentException, "", "The policy %s is already attached to %s.", p.ID, pt.ID)
 		} else if !isNotFound(err) {
 			return fmt.Errorf("org: attachment of %s to %s: %w", p.ID, pt.ID, err)
 		}
@@ -579,7 +579,7 @@ func (s *Service) DetachPolicy(ctx context.Context, in *model.DetachPolicyReques
 			return invalidInput(model.InvalidInputExceptionReasonNonDetachablePolicy, "The AWS-managed policy %s can't be detached.", p.ID)
 		}
 		if _, err := t.PolicyAttachment(t.ctx, o.ID, p.ID, pt.ID); isNotFound(err) {
-			return model.Errorf(model.CodePolicyNotAttachedException, "", "The policy %s is not attached to %s.", p.ID, pt.ID)
+			return model.Fail(model.CodePolicyNotAttachedException, "", "The policy %s is not attached to %s.", p.ID, pt.ID)
 		} else if err != nil {
 			return fmt.Errorf("org: attachment of %s to %s: %w", p.ID, pt.ID, err)
 		}
@@ -601,7 +601,7 @@ func (s *Service) DetachPolicy(ctx context.Context, in *model.DetachPolicyReques
 // checkRoot answers RootNotFoundException for anything but the organization's root.
 func checkRoot(o *Organization, id string) error {
 	if id != o.RootID {
-		return model.Errorf(model.CodeRootNotFoundException, "", "We can't find a root with the RootId that you specified: %s.", id)
+		return model.Fail(model.CodeRootNotFoundException, "", "We can't find a root with the RootId that you specified: %s.", id)
 	}
 	return nil
 }
@@ -624,7 +624,7 @@ func (s *Service) EnablePolicyType(ctx context.Context, in *model.EnablePolicyTy
 		if e, err := t.enabledPolicyType(o, *in.PolicyType); err != nil {
 			return err
 		} else if e != nil {
-			return model.Errorf(model.CodePolicyTypeAlreadyEnabledException, "", "The policy type %s is already enabled in the root %s.", *in.PolicyType, o.RootID)
+			return model.Fail(model.CodePolicyTypeAlreadyEnabledException, "", "The policy type %s is already enabled in the root %s.", *in.PolicyType, o.RootID)
 		}
 		if service, ok := policyTypeServices[*in.PolicyType]; ok {
 			enabled, err := t.serviceAccessEnabled(o, service)

@@ -17,7 +17,7 @@ import (
 // (spec §7.6).
 
 func malformed(format string, args ...any) error {
-	return model.Errorf(model.CodeMalformedPolicyDocumentException, "", "The provided policy document does not meet the requirements of the specified policy type: "+format, args...)
+	return model.Fail(model.CodeMalformedPolicyDocumentException, "", "The provided policy document does not meet the requirements of the specified policy type: "+format, args...)
 }
 
 // decodePolicyJSON decodes exactly one JSON value, numbers kept as json.Number so that a

@@ -53,7 +53,7 @@ func resourcePolicyOutput(o *Organization, p *ResourcePolicy) *model.ResourcePol
 }
 
 func resourcePolicyNotFound() error {
-	return model.Errorf(model.CodeResourcePolicyNotFoundException, "", "We can't find a resource policy request with the parameter that you specified.")
+	return model.Fail(model.CodeResourcePolicyNotFoundException, "", "We can't find a resource policy request with the parameter that you specified.")
 }
 
 // resourcePolicy returns the organization's delegation policy, or nil when it has none.

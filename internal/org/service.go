@@ -294,7 +294,7 @@ func (s *Service) run(ctx context.Context, begin func(context.Context, func(Tx) 
 	})
 	if errors.Is(err, ErrBusy) {
 		// AWS's answer to calls that collide on one entity, which clients retry.
-		return model.Errorf(model.CodeConcurrentModificationException, "",
+		return model.Fail(model.CodeConcurrentModificationException, "",
 			"The request conflicted with concurrent changes to the same entities too often; try again later.")
 	}
 	return err

@@ -98,7 +98,7 @@ func (t *txn) taggable(o *Organization, id string) error {
 			}
 		}
 	}
-	return model.Errorf(model.CodeTargetNotFoundException, "", "We can't find a resource with the ResourceId that you specified: %s.", id)
+	return model.Fail(model.CodeTargetNotFoundException, "", "We can't find a resource with the ResourceId that you specified: %s.", id)
 }
 
 // TagResource adds tags to a resource or replaces the values of keys it has.

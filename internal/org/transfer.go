@@ -58,7 +58,7 @@ func transferOutput(o *Organization, tr *Transfer, now time.Time) *model.Respons
 }
 
 func transferNotFound(id string) error {
-	return model.Errorf(model.CodeResponsibilityTransferNotFoundException, "", "We can't find a transfer that you specified: %s.", id)
+	return model.Fail(model.CodeResponsibilityTransferNotFoundException, "", "We can't find a transfer that you specified: %s.", id)
 }
 
 // callerTransfer returns a transfer the caller, a management account, is a side of;
@@ -323,7 +323,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 			return err
 		}
 		if dup > 0 {
-			return model.Errorf(model.CodeDuplicateHandshakeException, "", "An open transfer invitation to %s from this organization already exists.", targetID)
+			return model.Fail(model.CodeDuplicateHandshakeException, "", "An open transfer invitation to %s from this organization already exists.", targetID)
 		}
 		existing, err := t.CountTransfers(t.ctx, TransferQuery{TargetOrgID: o.ID, SourceAccountID: target.ID,
 			Statuses: []string{model.ResponsibilityTransferStatusAccepted}})
@@ -340,7 +340,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		}
 		if inbound+1 > s.cfg.Quotas.MaxInboundTransfers {
 			return constraintViolation(model.ConstraintViolationExceptionReasonResponsibilityTransferMaxInboundQuotaViolation,
-				"The organization has %d inbound transfers and invitations; its quota is %d.", inbound, s.cfg.Quotas.MaxInboundTransfers)
+				"the organization has %d inbound transfers and invitations; its quota is %d (--max-inbound-transfers)", inbound, s.cfg.Quotas.MaxInboundTransfers)
 		}
 		if err := t.checkChain(o.ID, target.OrgID, 1); err != nil {
 			return err
@@ -517,11 +517,11 @@ func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *model
 		}
 		switch st := transferStatus(tr, t.now); st {
 		case model.ResponsibilityTransferStatusWithdrawn:
-			return model.Errorf(model.CodeResponsibilityTransferAlreadyInStatusException, "",
+			return model.Fail(model.CodeResponsibilityTransferAlreadyInStatusException, "",
 				"The transfer %s is already %s.", tr.ID, st)
 		case model.ResponsibilityTransferStatusAccepted:
 		default:
-			return model.Errorf(model.CodeInvalidResponsibilityTransferTransitionException, "",
+			return model.Fail(model.CodeInvalidResponsibilityTransferTransitionException, "",
 				"You can't end the transfer %s in its current status %s.", tr.ID, st)
 		}
 		end := firstOfMonth(t.now, 1).Add(-time.Millisecond)

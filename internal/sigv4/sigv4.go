@@ -103,12 +103,12 @@ type Resolver struct {
 
 // Failure is why a request could not be attributed to an account: AWS's error code for it.
 type Failure struct {
-	Code    string // MissingAuthenticationTokenException or IncompleteSignatureException
-	Status  int
-	Message string
+	Code   string // MissingAuthenticationTokenException or IncompleteSignatureException
+	Status int
+	Detail string // what was wrong, for the log; the text on the wire is the catalogue's
 }
 
-func (f *Failure) Error() string { return f.Code + ": " + f.Message }
+func (f *Failure) Error() string { return f.Code + ": " + f.Detail }
 
 // Account returns the account id of the request's caller and its access key. In order: the
 // x-moto-account-id header (so suites written for moto's server mode run unchanged), a key of
@@ -116,11 +116,11 @@ func (f *Failure) Error() string { return f.Code + ": " + f.Message }
 func (r *Resolver) Account(req *http.Request) (account, accessKey string, err error) {
 	h := req.Header.Get("Authorization")
 	if h == "" {
-		return "", "", &Failure{Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Message: "Missing Authentication Token"}
+		return "", "", &Failure{Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Detail: "no Authorization header"}
 	}
 	auth, perr := ParseAuthorization(h)
 	if perr != nil {
-		return "", "", &Failure{Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Message: "Authorization header is malformed: " + perr.Error()}
+		return "", "", &Failure{Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Detail: "malformed Authorization header: " + perr.Error()}
 	}
 	key := auth.AccessKeyID
 	switch moto := req.Header.Get("x-moto-account-id"); {

@@ -161,7 +161,7 @@ func TestResolverFailures(t *testing.T) {
 			if !errors.As(err, &f) {
 				t.Fatalf("Account = %q, %v; want a *Failure", account, err)
 			}
-			if f.Code != tt.code || f.Status != tt.status || f.Message == "" || account != "" {
+			if f.Code != tt.code || f.Status != tt.status || f.Detail == "" || account != "" {
 				t.Errorf("Failure = %+v, account %q; want %s %d with a message", f, account, tt.code, tt.status)
 			}
 		})

@@ -3,7 +3,9 @@
 // interface, the operation table, strict JSON decoders and validators for the inputs and JSON
 // encoders for the outputs.
 //
-// It copies names and constraints from the model, never its documentation strings.
+// It copies names and constraints from the model. Of its documentation it copies only the
+// exceptions' first sentences and those of the Reasons they list (message_gen.go), the texts
+// AWS documents for its errors, which orgd answers where no better source gives AWS's text.
 //
 //	go run ./tools/modelgen -out internal/model
 //
@@ -101,6 +103,15 @@ type file struct {
 
 // generateFromFile reads the model (gzipped or not) and returns the generated files.
 func generateFromFile(path, version string) ([]file, error) {
+	raw, err := readModel(path)
+	if err != nil {
+		return nil, err
+	}
+	return generate(raw, version)
+}
+
+// readModel reads the model, gunzipping it if it is gzipped.
+func readModel(path string) ([]byte, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -114,7 +125,7 @@ func generateFromFile(path, version string) ([]file, error) {
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
 	}
-	return generate(raw, version)
+	return raw, nil
 }
 
 func generate(raw []byte, version string) ([]file, error) {
@@ -143,6 +154,7 @@ func generate(raw []byte, version string) ([]file, error) {
 		{"encode_gen.go", g.encoders},
 		{"decode_gen.go", g.decoders},
 		{"validate_gen.go", g.validators},
+		{"message_gen.go", g.messages},
 	} {
 		var b bytes.Buffer
 		b.WriteString(header)
@@ -174,6 +186,7 @@ type shape struct {
 	pattern   string
 	exception bool
 	fault     bool
+	doc       string // documentation, kept for exception shapes only
 }
 
 type operation struct {
@@ -316,21 +329,25 @@ func parseModel(raw []byte) (*model, error) {
 			return nil, err
 		}
 		var s struct {
-			Type      string
-			Members   json.RawMessage
-			Required  []string
-			Member    *struct{ Shape string }
-			Enum      []string
-			Min, Max  *int64
-			Pattern   *string
-			Exception bool
-			Fault     bool
+			Type          string
+			Members       json.RawMessage
+			Required      []string
+			Member        *struct{ Shape string }
+			Enum          []string
+			Min, Max      *int64
+			Pattern       *string
+			Exception     bool
+			Fault         bool
+			Documentation string
 		}
 		if err := json.Unmarshal(shapes[name], &s); err != nil {
 			return nil, fmt.Errorf("shape %s: %v", name, err)
 		}
 		sh := &shape{name: name, typ: s.Type, enum: s.Enum, min: s.Min, max: s.Max,
 			exception: s.Exception, fault: s.Fault, required: map[string]bool{}}
+		if s.Exception {
+			sh.doc = s.Documentation
+		}
 		if s.Pattern != nil {
 			sh.pattern = *s.Pattern
 		}
@@ -825,7 +842,8 @@ func (g *gen) validators(b *bytes.Buffer) {
 			fields = append(fields, fmt.Sprintf("enum: valid%s, enumReason: %s", s.name, reason))
 		}
 		if s.pattern != "" && !matchesEverything(s.pattern) {
-			fields = append(fields, fmt.Sprintf("pattern: regexp.MustCompile(%s)", goRawString(anchor(s.pattern))))
+			fields = append(fields, fmt.Sprintf("pattern: regexp.MustCompile(%s), patternReason: %s",
+				goRawString(anchor(s.pattern)), patternReason(s.name)))
 		}
 		pf(b, "\t%s = stringRule{%s}\n", g.ruleName(s.name), strings.Join(fields, ", "))
 	}
@@ -890,6 +908,21 @@ func (g *gen) validators(b *bytes.Buffer) {
 		}
 		pf(b, "return nil\n}\n\n")
 	}
+}
+
+// patternReason is the InvalidInputException Reason of a value that does not match the
+// shape's pattern. The model documents two narrower than INVALID_PATTERN, each naming the
+// shape it is about: INVALID_PATTERN_TARGET_ID ("You specified a policy target ID that
+// doesn't match the required pattern.": PolicyTargetId) and INVALID_SYNTAX_POLICY_ID ("You
+// specified an invalid policy ID.": PolicyId).
+func patternReason(shape string) string {
+	switch shape {
+	case "PolicyTargetId":
+		return "InvalidInputExceptionReasonInvalidPatternTargetId"
+	case "PolicyId":
+		return "InvalidInputExceptionReasonInvalidSyntaxPolicyId"
+	}
+	return "InvalidInputExceptionReasonInvalidPattern"
 }
 
 // goRawString quotes s as a Go raw string when it can, else as an interpreted one.

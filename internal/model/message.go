@@ -1,0 +1,140 @@
+package model
+
+// The catalogue of the texts orgd answers in an error's "Message": one place per text, so
+// that real output found later changes one line. Message looks the text up in order:
+//
+//  1. opTexts: a text one operation answers for a code and reason (for an operation of the
+//     admin API, then the admin API's own);
+//  2. texts: AWS's texts known from real output (or a peer's), and the protocol's;
+//  3. modelReasonTexts (generated): the model's sentence for the Reason;
+//  4. texts for the code alone;
+//  5. modelTexts (generated): the model's first sentence for the exception.
+//
+// No text carries a value of the request: users' tests compare AWS's texts exactly, and
+// AWS's own tooling matches substrings of them. The values go to Error.Detail and orgd's log.
+
+// The codes of the protocol, which the model does not list as shapes.
+const (
+	CodeUnknownOperationException           = "UnknownOperationException"
+	CodeSerializationException              = "SerializationException"
+	CodeRequestEntityTooLargeException      = "RequestEntityTooLargeException"
+	CodeMissingAuthenticationTokenException = "MissingAuthenticationTokenException"
+	CodeIncompleteSignatureException        = "IncompleteSignatureException"
+	CodeNotImplemented                      = "NotImplementedException"
+)
+
+// The operations of orgd's admin API (internal/admin), which have texts of their own.
+const (
+	AdminAPI             = "orgd"
+	AdminRegisterAccount = "orgd:RegisterAccount"
+	AdminListOutbox      = "orgd:ListOutbox"
+	AdminAdvanceClock    = "orgd:AdvanceClock"
+)
+
+type codeReason struct{ code, reason string }
+
+type opCodeReason struct{ op, code, reason string }
+
+// Texts that more than one entry answers.
+const (
+	// Confirmed: quoted in a Terraform provider issue (DescribePolicy after a deletion).
+	policyNotFound = "You specified a policy that doesn't exist."
+	invalidPattern = "You provided a value that does not match the required pattern."
+)
+
+var opTexts = map[opCodeReason]string{
+	// AWS answers the confirmed text for a policy it cannot find in these operations; for
+	// UpdatePolicy and DeletePolicy the model's sentence ("We can't find a policy with the
+	// PolicyId that you specified.") stands, as moto has it. Which operation answers which is
+	// not confirmed.
+	{"DescribePolicy", CodePolicyNotFoundException, ""}:       policyNotFound,
+	{"ListTargetsForPolicy", CodePolicyNotFoundException, ""}: policyNotFound,
+	{"AttachPolicy", CodePolicyNotFoundException, ""}:         policyNotFound,
+	{"DetachPolicy", CodePolicyNotFoundException, ""}:         policyNotFound,
+
+	// orgd's admin API: its own texts, fixed like AWS's; the values are in orgd's log.
+	{AdminAPI, CodeUnknownOperationException, ""}:                                                "The admin API has no such path, or the path does not take this method.",
+	{AdminAPI, CodeSerializationException, ""}:                                                   "The request body is not a JSON object of the fields this request takes.",
+	{AdminRegisterAccount, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}: "Id must be 12 digits and Email an e-mail address of 6 to 64 characters.",
+	{AdminRegisterAccount, CodeInvalidInputException, InvalidInputExceptionReasonInvalidEnum}:    "SellerOfRecord must be AWS or AISPL.",
+	{AdminRegisterAccount, CodeConflictException, ""}:                                            "Another account already has this e-mail address.",
+	{AdminListOutbox, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:      "after must be a sequence number.",
+	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "Advance must be a duration in whole milliseconds, such as 384h.",
+	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded}:  "The clock only moves forward.",
+	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMaxValueExceeded}:  "The clock moves at most a century in all.",
+}
+
+var texts = map[codeReason]string{
+	// Confirmed: a Control Tower account-factory Lambda's log.
+	{CodeAccountNotFoundException, ""}: "You specified an account that doesn't exist.",
+	// Confirmed: Terraform output; AWS's landing-zone tooling matches on it.
+	{CodeInvalidInputException, InvalidInputExceptionReasonUnrecognizedServicePrincipal}: "You specified an unrecognized service principal.",
+	// Confirmed: a CloudShell transcript ("does not", where the model says "doesn't").
+	{CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}: invalidPattern,
+	// Confirmed: several Terraform logs.
+	{CodePolicyTypeNotEnabledException, ""}: "This operation can be performed only for enabled policy types.",
+	// Confirmed: a CloudFormation custom resource's log.
+	{CodePolicyTypeAlreadyEnabledException, ""}: "The specified policy type is already enabled.",
+	// Confirmed: a Terraform provider test log.
+	{CodeAlreadyInOrganizationException, ""}: "The AWS account is already a member of an organization.",
+	// Confirmed: account-vending code compares on it with ==.
+	{CodeConstraintViolationException, ConstraintViolationExceptionReasonAccountNumberLimitExceeded}: "You have exceeded the allowed number of AWS accounts.",
+	// Confirmed: a Terraform provider issue.
+	{CodeMalformedPolicyDocumentException, ""}: "The provided policy document does not meet the requirements of the specified policy type.",
+	// Confirmed.
+	{CodeAWSOrganizationsNotInUseException, ""}: "Your account is not a member of an organization.",
+	// Known real output of Organizations (the model's sentence speaks of "the requested
+	// operation" and goes on about IAM).
+	{CodeAccessDeniedException, ""}: "You don't have permissions to access this resource.",
+
+	// Peer: moto's texts, of the same family as the confirmed ones.
+	{CodeRootNotFoundException, ""}:             "You specified a root that doesn't exist.",
+	{CodeTargetNotFoundException, ""}:           "You specified a target that doesn't exist.",
+	{CodeAccountAlreadyClosedException, ""}:     "The provided account is already closed.",
+	{CodeAccountAlreadyRegisteredException, ""}: "The provided account is already a delegated administrator for your organization.",
+	{CodeAccountNotRegisteredException, ""}:     "The provided account is not a registered delegated administrator for your organization.",
+	{CodeConstraintViolationException, ConstraintViolationExceptionReasonCannotRegisterMasterAsDelegatedAdministrator}: "You cannot register master account/yourself as delegated administrator for your organization.",
+
+	// The protocol. AWS's JSON services answer these before Organizations sees the request;
+	// API Gateway's form of the missing token, the others orgd's own, fixed.
+	{CodeMissingAuthenticationTokenException, ""}: "Missing Authentication Token",
+	{CodeIncompleteSignatureException, ""}:        "The Authorization header is not a valid AWS Signature Version 4 header.",
+	{CodeUnknownOperationException, ""}:           "The operation that the X-Amz-Target header names is not an operation of this service.",
+	{CodeSerializationException, ""}:              "The request body is not a valid JSON object of this operation's input.",
+	{CodeRequestEntityTooLargeException, ""}:      "The request body is too large.",
+	{CodeNotImplemented, ""}:                      "orgd does not implement this operation yet.",
+}
+
+// modelCases picks, where the model documents a Reason with one sentence per case, the case
+// an operation answers (default: the first).
+var modelCases = map[opCodeReason]int{
+	// "You attempted to enable a policy type before you enabled service access."
+	{"EnablePolicyType", CodeConstraintViolationException, ConstraintViolationExceptionReasonServiceAccessNotEnabled}: 1,
+}
+
+// Message is the text orgd answers for the code and reason in operation op (the admin API's
+// operations included), or "" when the catalogue knows neither the code nor the reason.
+func Message(op, code, reason string) string {
+	if t, ok := opTexts[opCodeReason{op, code, reason}]; ok {
+		return t
+	}
+	// An admin operation without a text of its own answers the admin API's.
+	if len(op) > len(AdminAPI) && op[:len(AdminAPI)+1] == AdminAPI+":" {
+		if t, ok := opTexts[opCodeReason{AdminAPI, code, reason}]; ok {
+			return t
+		}
+	}
+	if t, ok := texts[codeReason{code, reason}]; ok {
+		return t
+	}
+	if ts := modelReasonTexts[codeReason{code, reason}]; len(ts) > 0 {
+		if i := modelCases[opCodeReason{op, code, reason}]; i < len(ts) {
+			return ts[i]
+		}
+		return ts[0]
+	}
+	if t, ok := texts[codeReason{code, ""}]; ok {
+		return t
+	}
+	return modelTexts[code]
+}
