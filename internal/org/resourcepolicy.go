@@ -42,7 +42,7 @@ const policyTypeKey = "organizations:PolicyType"
 func newResourcePolicyID() string { return "rp-" + randomString(lowerAlnum, 8) }
 
 func resourcePolicyARN(o *Organization, id string) string {
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":resourcepolicy/" + o.ID + "/" + id
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":resourcepolicy/" + o.ID + "/" + id
 }
 
 func resourcePolicyOutput(o *Organization, p *ResourcePolicy) *model.ResourcePolicy {

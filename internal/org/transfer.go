@@ -27,7 +27,7 @@ func transferARN(o *Organization, tr *Transfer) string {
 	if tr.TargetOrgID == o.ID {
 		direction = "inbound"
 	}
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":transfer/" + o.ID + "/" +
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":transfer/" + o.ID + "/" +
 		strings.ToLower(tr.Type) + "/" + direction + "/" + tr.ID
 }
 
