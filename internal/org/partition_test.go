@@ -374,3 +374,31 @@ func TestInvitationOfAnotherPartitionIsInvisible(t *testing.T) {
 	ptCheck(t, "CreateOrganization in aws", aws.ToString(again.Organization.Arn),
 		ptARN("aws", ptMgmt, "organization/"+aws.ToString(again.Organization.Id)))
 }
+
+// TestMemberOfAnotherPartitionCannotJoin: orgd keeps one account per 12 digits, so a member of
+// an aws-cn organization is in an organization when it answers an invitation of aws.
+func TestMemberOfAnotherPartitionCannotJoin(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t)
+	ctx := t.Context()
+	cn := s.ClientIn(ptMgmt, "cn-north-1")
+	if _, err := cn.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := cn.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String(ptMember)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClientIn(ptMember, "cn-north-1").AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: inv.Handshake.Id}); err != nil {
+		t.Fatal(err)
+	}
+	s.CreateOrganization(ptOther) // in aws
+	h := s.Invite(ptOther, ptMember)
+	_, err = s.Client(ptMember).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id})
+	apitest.RequireCode(t, err, "HandshakeConstraintViolationException", "ALREADY_IN_AN_ORGANIZATION")
+	// The aws-cn management account cannot leave its organization for one of aws either.
+	h = s.Invite(ptOther, ptMgmt)
+	_, err = s.Client(ptMgmt).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id})
+	apitest.RequireCode(t, err, "MasterCannotLeaveOrganizationException", "")
+}
