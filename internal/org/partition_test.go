@@ -402,3 +402,45 @@ func TestMemberOfAnotherPartitionCannotJoin(t *testing.T) {
 	_, err = s.Client(ptMgmt).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id})
 	apitest.RequireCode(t, err, "MasterCannotLeaveOrganizationException", "")
 }
+
+// TestTransferChainStaysInItsPartition: the transfer chains of an account's organization in
+// aws do not count against an invitation from aws-cn, where that account is in none.
+func TestTransferChainStaysInItsPartition(t *testing.T) {
+	t.Parallel()
+	s := apitest.Start(t, apitest.WithQuotas(func(q *org.Quotas) { q.MaxInboundTransfers = 2 }))
+	ctx := t.Context()
+	const payer, paid, cnMgmt = ptOther, ptGuest, ptMgmt
+	s.CreateOrganization(payer)
+	s.CreateOrganization(paid)
+	now := time.Now().UTC()
+	start := time.Date(now.Year(), now.Month()+2, 1, 0, 0, 0, 0, time.UTC)
+	invite := func(c *organizations.Client, target string) (*types.Handshake, error) {
+		out, err := c.InviteOrganizationToTransferResponsibility(ctx, &organizations.InviteOrganizationToTransferResponsibilityInput{
+			Type: types.ResponsibilityTransferTypeBilling, Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String(target)},
+			StartTimestamp: aws.Time(start), SourceName: aws.String("bill")})
+		if err != nil {
+			return nil, err
+		}
+		return out.Handshake, nil
+	}
+	// In aws, payer's organization pays for paid's: a chain of one, the quota.
+	h, err := invite(s.Client(payer), paid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Client(paid).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+		t.Fatal(err)
+	}
+	// In aws, paying for payer's organization would make a chain of two.
+	s.CreateOrganization(ptMember)
+	_, err = invite(s.Client(ptMember), payer)
+	apitest.RequireCode(t, err, "ConstraintViolationException", "RESPONSIBILITY_TRANSFER_MAX_LEVEL_VIOLATION")
+	// In aws-cn, payer's account is in no organization: no chain.
+	cn := s.ClientIn(cnMgmt, "cn-north-1")
+	if _, err := cn.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invite(cn, payer); err != nil {
+		t.Fatalf("invitation from aws-cn: %v", err)
+	}
+}
