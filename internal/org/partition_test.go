@@ -181,6 +181,15 @@ func TestARNsCarryThePartition(t *testing.T) {
 				t.Fatal(err)
 			}
 			rpID := aws.ToString(rp.ResourcePolicy.ResourcePolicySummary.Id)
+			// A principal of another partition is another account.
+			otherPartition := "aws-cn"
+			if p == otherPartition {
+				otherPartition = "aws"
+			}
+			_, err = mgmt.PutResourcePolicy(ctx, &organizations.PutResourcePolicyInput{Content: aws.String(fmt.Sprintf(
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:%s:iam::%s:root"},"Action":"organizations:ListAccounts","Resource":"*"}]}`,
+				otherPartition, ptMember))})
+			apitest.RequireCode(t, err, "InvalidInputException", "INVALID_PRINCIPAL")
 			ptCheck(t, "PutResourcePolicy", aws.ToString(rp.ResourcePolicy.ResourcePolicySummary.Arn), ptARN(p, ptMgmt, "resourcepolicy/"+orgID+"/"+rpID))
 			drp, err := mgmt.DescribeResourcePolicy(ctx, &organizations.DescribeResourcePolicyInput{})
 			if err != nil {
