@@ -22,7 +22,7 @@ const Algorithm = "AWS4-HMAC-SHA256"
 type Authorization struct {
 	AccessKeyID   string
 	Date          string
-	Region        string // any region is accepted: clients sign for whatever region they use
+	Region        string // any region is accepted (clients sign for whatever region they use); it names the partition (see Partition)
 	Service       string
 	SignedHeaders []string
 	Signature     string
