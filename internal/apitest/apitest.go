@@ -93,9 +93,16 @@ func (s *Server) Client(account string) *organizations.Client {
 
 // ClientWithKey returns a client signing with the given access key.
 func (s *Server) ClientWithKey(accessKey string) *organizations.Client {
+	return s.ClientIn(accessKey, "us-east-1")
+}
+
+// ClientIn returns a client whose access key is account (an account id, or any access key)
+// signing for region, which places it in that region's partition (cn-north-1: aws-cn,
+// us-gov-west-1: aws-us-gov, ...).
+func (s *Server) ClientIn(accessKey, region string) *organizations.Client {
 	return organizations.New(organizations.Options{
 		BaseEndpoint:     aws.String(s.URL),
-		Region:           "us-east-1",
+		Region:           region,
 		RetryMaxAttempts: 1,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "orgd-test-secret"}, nil

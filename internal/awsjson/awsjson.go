@@ -108,8 +108,8 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 	if _, ok := model.Lookup(name); !ok {
 		return nil, name, caller, model.Fail(model.CodeUnknownOperationException, "", "unknown operation %s", name)
 	}
-	// org.Caller has room for the access key; pass it on rather than drop it.
-	caller.AccountID, caller.AccessKeyID, err = h.Resolver.Account(r)
+	id, err := h.Resolver.Identify(r)
+	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition}
 	if err != nil {
 		var f *sigv4.Failure
 		if errors.As(err, &f) {

@@ -70,7 +70,9 @@ func (t *txn) accountByEmail(email string) (a *Account, ok bool, err error) {
 	return a, true, nil
 }
 
-// membership returns the caller's account and organization, or AWSOrganizationsNotInUse.
+// membership returns the caller's account and organization, or AWSOrganizationsNotInUse. An
+// organization lives in one partition: to a caller signing for a region of another, it does
+// not exist, as an organization of aws-cn does not in aws.
 func (t *txn) membership() (*Account, *Organization, error) {
 	a, err := t.account(t.caller.AccountID)
 	if err != nil {
@@ -82,6 +84,9 @@ func (t *txn) membership() (*Account, *Organization, error) {
 	o, err := t.Organization(t.ctx, a.OrgID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("org: read organization %s of account %s: %w", a.OrgID, a.ID, err)
+	}
+	if o.Partition != t.caller.partition() {
+		return nil, nil, notInUse()
 	}
 	return a, o, nil
 }

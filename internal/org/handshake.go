@@ -44,6 +44,7 @@ func (t *txn) newHandshake(o *Organization, action string, lifetime time.Duratio
 		ID:                  newHandshakeID(),
 		OrgID:               o.ID,
 		ManagementAccountID: o.ManagementAccountID,
+		Partition:           o.Partition,
 		Action:              action,
 		State:               model.HandshakeStateOpen,
 		RequestedAt:         t.now,
@@ -127,11 +128,11 @@ func resourcesOutput(rs []Resource) []model.HandshakeResource {
 }
 
 // callerHandshake finds a handshake the caller may see: one it received (by account id or
-// e-mail) or one its organization sent. Anything else is HandshakeNotFound, so that callers
-// learn nothing about handshakes that are not theirs.
+// e-mail) or one its organization sent, in the caller's partition. Anything else is
+// HandshakeNotFound, so that callers learn nothing about handshakes that are not theirs.
 func (t *txn) callerHandshake(id string) (h *Handshake, sender, recipient bool, err error) {
 	h, err = t.Handshake(t.ctx, id)
-	if isNotFound(err) || (err == nil && !t.now.Before(h.VisibleUntil)) {
+	if isNotFound(err) || (err == nil && (!t.now.Before(h.VisibleUntil) || h.Partition != t.caller.partition())) {
 		return nil, false, false, handshakeNotFound(id)
 	}
 	if err != nil {
@@ -496,7 +497,7 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHa
 		if err != nil {
 			return err
 		}
-		q := HandshakeQuery{RecipientAccountID: me.ID, RecipientEmail: strings.ToLower(me.Email)}
+		q := HandshakeQuery{RecipientAccountID: me.ID, RecipientEmail: strings.ToLower(me.Email), Partition: t.caller.partition()}
 		out.Handshakes, out.NextToken, err = t.handshakePage("ListHandshakesForAccount", q, in.Filter, in.NextToken, in.MaxResults)
 		return err
 	})
@@ -529,7 +530,7 @@ func (t *txn) handshakePage(op string, q HandshakeQuery, f *model.HandshakeFilte
 			q.ParentID = *f.ParentHandshakeId
 		}
 	}
-	scope := strings.Join([]string{op, t.caller.AccountID, q.OrgID, q.RecipientAccountID, q.Action, q.ParentID}, "|")
+	scope := strings.Join([]string{op, t.caller.AccountID, q.OrgID, q.RecipientAccountID, q.Partition, q.Action, q.ParentID}, "|")
 	hs, next, err := seqPageOf(t.svc, scope, token, maxResults, func(afterSeq int64, limit int) ([]Handshake, error) {
 		q.AfterSeq, q.VisibleAfter, q.Limit = afterSeq, t.now, limit
 		hs, err := t.ListHandshakes(t.ctx, q)

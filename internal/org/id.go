@@ -28,20 +28,23 @@ func newOrganizationID() string { return "o-" + randomString(lowerAlnum, 10) }
 func newRootID() string         { return "r-" + randomString(lowerAlnum, 4) }
 func newHandshakeID() string    { return "h-" + randomString(hexDigits, 32) }
 
+// Every ARN of an organization's resources names the organization's partition and its
+// management account. Each is one concatenation (one allocation): ListAccounts makes twenty.
+
 func organizationARN(o *Organization) string {
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":organization/" + o.ID
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":organization/" + o.ID
 }
 
 func accountARN(o *Organization, accountID string) string {
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":account/" + o.ID + "/" + accountID
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":account/" + o.ID + "/" + accountID
 }
 
 func rootARN(o *Organization) string {
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":root/" + o.ID + "/" + o.RootID
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":root/" + o.ID + "/" + o.RootID
 }
 
 // handshakeARN spells the action in lower case as AWS does (handshake/o-…/invite/h-…).
 func handshakeARN(h *Handshake) string {
-	return "arn:aws:organizations::" + h.ManagementAccountID + ":handshake/" + h.OrgID + "/" +
+	return "arn:" + h.Partition + ":organizations::" + h.ManagementAccountID + ":handshake/" + h.OrgID + "/" +
 		strings.ToLower(h.Action) + "/" + h.ID
 }

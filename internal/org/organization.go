@@ -41,6 +41,11 @@ func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrgani
 		if err != nil {
 			return err
 		}
+		// orgd knows an account by its 12 digits alone, so an account in an organization of
+		// another partition is already in an organization here too (and cannot accept an
+		// invitation either, see acceptInvitation), although AWS would hold a separate account
+		// of that number in each partition [INF]. It still cannot see that organization (see
+		// membership).
 		if a.OrgID != "" {
 			return model.Fail(model.CodeAlreadyInOrganizationException, "", "The provided account is already a member of an organization.")
 		}
@@ -53,6 +58,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrgani
 			FeatureSet:          model.OrganizationFeatureSetAll,
 			ManagementAccountID: a.ID,
 			RootID:              newRootID(),
+			Partition:           t.caller.partition(),
 			CreatedAt:           t.now,
 		}
 		if in.FeatureSet != nil {

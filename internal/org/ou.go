@@ -22,7 +22,7 @@ func newOUID(o *Organization) string {
 }
 
 func ouARN(o *Organization, id string) string {
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":ou/" + o.ID + "/" + id
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":ou/" + o.ID + "/" + id
 }
 
 func rootPath(o *Organization) string { return o.ID + "/" + o.RootID + "/" }

@@ -69,7 +69,7 @@ func (s *Service) maxPolicies(policyType string) int {
 }
 
 // The AWS-managed policies (spec §7.5). Their ARNs name the account "aws" and no
-// organization; their text is AWS's.
+// organization, in the organization's partition; their text is AWS's.
 const (
 	fullAWSAccessID    = "p-FullAWSAccess"
 	rcpFullAWSAccessID = "p-RCPFullAWSAccess"
@@ -104,9 +104,9 @@ func newPolicyID() string { return "p-" + randomString(lowerAlnum, 8) }
 func policyARN(o *Organization, p *Policy) string {
 	segment := strings.ToLower(p.Type)
 	if isAWSManaged(p.ID) {
-		return "arn:aws:organizations::aws:policy/" + segment + "/" + p.ID
+		return "arn:" + o.Partition + ":organizations::aws:policy/" + segment + "/" + p.ID
 	}
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":policy/" + o.ID + "/" + segment + "/" + p.ID
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":policy/" + o.ID + "/" + segment + "/" + p.ID
 }
 
 func policySummary(o *Organization, p *Policy) *model.PolicySummary {

@@ -42,7 +42,7 @@ const policyTypeKey = "organizations:PolicyType"
 func newResourcePolicyID() string { return "rp-" + randomString(lowerAlnum, 8) }
 
 func resourcePolicyARN(o *Organization, id string) string {
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":resourcepolicy/" + o.ID + "/" + id
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":resourcepolicy/" + o.ID + "/" + id
 }
 
 func resourcePolicyOutput(o *Organization, p *ResourcePolicy) *model.ResourcePolicy {
@@ -79,7 +79,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePo
 		if err := requireAllFeatures(o); err != nil {
 			return err
 		}
-		if _, err := parseDelegationPolicy(*in.Content); err != nil {
+		if _, err := parseDelegationPolicy(*in.Content, o.Partition); err != nil {
 			return err
 		}
 		p, err := t.resourcePolicy(o)
@@ -197,7 +197,7 @@ func (t *txn) resourcePolicyAllowsType(o *Organization, accountID, action, resou
 	if a.OrgID != o.ID {
 		return false, nil
 	}
-	doc, err := parseDelegationPolicy(p.Content)
+	doc, err := parseDelegationPolicy(p.Content, o.Partition)
 	if err != nil {
 		// A stored policy passed validation; one that no longer parses grants nothing.
 		return false, nil
@@ -323,7 +323,7 @@ func wildcardMatch(pattern, s string) bool {
 // Validation of the document, with the model's InvalidInputException reasons.
 
 var (
-	iamPrincipalARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):(root|role/.+|user/.+)$`)
+	iamPrincipalARN   = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):(root|role/.+|user/.+)$`)
 	organizationsARN  = regexp.MustCompile(`^arn:(aws[a-z-]*|\*):organizations::([0-9]{12}|aws|\*)?:.+$`)
 	statementElements = map[string]bool{"Sid": true, "Effect": true, "Principal": true, "Action": true, "Resource": true, "Condition": true}
 )
@@ -334,8 +334,8 @@ func policyJSONError(format string, args ...any) error {
 
 // parseDelegationPolicy checks a delegation policy and returns its statements. NotPrincipal,
 // NotAction and NotResource are refused, as AWS does from 2026-06-30 (spec §8.4); each answers
-// the reason of the element it negates [INF].
-func parseDelegationPolicy(content string) ([]delegationStatement, error) {
+// the reason of the element it negates [INF]. Principals are of partition, the organization's.
+func parseDelegationPolicy(content, partition string) ([]delegationStatement, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(content), &doc); err != nil {
 		return nil, policyJSONError("The resource policy is not valid JSON: %v.", err)
@@ -367,7 +367,7 @@ func parseDelegationPolicy(content string) ([]delegationStatement, error) {
 	}
 	out := make([]delegationStatement, 0, len(stmts))
 	for _, raw := range stmts {
-		st, err := parseStatement(raw)
+		st, err := parseStatement(raw, partition)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +376,7 @@ func parseDelegationPolicy(content string) ([]delegationStatement, error) {
 	return out, nil
 }
 
-func parseStatement(raw map[string]json.RawMessage) (delegationStatement, error) {
+func parseStatement(raw map[string]json.RawMessage, partition string) (delegationStatement, error) {
 	var st delegationStatement
 	switch {
 	case raw["NotPrincipal"] != nil:
@@ -398,7 +398,7 @@ func parseStatement(raw map[string]json.RawMessage) (delegationStatement, error)
 	st.deny = effect == "Deny"
 
 	var err error
-	if st.accounts, err = parsePrincipal(raw["Principal"]); err != nil {
+	if st.accounts, err = parsePrincipal(raw["Principal"], partition); err != nil {
 		return st, err
 	}
 	if st.actions, err = stringOrList(raw["Action"]); err != nil || len(st.actions) == 0 {
@@ -442,8 +442,10 @@ func delegableAction(pattern string) bool {
 
 // parsePrincipal accepts {"AWS": id-or-ARN or a list of them}, where each names a 12-digit
 // account, its root user (arn:aws:iam::<id>:root), or one of its roles or users. orgd knows
-// callers only by account, so a role or user stands for its account [INF].
-func parsePrincipal(raw json.RawMessage) ([]string, error) {
+// callers only by account, so a role or user stands for its account [INF]. An ARN of another
+// partition than the organization's names an account that cannot be a member of it, and is
+// refused [INF].
+func parsePrincipal(raw json.RawMessage, partition string) ([]string, error) {
 	bad := func() ([]string, error) {
 		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPrincipal,
 			"A statement's Principal must name AWS accounts: {\"AWS\": \"111122223333\"} or arn:aws:iam::111122223333:root.")
@@ -460,8 +462,8 @@ func parsePrincipal(raw json.RawMessage) ([]string, error) {
 	for i, id := range ids {
 		if model.IsAccountID(id) {
 			accounts[i] = id
-		} else if sub := iamPrincipalARN.FindStringSubmatch(id); sub != nil {
-			accounts[i] = sub[1]
+		} else if sub := iamPrincipalARN.FindStringSubmatch(id); sub != nil && sub[1] == partition {
+			accounts[i] = sub[2]
 		} else {
 			return bad()
 		}

@@ -109,6 +109,7 @@ func TestPutResourcePolicyValidation(t *testing.T) {
 		{"wildcard principal", rpPolicy("Allow", "*", list, "*", ""), "INVALID_PRINCIPAL"},
 		{"service principal", `{"Statement": {"Effect": "Allow", "Principal": {"Service": "sso.amazonaws.com"}, "Action": "organizations:ListAccounts", "Resource": "*"}}`, "INVALID_PRINCIPAL"},
 		{"short account id", rpPolicy("Allow", "12345", list, "*", ""), "INVALID_PRINCIPAL"},
+		{"principal of another partition", rpPolicy("Allow", "arn:aws-cn:iam::"+dlAlice+":root", list, "*", ""), "INVALID_PRINCIPAL"},
 		{"not delegable", rpPolicy("Allow", dlAlice, `"organizations:CreateAccount"`, "*", ""), "UNSUPPORTED_ACTION_IN_RESOURCE_POLICY"},
 		{"other service", rpPolicy("Allow", dlAlice, `"s3:GetObject"`, "*", ""), "UNSUPPORTED_ACTION_IN_RESOURCE_POLICY"},
 		{"wildcard matching nothing delegable", rpPolicy("Allow", dlAlice, `"organizations:Leave*"`, "*", ""), "UNSUPPORTED_ACTION_IN_RESOURCE_POLICY"},

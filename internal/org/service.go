@@ -179,10 +179,25 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Caller is who sends a request: the account its access key maps to.
+// Caller is who sends a request: the account its access key maps to, and the AWS partition
+// (aws, aws-cn, aws-us-gov, ...) of the region it signed for, which its organization must
+// share (see membership); "" is aws.
 type Caller struct {
 	AccountID   string
 	AccessKeyID string
+	Partition   string
+}
+
+// PartitionAWS is the commercial partition: the admin API's, and that of every organization
+// stored before organizations had a partition.
+const PartitionAWS = "aws"
+
+// partition is the caller's partition, aws when it names none.
+func (c Caller) partition() string {
+	if c.Partition == "" {
+		return PartitionAWS
+	}
+	return c.Partition
 }
 
 type callerKey struct{}

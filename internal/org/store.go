@@ -234,6 +234,7 @@ type HandshakeQuery struct {
 	// its id and to its e-mail). RecipientEmail is compared case-insensitively.
 	RecipientAccountID string
 	RecipientEmail     string
+	Partition          string
 	Action             string
 	ParentID           string
 	States             []string  // state IN States

@@ -27,7 +27,7 @@ func transferARN(o *Organization, tr *Transfer) string {
 	if tr.TargetOrgID == o.ID {
 		direction = "inbound"
 	}
-	return "arn:aws:organizations::" + o.ManagementAccountID + ":transfer/" + o.ID + "/" +
+	return "arn:" + o.Partition + ":organizations::" + o.ManagementAccountID + ":transfer/" + o.ID + "/" +
 		strings.ToLower(tr.Type) + "/" + direction + "/" + tr.ID
 }
 
@@ -267,6 +267,22 @@ func (t *txn) activeTransferProcess(o *Organization) (bool, error) {
 	return false, nil
 }
 
+// samePartitionOrg returns orgID when it names an organization of o's partition, else "": an
+// account in an organization of another partition is, in o's, an account in none.
+func (t *txn) samePartitionOrg(o *Organization, orgID string) (string, error) {
+	if orgID == "" {
+		return "", nil
+	}
+	other, err := t.Organization(t.ctx, orgID)
+	if err != nil {
+		return "", fmt.Errorf("org: read organization %s: %w", orgID, err)
+	}
+	if other.Partition != o.Partition {
+		return "", nil
+	}
+	return orgID, nil
+}
+
 // InviteOrganizationToTransferResponsibility invites another organization's management
 // account, by account id or e-mail, to let the caller's organization take over a
 // responsibility from StartTimestamp.
@@ -342,7 +358,11 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 			return constraintViolation(model.ConstraintViolationExceptionReasonResponsibilityTransferMaxInboundQuotaViolation,
 				"the organization has %d inbound transfers and invitations; its quota is %d (--max-inbound-transfers)", inbound, s.cfg.Quotas.MaxInboundTransfers)
 		}
-		if err := t.checkChain(o.ID, target.OrgID, 1); err != nil {
+		source, err := t.samePartitionOrg(o, target.OrgID)
+		if err != nil {
+			return err
+		}
+		if err := t.checkChain(o.ID, source, 1); err != nil {
 			return err
 		}
 

@@ -37,7 +37,11 @@ type Organization struct {
 	FeatureSet          string // ALL or CONSOLIDATED_BILLING
 	ManagementAccountID string
 	RootID              string
-	CreatedAt           time.Time
+	// Partition is the AWS partition (aws, aws-cn, aws-us-gov, ...) the organization was
+	// created in: every ARN of it names it, and only callers signing for a region of it see
+	// the organization.
+	Partition string
+	CreatedAt time.Time
 }
 
 // Handshake is a request between an organization and an account (invitation, all-features
@@ -49,7 +53,10 @@ type Handshake struct {
 	// ManagementAccountID is the sender organization's management account when the handshake
 	// was sent; it is part of the handshake's ARN, which must not change if the org is deleted.
 	ManagementAccountID string
-	Action              string
+	// Partition is the sender organization's partition, kept for the same reason; only
+	// callers of that partition see the handshake.
+	Partition string
+	Action    string
 	// State is the stored state; an OPEN or REQUESTED handshake past ExpiresAt is EXPIRED
 	// without a write (see effectiveState).
 	State string

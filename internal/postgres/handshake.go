@@ -12,14 +12,14 @@ import (
 	"github.com/orgd/orgd/internal/org"
 )
 
-const handshakeColumns = `seq, id, COALESCE(org_id, ''), COALESCE(management_account_id, ''), action, state,
+const handshakeColumns = `seq, id, COALESCE(org_id, ''), COALESCE(management_account_id, ''), partition, action, state,
 	COALESCE(recipient_account_id, ''), COALESCE(recipient_email, ''), COALESCE(parent_id, ''),
 	parties, resources, tags, requested_at, expires_at, closed_at, visible_until`
 
 func scanHandshake(row scanner, h *org.Handshake) error {
 	var parties, resources, tags *string
 	var requested, expires, closed, visible *int64
-	if err := row.Scan(&h.Seq, &h.ID, &h.OrgID, &h.ManagementAccountID, &h.Action, &h.State,
+	if err := row.Scan(&h.Seq, &h.ID, &h.OrgID, &h.ManagementAccountID, &h.Partition, &h.Action, &h.State,
 		&h.RecipientAccountID, &h.RecipientEmail, &h.ParentID,
 		&parties, &resources, &tags, &requested, &expires, &closed, &visible); err != nil {
 		return err
@@ -70,19 +70,20 @@ func (t *tx) PutHandshake(ctx context.Context, h *org.Handshake) error {
 	if err != nil {
 		return fmt.Errorf("postgres: put handshake %s: tags: %w", h.ID, err)
 	}
-	err = t.queryRow(ctx, `INSERT INTO handshakes (id, org_id, management_account_id, action, state,
+	err = t.queryRow(ctx, `INSERT INTO handshakes (id, org_id, management_account_id, partition, action, state,
 			recipient_account_id, recipient_email, parent_id, parties, resources, tags,
 			requested_at, expires_at, closed_at, visible_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id,
-			management_account_id = excluded.management_account_id, action = excluded.action,
+			management_account_id = excluded.management_account_id, partition = excluded.partition,
+			action = excluded.action,
 			state = excluded.state, recipient_account_id = excluded.recipient_account_id,
 			recipient_email = excluded.recipient_email, parent_id = excluded.parent_id,
 			parties = excluded.parties, resources = excluded.resources, tags = excluded.tags,
 			requested_at = excluded.requested_at, expires_at = excluded.expires_at,
 			closed_at = excluded.closed_at, visible_until = excluded.visible_until
 		RETURNING seq`,
-		h.ID, strOrNull(h.OrgID), strOrNull(h.ManagementAccountID), h.Action, h.State,
+		h.ID, strOrNull(h.OrgID), strOrNull(h.ManagementAccountID), h.Partition, h.Action, h.State,
 		strOrNull(h.RecipientAccountID), strOrNull(strings.ToLower(h.RecipientEmail)), strOrNull(h.ParentID),
 		parties, resources, tags,
 		msOrNull(h.RequestedAt), msOrNull(h.ExpiresAt), msOrNull(h.ClosedAt), msOrNull(h.VisibleUntil),
@@ -114,6 +115,9 @@ func handshakeWhere(q org.HandshakeQuery, drive string, pinned bool, p *params) 
 	}
 	if q.OrgID != "" {
 		where = append(where, text("org_id")+" = "+p.add(q.OrgID))
+	}
+	if q.Partition != "" {
+		where = append(where, text("partition")+" = "+p.add(q.Partition))
 	}
 	if q.Action != "" {
 		where = append(where, text("action")+" = "+p.add(q.Action))

@@ -3,12 +3,16 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/orgd/orgd/internal/migration"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/storetest"
@@ -370,5 +374,63 @@ func TestResetKeepsSequences(t *testing.T) {
 	h2, m2 := put()
 	if h2 <= h1 || m2 <= m1 {
 		t.Errorf("after Reset, handshake seq %d then %d, outbox seq %d then %d: want increasing", h1, h2, m1, m2)
+	}
+}
+
+// TestPartitionMigration: a database made before organizations had a partition migrates,
+// and its organizations and handshakes read as the commercial partition's.
+func TestPartitionMigration(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migration.Migration) bool { return strings.HasSuffix(m.Name, "_partitions.sql") })
+	if i < 0 {
+		t.Fatal("no partitions migration")
+	}
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if _, err := c.Exec(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:i] {
+		if err := apply(ctx, c, m); err != nil {
+			t.Fatalf("migration %s: %v", m.Name, err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO organizations (id, feature_set, management_account_id, root_id, created_at)
+			VALUES ('o-1111111111', 'ALL', '111111111111', 'r-1111', 0)`,
+		`INSERT INTO handshakes (id, org_id, management_account_id, action, state, requested_at, expires_at, visible_until)
+			VALUES ('h-1', 'o-1111111111', '111111111111', 'INVITE', 'OPEN', 0, 1, 2)`,
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	s := openURL(t, url)
+	checkVersions(t, s)
+	err = s.View(ctx, func(tx org.Tx) error {
+		o, err := tx.Organization(ctx, "o-1111111111")
+		if err != nil {
+			return err
+		}
+		h, err := tx.Handshake(ctx, "h-1")
+		if err != nil {
+			return err
+		}
+		if o.Partition != "aws" || h.Partition != "aws" {
+			t.Errorf("after the migration: organization partition %q, handshake partition %q; want aws", o.Partition, h.Partition)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

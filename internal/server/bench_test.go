@@ -98,3 +98,13 @@ func BenchmarkServeTagResourceFile(b *testing.B) {
 		i++
 	}
 }
+
+func BenchmarkServeDescribeHandshake(b *testing.B) {
+	x := newBench(b, "memory")
+	x.organization(0)
+	inv := x.call(mgmt, "InviteAccountToOrganization", `{"Target":{"Type":"ACCOUNT","Id":"222222222222"}}`)
+	body := `{"HandshakeId":"` + inv["Handshake"].(map[string]any)["Id"].(string) + `"}`
+	for b.Loop() {
+		x.send(mgmt, "DescribeHandshake", body)
+	}
+}

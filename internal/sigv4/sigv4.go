@@ -22,7 +22,7 @@ const Algorithm = "AWS4-HMAC-SHA256"
 type Authorization struct {
 	AccessKeyID   string
 	Date          string
-	Region        string // any region is accepted: clients sign for whatever region they use
+	Region        string // any region is accepted (clients sign for whatever region they use); it names the partition (see Partition)
 	Service       string
 	SignedHeaders []string
 	Signature     string
@@ -110,26 +110,59 @@ type Failure struct {
 
 func (f *Failure) Error() string { return f.Code + ": " + f.Detail }
 
-// Account returns the account id of the request's caller and its access key. In order: the
-// x-moto-account-id header (so suites written for moto's server mode run unchanged), a key of
-// the credentials file, a key that is itself 12 digits, else the default account.
-func (r *Resolver) Account(req *http.Request) (account, accessKey string, err error) {
+// Identity is who sends a request: the account, the access key it signed with and the AWS
+// partition its credential scope's region belongs to.
+type Identity struct {
+	AccountID   string
+	AccessKeyID string
+	Partition   string
+}
+
+// Identify returns the account of the request's caller, its access key and its partition.
+// The account is, in order: the x-moto-account-id header (so suites written for moto's server
+// mode run unchanged), a key of the credentials file, a key that is itself 12 digits, else
+// the default account.
+func (r *Resolver) Identify(req *http.Request) (Identity, error) {
 	h := req.Header.Get("Authorization")
 	if h == "" {
-		return "", "", &Failure{Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Detail: "no Authorization header"}
+		return Identity{}, &Failure{Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Detail: "no Authorization header"}
 	}
 	auth, perr := ParseAuthorization(h)
 	if perr != nil {
-		return "", "", &Failure{Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Detail: "malformed Authorization header: " + perr.Error()}
+		return Identity{}, &Failure{Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Detail: "malformed Authorization header: " + perr.Error()}
 	}
-	key := auth.AccessKeyID
+	id := Identity{AccessKeyID: auth.AccessKeyID, Partition: Partition(auth.Region)}
 	switch moto := req.Header.Get("x-moto-account-id"); {
 	case model.IsAccountID(moto):
-		return moto, key, nil
-	case r.Keys[key].AccountID != "":
-		return r.Keys[key].AccountID, key, nil
-	case model.IsAccountID(key):
-		return key, key, nil
+		id.AccountID = moto
+	case r.Keys[id.AccessKeyID].AccountID != "":
+		id.AccountID = r.Keys[id.AccessKeyID].AccountID
+	case model.IsAccountID(id.AccessKeyID):
+		id.AccountID = id.AccessKeyID
+	default:
+		id.AccountID = r.DefaultAccount
 	}
-	return r.DefaultAccount, key, nil
+	return id, nil
+}
+
+// Partition returns the AWS partition of a region, as AWS's endpoint rules name them:
+// cn-* is aws-cn, us-gov-* aws-us-gov, the isolated regions aws-iso, aws-iso-b, aws-iso-e
+// and aws-iso-f, and every other region (any string: orgd accepts any region) aws. Each
+// prefix ends with its dash, so us-isob-east-1 is not taken for an us-iso- region.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	}
+	return "aws"
 }

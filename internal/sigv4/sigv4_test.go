@@ -112,12 +112,12 @@ func TestResolverOrder(t *testing.T) {
 			if tt.moto != "" {
 				req.Header.Set("x-moto-account-id", tt.moto)
 			}
-			account, key, err := r.Account(req)
+			id, err := r.Identify(req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if account != tt.want || key != tt.key {
-				t.Errorf("Account = %s, %s; want %s, %s", account, key, tt.want, tt.key)
+			if id.AccountID != tt.want || id.AccessKeyID != tt.key {
+				t.Errorf("Identify = %s, %s; want %s, %s", id.AccountID, id.AccessKeyID, tt.want, tt.key)
 			}
 		})
 	}
@@ -127,8 +127,8 @@ func TestResolverOrder(t *testing.T) {
 		for key, want := range map[string]string{"AKIAEXAMPLE": "123456789012", "222222222222": "222222222222"} {
 			req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
 			req.Header.Set("Authorization", header(key))
-			if got, _, err := r.Account(req); err != nil || got != want {
-				t.Errorf("key %s: Account = %s, %v; want %s", key, got, err, want)
+			if got, err := r.Identify(req); err != nil || got.AccountID != want {
+				t.Errorf("key %s: Identify = %s, %v; want %s", key, got.AccountID, err, want)
 			}
 		}
 	})
@@ -156,10 +156,11 @@ func TestResolverFailures(t *testing.T) {
 			if tt.moto != "" {
 				req.Header.Set("x-moto-account-id", tt.moto)
 			}
-			account, _, err := r.Account(req)
+			id, err := r.Identify(req)
+			account := id.AccountID
 			var f *Failure
 			if !errors.As(err, &f) {
-				t.Fatalf("Account = %q, %v; want a *Failure", account, err)
+				t.Fatalf("Identify = %q, %v; want a *Failure", account, err)
 			}
 			if f.Code != tt.code || f.Status != tt.status || f.Detail == "" || account != "" {
 				t.Errorf("Failure = %+v, account %q; want %s %d with a message", f, account, tt.code, tt.status)
@@ -227,5 +228,45 @@ func TestLoadKeysRefusesBadFiles(t *testing.T) {
 	}
 	if _, err := LoadKeys(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v, want an error wrapping os.ErrNotExist", err)
+	}
+}
+
+func TestPartition(t *testing.T) {
+	tests := map[string]string{
+		"us-east-1":       "aws",
+		"eu-west-1":       "aws",
+		"ap-southeast-5":  "aws",
+		"":                "aws",
+		"cn-north-1":      "aws-cn",
+		"cn-northwest-1":  "aws-cn",
+		"us-gov-west-1":   "aws-us-gov",
+		"us-gov-east-1":   "aws-us-gov",
+		"us-iso-east-1":   "aws-iso",
+		"us-iso-west-1":   "aws-iso",
+		"us-isob-east-1":  "aws-iso-b",
+		"eu-isoe-west-1":  "aws-iso-e",
+		"us-isof-south-1": "aws-iso-f",
+		"us-isof-east-1":  "aws-iso-f",
+		// A prefix counts only with its dash.
+		"cnx-north-1":    "aws",
+		"us-govx-west-1": "aws",
+		"us-isoz-east-1": "aws",
+	}
+	for region, want := range tests {
+		if got := Partition(region); got != want {
+			t.Errorf("Partition(%q) = %q, want %q", region, got, want)
+		}
+	}
+}
+
+func TestIdentifyPartition(t *testing.T) {
+	r := &Resolver{DefaultAccount: "123456789012"}
+	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "us-isob-east-1": "aws-iso-b"} {
+		req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
+		req.Header.Set("Authorization", strings.Replace(header("222222222222"), "/us-east-1/", "/"+region+"/", 1))
+		id, err := r.Identify(req)
+		if err != nil || id.Partition != want || id.AccountID != "222222222222" {
+			t.Errorf("region %s: Identify = %+v, %v; want partition %s", region, id, err, want)
+		}
 	}
 }

@@ -11,14 +11,14 @@ import (
 	"github.com/orgd/orgd/internal/org"
 )
 
-const handshakeColumns = `seq, id, COALESCE(org_id, ''), COALESCE(management_account_id, ''), action, state,
+const handshakeColumns = `seq, id, COALESCE(org_id, ''), COALESCE(management_account_id, ''), partition, action, state,
 	COALESCE(recipient_account_id, ''), COALESCE(recipient_email, ''), COALESCE(parent_id, ''),
 	parties, resources, tags, requested_at, expires_at, closed_at, visible_until`
 
 func scanHandshake(row scanner, h *org.Handshake) error {
 	var parties, resources, tags sql.NullString
 	var requested, expires, closed, visible sql.NullInt64
-	if err := row.Scan(&h.Seq, &h.ID, &h.OrgID, &h.ManagementAccountID, &h.Action, &h.State,
+	if err := row.Scan(&h.Seq, &h.ID, &h.OrgID, &h.ManagementAccountID, &h.Partition, &h.Action, &h.State,
 		&h.RecipientAccountID, &h.RecipientEmail, &h.ParentID,
 		&parties, &resources, &tags, &requested, &expires, &closed, &visible); err != nil {
 		return err
@@ -78,19 +78,20 @@ func (t *tx) PutHandshake(ctx context.Context, h *org.Handshake) error {
 		return fmt.Errorf("sqlite: put handshake %s: tags: %w", h.ID, err)
 	}
 	var seq int64
-	err = t.queryRow(ctx, `INSERT INTO handshakes (id, org_id, management_account_id, action, state,
+	err = t.queryRow(ctx, `INSERT INTO handshakes (id, org_id, management_account_id, partition, action, state,
 			recipient_account_id, recipient_email, parent_id, parties, resources, tags,
 			requested_at, expires_at, closed_at, visible_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id,
-			management_account_id = excluded.management_account_id, action = excluded.action,
+			management_account_id = excluded.management_account_id, partition = excluded.partition,
+			action = excluded.action,
 			state = excluded.state, recipient_account_id = excluded.recipient_account_id,
 			recipient_email = excluded.recipient_email, parent_id = excluded.parent_id,
 			parties = excluded.parties, resources = excluded.resources, tags = excluded.tags,
 			requested_at = excluded.requested_at, expires_at = excluded.expires_at,
 			closed_at = excluded.closed_at, visible_until = excluded.visible_until
 		RETURNING seq`,
-		h.ID, strOrNull(h.OrgID), strOrNull(h.ManagementAccountID), h.Action, h.State,
+		h.ID, strOrNull(h.OrgID), strOrNull(h.ManagementAccountID), h.Partition, h.Action, h.State,
 		strOrNull(h.RecipientAccountID), strOrNull(strings.ToLower(h.RecipientEmail)), strOrNull(h.ParentID),
 		parties, resources, tags,
 		msOrNull(h.RequestedAt), msOrNull(h.ExpiresAt), msOrNull(h.ClosedAt), msOrNull(h.VisibleUntil),
@@ -117,6 +118,9 @@ func handshakeWhere(q org.HandshakeQuery, drive string, pinned bool) ([]string, 
 	}
 	if q.OrgID != "" {
 		where, args = append(where, col("org_id")+" = ?"), append(args, q.OrgID)
+	}
+	if q.Partition != "" {
+		where, args = append(where, col("partition")+" = ?"), append(args, q.Partition)
 	}
 	if q.Action != "" {
 		where, args = append(where, col("action")+" = ?"), append(args, q.Action)

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/orgd/orgd/internal/migration"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/storetest"
 )
@@ -473,5 +475,64 @@ func TestQueryPlans(t *testing.T) {
 		if testing.Verbose() {
 			t.Logf("%s:\n%s", p.name, got)
 		}
+	}
+}
+
+// TestPartitionMigration: a database made before organizations had a partition migrates,
+// and its organizations and handshakes read as the commercial partition's.
+func TestPartitionMigration(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migration.Migration) bool { return strings.HasSuffix(m.Name, "_partitions.sql") })
+	if i < 0 {
+		t.Fatal("no partitions migration")
+	}
+	path := filepath.Join(t.TempDir(), "orgd.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`}
+	for _, m := range ms[:i] {
+		stmts = append(stmts, m.SQL, fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, 0)`, m.Version))
+	}
+	stmts = append(stmts,
+		`INSERT INTO organizations (id, feature_set, management_account_id, root_id, created_at)
+			VALUES ('o-1111111111', 'ALL', '111111111111', 'r-1111', 0)`,
+		`INSERT INTO handshakes (id, org_id, management_account_id, action, state, requested_at, expires_at, visible_until)
+			VALUES ('h-1', 'o-1111111111', '111111111111', 'INVITE', 'OPEN', 0, 1, 2)`)
+	for _, q := range stmts {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			db.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openFile(t, path)
+	if n := migrationCount(t, s); n != len(ms) {
+		t.Fatalf("%d migrations recorded, want %d", n, len(ms))
+	}
+	ctx := t.Context()
+	err = s.View(ctx, func(tx org.Tx) error {
+		o, err := tx.Organization(ctx, "o-1111111111")
+		if err != nil {
+			return err
+		}
+		h, err := tx.Handshake(ctx, "h-1")
+		if err != nil {
+			return err
+		}
+		if o.Partition != "aws" || h.Partition != "aws" {
+			t.Errorf("after the migration: organization partition %q, handshake partition %q; want aws", o.Partition, h.Partition)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

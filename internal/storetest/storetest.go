@@ -430,9 +430,9 @@ func checkOrganization(t *testing.T, got, want *org.Organization) {
 
 func testOrganizations(t *testing.T, s org.Store) {
 	o := &org.Organization{ID: "o-1111111111", FeatureSet: "ALL", ManagementAccountID: "111111111111",
-		RootID: "r-1111", CreatedAt: t0}
+		RootID: "r-1111", Partition: "aws", CreatedAt: t0}
 	other := &org.Organization{ID: "o-2222222222", FeatureSet: "CONSOLIDATED_BILLING",
-		ManagementAccountID: "222222222222", RootID: "r-2222", CreatedAt: t0.Add(time.Hour)}
+		ManagementAccountID: "222222222222", RootID: "r-2222", Partition: "aws-cn", CreatedAt: t0.Add(time.Hour)}
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
 		_, err := tx.Organization(ctx, o.ID)
 		wantErr(t, "Organization(missing)", err, org.ErrNotFound)
@@ -457,7 +457,9 @@ func testOrganizations(t *testing.T, s org.Store) {
 			ManagementAccountID: "333333333333", RootID: o.RootID, CreatedAt: t0})
 	})
 	wantErr(t, "PutOrganization with a taken root id", err, org.ErrConflict)
-	o.FeatureSet = "CONSOLIDATED_BILLING"
+	// Every column is replaced, the partition too (the domain never moves one; a store
+	// must not keep a stale value for it all the same).
+	o.FeatureSet, o.Partition = "CONSOLIDATED_BILLING", "aws-us-gov"
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		return tx.PutOrganization(ctx, o)
 	})
@@ -531,7 +533,7 @@ func checkHandshake(t *testing.T, got, want *org.Handshake) {
 
 func invitation(id, orgID string) *org.Handshake {
 	return &org.Handshake{
-		ID: id, OrgID: orgID, ManagementAccountID: "999999999999", Action: "INVITE", State: "OPEN",
+		ID: id, OrgID: orgID, ManagementAccountID: "999999999999", Partition: "aws", Action: "INVITE", State: "OPEN",
 		RequestedAt: t0, ExpiresAt: t0.Add(15 * 24 * time.Hour), VisibleUntil: t0.Add(45 * 24 * time.Hour),
 	}
 }
@@ -553,6 +555,7 @@ func testHandshakeRoundTrip(t *testing.T, s org.Store) {
 		return nil
 	})
 	full := invitation("h-0000000001", "o-1111111111")
+	full.Partition = "aws-iso-b"
 	full.RecipientEmail = "invitee@example.com"
 	full.Parties = []org.Party{{ID: "o-1111111111", Type: "ORGANIZATION"}, {ID: "invitee@example.com", Type: "EMAIL"}}
 	full.Resources = []org.Resource{
@@ -685,8 +688,10 @@ func testHandshakeFilters(t *testing.T, s org.Store) {
 			RequestedAt: t0.Add(6 * time.Hour), ExpiresAt: t0.Add(10 * day), ClosedAt: t0.Add(7 * time.Hour), VisibleUntil: t0.Add(7 * time.Hour)},
 	}
 	for _, h := range hs {
-		h.ManagementAccountID = mgmt
+		h.ManagementAccountID, h.Partition = mgmt, "aws"
 	}
+	// o2 is an organization of aws-cn.
+	hs[2].Partition, hs[3].Partition = "aws-cn", "aws-cn"
 	putHandshakes(t, s, hs...)
 	open := []string{"OPEN", "REQUESTED"}
 	cases := []struct {
@@ -707,6 +712,13 @@ func testHandshakeFilters(t *testing.T, s org.Store) {
 			[]string{"h3", "h4"}},
 		{"recipient or, open", org.HandshakeQuery{RecipientAccountID: a1, RecipientEmail: "a1@example.com",
 			States: open, ExpiresAfter: t0.Add(day + time.Hour), VisibleAfter: t0.Add(day)}, []string{"h1", "h3", "h6"}},
+		{"partition", org.HandshakeQuery{Partition: "aws-cn"}, []string{"h3", "h4"}},
+		{"partition, none", org.HandshakeQuery{Partition: "aws-us-gov"}, nil},
+		{"recipient or, partition", org.HandshakeQuery{RecipientAccountID: a1, RecipientEmail: "a1@example.com", Partition: "aws"},
+			[]string{"h1", "h6"}},
+		{"recipient or, other partition", org.HandshakeQuery{RecipientAccountID: a1, RecipientEmail: "a1@example.com", Partition: "aws-cn"},
+			[]string{"h3", "h4"}},
+		{"recipient e-mail, partition", org.HandshakeQuery{RecipientEmail: "a1@example.com", Partition: "aws"}, nil},
 		{"recipient or, action", org.HandshakeQuery{RecipientAccountID: a2, RecipientEmail: "b@example.com", Action: "INVITE"},
 			[]string{"h2", "h8"}},
 		{"action", org.HandshakeQuery{Action: "INVITE"}, []string{"h1", "h2", "h3", "h4", "h8"}},
