@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orgd/orgd/internal/testenv"
 )
 
 // startOrgd runs `orgd serve` in-process on a free port and returns its URL; the test's
@@ -81,6 +83,13 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// requireAWSCLI skips t (fails it under CI) when the aws CLI is not installed.
+func requireAWSCLI(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("aws")
+	testenv.Require(t, "the aws CLI (aws on the PATH)", err == nil)
+}
+
 // awsCLI runs the aws CLI against orgd as the given account and returns what it printed.
 func awsCLI(t *testing.T, endpoint, account string, args ...string) []byte {
 	t.Helper()
@@ -101,9 +110,7 @@ func awsCLI(t *testing.T, endpoint, account string, args ...string) []byte {
 // TestSeedExampleWithAWSCLI reproduces the AWS CLI documentation's example of
 // invite-account-to-organization: bill@amazon.com's management account invites juan.
 func TestSeedExampleWithAWSCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("SKIPPED: the aws CLI is not installed; this end-to-end test needs it")
-	}
+	requireAWSCLI(t)
 	url := startOrgd(t, "--db", "memory")
 
 	m := NewMain()

@@ -75,7 +75,7 @@ func TestURLDroppedAfterTest(t *testing.T) {
 // and its stop removes its directory.
 func TestStartPrivateDurable(t *testing.T) {
 	url, stop, err := StartPrivate(Options{Durable: true})
-	if errors.Is(err, ErrNotInstalled) && os.Getenv(EnvRequired) == "" {
+	if errors.Is(err, ErrNotInstalled) && !Required() {
 		t.Skip(skipMessage)
 	}
 	if err != nil {
