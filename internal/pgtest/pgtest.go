@@ -82,7 +82,10 @@ var server struct {
 // A test binary killed before Main returns (a timeout, a crash) cannot stop its server: on
 // Linux the kernel does (a parent-death signal), and the next private server's start
 // removes the directory left behind.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns m.Run's code, for a TestMain that has more to do.
+func Run(m *testing.M) int {
 	server.running.Store(true)
 	code := m.Run()
 	if server.admin != nil {
@@ -91,7 +94,7 @@ func Main(m *testing.M) {
 	if server.stop != nil {
 		server.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // URL returns the postgres:// URL of a fresh, empty database for t, dropped when t ends. It
