@@ -49,6 +49,7 @@ func startChild(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
+		failOnServerErrors(t, logs.String())
 		if t.Failed() {
 			t.Logf("orgd %v logged:\n%s", args, logs.String())
 		}

@@ -37,6 +37,8 @@ func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 	m := NewMain()
 	logs := &syncBuffer{}
 	m.Stderr = logs
+	// Registered first, so that it runs last, once the server stopped.
+	t.Cleanup(func() { failOnServerErrors(t, logs.String()) })
 	addr := make(chan string, 1)
 	m.Listening = func(a string) { addr <- a }
 	done := make(chan error, 1)
@@ -63,6 +65,17 @@ func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 		t.Fatalf("orgd did not start\n%s", logs.String())
 	}
 	return "", nil
+}
+
+// failOnServerErrors fails t with each error orgd logged: orgd logs errors only for what it
+// answers ServiceException (an internal error, a panic), a bug whatever the test checks.
+func failOnServerErrors(t *testing.T, logs string) {
+	t.Helper()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "level=ERROR") {
+			t.Errorf("orgd logged: %s", line)
+		}
+	}
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may write while the test reads it.

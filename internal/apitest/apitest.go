@@ -49,7 +49,9 @@ var Stores = []string{"memory", "file", "postgres"}
 // adjust the configuration (quotas, database file, credentials) before the server starts.
 func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	t.Helper()
-	// Internal errors (the cause behind a ServiceException) go to the test's log.
+	// The server logs errors only for what it answers ServiceException (an internal error,
+	// a panic): a bug, which fails the test. A test that provokes one on purpose sets its
+	// own Logger.
 	c := server.Config{DB: "memory", Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))}
 	switch store := os.Getenv(EnvStore); store {
 	case "", "memory":
@@ -82,11 +84,11 @@ func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	return &Server{t: t, URL: hs.URL, Server: srv}
 }
 
-// logWriter writes log lines to a test's log.
+// logWriter fails a test with each line the server logs.
 type logWriter struct{ t testing.TB }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	w.t.Errorf("orgd logged: %s", strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
 
