@@ -207,6 +207,27 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
+// Synchronous returns the synchronous setting the writer's connection runs with, as SQLite
+// reports it (PRAGMA synchronous): "FULL" or "NORMAL", as Options asked, unless the setting
+// never reached the connection. orgd serve logs it at start-up.
+func (s *Store) Synchronous(ctx context.Context) (string, error) {
+	c, err := s.wconn.get(ctx)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: read synchronous: %w", err)
+	}
+	defer s.wconn.put(c, false)
+	var level int
+	if err := c.c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level); err != nil {
+		return "", fmt.Errorf("sqlite: read synchronous: %w", err)
+	}
+	// SQLite's numbering of the levels (https://sqlite.org/pragma.html#pragma_synchronous).
+	names := []string{"OFF", "NORMAL", "FULL", "EXTRA"}
+	if level < 0 || level >= len(names) {
+		return "", fmt.Errorf("sqlite: read synchronous: unknown level %d", level)
+	}
+	return names[level], nil
+}
+
 // Close closes the database; an in-memory database is gone afterwards.
 func (s *Store) Close() error {
 	var errs []error

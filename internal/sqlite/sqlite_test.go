@@ -78,6 +78,10 @@ func TestOpenOptions(t *testing.T) {
 		if err := rawScan(t, s, `PRAGMA synchronous`, nil, &got); err != nil {
 			t.Fatal(err)
 		}
+		name, err := s.Synchronous(ctx)
+		if wantName := map[string]string{"2": "FULL", "1": "NORMAL"}[sync.want]; err != nil || name != wantName {
+			t.Errorf("Synchronous() with %q = %q, %v; want %s", sync.opt, name, err, wantName)
+		}
 		if err := rawScan(t, s, `PRAGMA journal_mode`, nil, &mode); err != nil {
 			t.Fatal(err)
 		}
