@@ -38,7 +38,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	// auto leaves orgd-postgres out without PostgreSQL; true makes that an error, which a
 	// CI job that must run the PostgreSQL tests wants.
 	pgMode := "auto"
-	if os.Getenv(pgtest.EnvRequired) != "" {
+	if pgtest.Required() {
 		pgMode = "true"
 	}
 	out := filepath.Join(t.TempDir(), "bench.json")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,9 +34,13 @@ func TestMain(m *testing.M) {
 	pgtest.Main(m)
 }
 
+// childWait bounds each wait for a child orgd: to answer after its start, for the writers'
+// first writes. It is no measure of speed: past it the test has no hope of going on.
+const childWait = time.Minute
+
 // startChild runs orgd serve with args as a child process listening on a free port, and
-// waits until it answers.
-func startChild(t *testing.T, args ...string) (*exec.Cmd, string) {
+// waits until it answers. It returns what the child logged so far with it.
+func startChild(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
 	addr := freePort(t)
 	args = append([]string{"serve", "--listen", addr}, args...)
@@ -46,20 +51,31 @@ func startChild(t *testing.T, args ...string) (*exec.Cmd, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
+		failOnServerErrors(t, logs.String())
 		if t.Failed() {
 			t.Logf("orgd %v logged:\n%s", args, logs.String())
 		}
 	})
 	url := "http://" + addr
 	c := client(url, "111111111111")
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(childWait); ; time.Sleep(20 * time.Millisecond) {
 		_, err := c.DescribeOrganization(context.Background(), &organizations.DescribeOrganizationInput{})
 		var apiErr interface{ ErrorCode() string }
 		if err == nil || errors.As(err, &apiErr) {
-			return cmd, url
+			return cmd, url, logs
+		}
+		select {
+		case <-exited:
+			t.Fatalf("orgd %v exited before it answered: %v\n%s", args, cmd.ProcessState, logs.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("orgd %v did not answer: %v", args, err)
@@ -67,10 +83,26 @@ func startChild(t *testing.T, args ...string) (*exec.Cmd, string) {
 	}
 }
 
+// requireSync fails t unless orgd's start-up line says its database runs with synchronous
+// mode (read back from SQLite, see server.Synchronous): --sync reached the database.
+func requireSync(t *testing.T, logs *syncBuffer, mode string) {
+	t.Helper()
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `msg="orgd serving"`) {
+			line = l
+		}
+	}
+	if !strings.Contains(line, " sync="+mode) {
+		t.Fatalf("orgd's start-up line %q, want sync=%s", line, mode)
+	}
+}
+
 // TestKillDuringWritesLosesNothingAcknowledged: orgd is killed with SIGKILL in the middle of
 // a write load; started again on the same database, it has every write it acknowledged, and
 // SQLite finds the file consistent. Both --sync modes promise this much (a power loss is
-// where they differ, and no test here can cut the power).
+// where they differ, and no test here can cut the power); that each reaches the database is
+// checked on the server's start-up line.
 func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
 	for _, mode := range []string{"full", "normal"} {
 		t.Run("sync "+mode, func(t *testing.T) { killDuringWrites(t, mode) })
@@ -79,7 +111,8 @@ func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
 
 func killDuringWrites(t *testing.T, syncMode string) {
 	db := filepath.Join(t.TempDir(), "orgd.db")
-	cmd, url := startChild(t, "--db", db, "--max-ous", "1000000", "--sync", syncMode)
+	cmd, url, logs := startChild(t, "--db", db, "--max-ous", "1000000", "--sync", syncMode)
+	requireSync(t, logs, strings.ToUpper(syncMode))
 	mgmt := client(url, "111111111111")
 	if _, err := mgmt.CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
@@ -91,38 +124,60 @@ func killDuringWrites(t *testing.T, syncMode string) {
 	root := roots.Roots[0].Id
 
 	// Eight writers create OUs until the process dies under them; each remembers the names
-	// orgd acknowledged.
-	const writers = 8
+	// orgd acknowledged. A writer's error before the kill ends the test; after it, it is the
+	// server going away.
+	const writers, before = 8, 20
 	acked := make([][]string, writers)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var killed atomic.Bool
 	var wg sync.WaitGroup
 	started := make(chan struct{}, writers)
+	failed := make(chan error, writers)
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c := client(url, "111111111111")
 			for i := 0; ; i++ {
 				name := fmt.Sprintf("w%d-%d", w, i)
-				_, err := c.CreateOrganizationalUnit(context.Background(), &organizations.CreateOrganizationalUnitInput{
+				_, err := c.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{
 					ParentId: root, Name: aws.String(name)})
 				if err != nil {
-					return // the server is gone
+					if !killed.Load() && ctx.Err() == nil {
+						failed <- fmt.Errorf("writer %d, before the kill: CreateOrganizationalUnit %s: %w", w, name, err)
+					}
+					return
 				}
 				acked[w] = append(acked[w], name)
-				if i == 20 {
+				if i == before {
 					started <- struct{}{}
 				}
 			}
-		}()
+		})
 	}
+	deadline := time.After(childWait)
 	for range writers {
-		<-started
+		select {
+		case <-started:
+		case err := <-failed:
+			cancel()
+			wg.Wait()
+			t.Fatal(err)
+		case <-deadline:
+			cancel()
+			wg.Wait()
+			t.Fatalf("the writers did not all write %d OUs in %v", before+1, childWait)
+		}
 	}
+	killed.Store(true)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
-	wg.Wait()
+	wg.Wait() // each writer's next call fails on the dead server
+	select {
+	case err := <-failed:
+		t.Fatal(err)
+	default:
+	}
 
 	store, err := sqlite.Open(t.Context(), db, sqlite.Options{})
 	if err != nil {
@@ -133,7 +188,8 @@ func killDuringWrites(t *testing.T, syncMode string) {
 	}
 	store.Close()
 
-	_, url = startChild(t, "--db", db, "--max-ous", "1000000")
+	_, url, logs = startChild(t, "--db", db, "--max-ous", "1000000")
+	requireSync(t, logs, "FULL") // the default
 	have := map[string]bool{}
 	p := organizations.NewListOrganizationalUnitsForParentPaginator(client(url, "111111111111"),
 		&organizations.ListOrganizationalUnitsForParentInput{ParentId: root})
@@ -155,7 +211,7 @@ func killDuringWrites(t *testing.T, syncMode string) {
 			}
 		}
 	}
-	if total < writers*21 {
+	if total < writers*(before+1) {
 		t.Fatalf("only %d writes were acknowledged", total)
 	}
 	t.Logf("%d acknowledged writes, %d OUs after the restart", total, len(have))

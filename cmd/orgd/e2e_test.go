@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orgd/orgd/internal/testenv"
 )
 
 // startOrgd runs `orgd serve` in-process on a free port and returns its URL; the test's
@@ -35,6 +37,8 @@ func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 	m := NewMain()
 	logs := &syncBuffer{}
 	m.Stderr = logs
+	// Registered first, so that it runs last, once the server stopped.
+	t.Cleanup(func() { failOnServerErrors(t, logs.String()) })
 	addr := make(chan string, 1)
 	m.Listening = func(a string) { addr <- a }
 	done := make(chan error, 1)
@@ -63,6 +67,17 @@ func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 	return "", nil
 }
 
+// failOnServerErrors fails t with each error orgd logged: orgd logs errors only for what it
+// answers ServiceException (an internal error, a panic), a bug whatever the test checks.
+func failOnServerErrors(t *testing.T, logs string) {
+	t.Helper()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "level=ERROR") {
+			t.Errorf("orgd logged: %s", line)
+		}
+	}
+}
+
 // syncBuffer is a bytes.Buffer the server's goroutines may write while the test reads it.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -79,6 +94,13 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// requireAWSCLI skips t (fails it under CI) when the aws CLI is not installed.
+func requireAWSCLI(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("aws")
+	testenv.Require(t, "the aws CLI (aws on the PATH)", err == nil)
 }
 
 // awsCLI runs the aws CLI against orgd as the given account and returns what it printed.
@@ -101,9 +123,7 @@ func awsCLI(t *testing.T, endpoint, account string, args ...string) []byte {
 // TestSeedExampleWithAWSCLI reproduces the AWS CLI documentation's example of
 // invite-account-to-organization: bill@amazon.com's management account invites juan.
 func TestSeedExampleWithAWSCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("SKIPPED: the aws CLI is not installed; this end-to-end test needs it")
-	}
+	requireAWSCLI(t)
 	url := startOrgd(t, "--db", "memory")
 
 	m := NewMain()

@@ -67,9 +67,7 @@ func tail(s string, n int) string {
 // tag policies, a created and an invited account, a delegated administrator, tags — and
 // checks what the organization reads back at each step.
 func TestLandingZoneWithAWSCLI(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("SKIPPED: the aws CLI is not installed; this end-to-end test needs it")
-	}
+	requireAWSCLI(t)
 	url := startOrgd(t, "--db", "memory")
 	const mgmt, invited = "111111111111", "222222222222"
 

@@ -158,6 +158,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	m.srv = srv
+	attrs := []any{"db", redacted(*db)}
+	// The durability the database file actually runs with, as SQLite reports it.
+	mode, err := srv.Synchronous(ctx)
+	if err != nil {
+		return err
+	}
+	if mode != "" {
+		attrs = append(attrs, "sync", mode)
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -165,7 +174,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("orgd serving", "addr", ln.Addr().String(), "db", redacted(*db))
+	logger.Info("orgd serving", append([]any{"addr", ln.Addr().String()}, attrs...)...)
 	if m.Listening != nil {
 		m.Listening(ln.Addr().String())
 	}

@@ -31,7 +31,7 @@ func replicas(t *testing.T, flags ...string) [2]string {
 	db := pgtest.URL(t)
 	var urls [2]string
 	for i := range urls {
-		_, urls[i] = startChild(t, append([]string{"--db", db}, flags...)...)
+		_, urls[i], _ = startChild(t, append([]string{"--db", db}, flags...)...)
 	}
 	return urls
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -35,26 +36,42 @@ type Server struct {
 	Server *server.Server
 }
 
-// EnvStore, set to "postgres", makes Start use a fresh PostgreSQL database (see pgtest)
-// instead of an in-memory SQLite one, so that a package's API tests run on that store; the
-// package's TestMain must then call pgtest.Main.
+// EnvStore selects the store Start opens, so that a package's API tests run on it:
+// "memory" (the default), "file" (a database file in a temporary directory, opened as orgd
+// serve opens it: the row cache, group commit, synchronous=FULL) or "postgres" (a fresh
+// PostgreSQL database, see pgtest; the package's TestMain must then call pgtest.Main, or
+// Main). Main runs a package's tests on each store when it is unset.
 const EnvStore = "ORGD_TEST_STORE"
+
+// Stores are the values of EnvStore.
+var Stores = []string{"memory", "file", "postgres"}
 
 // Start starts orgd on an in-memory store unless cfg or EnvStore says otherwise; cfg may
 // adjust the configuration (quotas, database file, credentials) before the server starts.
 func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	t.Helper()
-	// Internal errors (the cause behind a ServiceException) go to the test's log.
+	// The server logs errors only for what it answers ServiceException (an internal error,
+	// a panic): a bug, which fails the test. A test that provokes one on purpose sets its
+	// own Logger.
 	c := server.Config{DB: "memory", Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))}
 	switch store := os.Getenv(EnvStore); store {
 	case "", "memory":
+	case "file":
+		// As orgd serve opens its default database (cmd/orgd).
+		c.DB, c.Exclusive, c.Sync = filepath.Join(t.TempDir(), "orgd.db"), true, "full"
 	case "postgres":
 		c.DB = pgtest.URL(t)
 	default:
-		t.Fatalf("apitest: %s=%q: want memory or postgres", EnvStore, store)
+		t.Fatalf("apitest: %s=%q: want one of %v", EnvStore, store, Stores)
 	}
+	db := c.DB
 	for _, f := range cfg {
 		f(&c)
+	}
+	if c.DB != db {
+		// A test that names its own database file opens it from two servers at once (a
+		// restart, a change of quotas), which an exclusive store refuses.
+		c.Exclusive = false
 	}
 	srv, err := server.New(context.Background(), c)
 	if err != nil {
@@ -68,11 +85,11 @@ func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	return &Server{t: t, URL: hs.URL, Server: srv}
 }
 
-// logWriter writes log lines to a test's log.
+// logWriter fails a test with each line the server logs.
 type logWriter struct{ t testing.TB }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	w.t.Errorf("orgd logged: %s", strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
 

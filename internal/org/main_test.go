@@ -3,9 +3,10 @@ package org_test
 import (
 	"testing"
 
-	"github.com/orgd/orgd/internal/pgtest"
+	"github.com/orgd/orgd/internal/apitest"
 )
 
-// With ORGD_TEST_STORE=postgres (see apitest.EnvStore) the API tests of this package run on
-// PostgreSQL, whose server pgtest.Main stops at the end.
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// The API tests of this package run on every store (see apitest.Main): the in-memory one,
+// a database file as orgd serve opens it, and PostgreSQL, whose server pgtest stops at the
+// end; ORGD_TEST_STORE=memory, file or postgres runs them on one.
+func TestMain(m *testing.M) { apitest.Main(m) }

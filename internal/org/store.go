@@ -22,7 +22,9 @@ var (
 // business rule; every rule lives in Service, which runs each API call inside one transaction.
 type Store interface {
 	// Update runs fn in one read-write transaction and commits it when fn returns nil.
-	// Any error from fn rolls the transaction back and is returned unchanged. A store may
+	// Any error from fn rolls the transaction back and is returned unchanged; a panic in
+	// fn rolls it back too and reaches Update's caller, on the caller's goroutine, with
+	// fn's value, leaving other Updates and the store as they were. A store may
 	// run fn more than once (a transaction to retry): fn must leave nothing behind but
 	// what its last run produced.
 	//
@@ -33,7 +35,7 @@ type Store interface {
 	// for another Update with its own key, which would wait for fn.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction that sees one consistent snapshot. Like
-	// Update's, its fn may run more than once.
+	// Update's, its fn may run more than once, and its panic reaches View's caller.
 	View(ctx context.Context, fn func(Tx) error) error
 	Close() error
 }

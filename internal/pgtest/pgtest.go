@@ -4,8 +4,9 @@
 // that the package starts once per test binary, from the binaries of a local installation
 // (initdb and postgres on PATH or under /usr/lib/postgresql/*/bin, as Debian's postgresql
 // package installs them), in a temporary directory on a free loopback port. Without either,
-// tests that ask for a database are skipped, loudly; with ORGD_TEST_POSTGRES_REQUIRED set
-// they fail instead, so that a CI job cannot pass without running them.
+// tests that ask for a database are skipped, loudly; with ORGD_TEST_POSTGRES_REQUIRED set, or
+// under CI=true (see testenv), they fail instead, so that a CI job cannot pass without
+// running them.
 //
 // Each test gets a fresh schema, which its URL selects with search_path, so that the code
 // under test sees an empty database: creating a schema costs under a millisecond, where a
@@ -37,6 +38,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orgd/orgd/internal/testenv"
 )
 
 // EnvURL names a server to use instead of a private one: a postgres:// URL of a database
@@ -44,8 +47,12 @@ import (
 const EnvURL = "ORGD_TEST_POSTGRES_URL"
 
 // EnvRequired, when set to anything, turns the skip of a test without PostgreSQL into a
-// failure.
+// failure, as CI=true does.
 const EnvRequired = "ORGD_TEST_POSTGRES_REQUIRED"
+
+// Required reports whether a test without PostgreSQL fails rather than skips: EnvRequired
+// is set, or the tests run under CI (testenv.CI).
+func Required() bool { return os.Getenv(EnvRequired) != "" || testenv.CI() }
 
 // ErrNotInstalled is what StartPrivate's error wraps when there is no local installation to
 // start a server from: the one condition under which a test is skipped rather than failed.
@@ -75,7 +82,10 @@ var server struct {
 // A test binary killed before Main returns (a timeout, a crash) cannot stop its server: on
 // Linux the kernel does (a parent-death signal), and the next private server's start
 // removes the directory left behind.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns m.Run's code, for a TestMain that has more to do.
+func Run(m *testing.M) int {
 	server.running.Store(true)
 	code := m.Run()
 	if server.admin != nil {
@@ -84,11 +94,11 @@ func Main(m *testing.M) {
 	if server.stop != nil {
 		server.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // URL returns the postgres:// URL of a fresh, empty database for t, dropped when t ends. It
-// skips t when no PostgreSQL is available (fails it if EnvRequired is set).
+// skips t when no PostgreSQL is available (fails it when Required).
 func URL(t testing.TB) string {
 	t.Helper()
 	if !server.running.Load() {
@@ -96,8 +106,8 @@ func URL(t testing.TB) string {
 	}
 	server.once.Do(start)
 	if server.skip != "" {
-		if os.Getenv(EnvRequired) != "" {
-			t.Fatalf("pgtest: %s is set, but: %s", EnvRequired, server.skip)
+		if Required() {
+			t.Fatalf("pgtest: %s or %s=true is set, but: %s", EnvRequired, testenv.EnvCI, server.skip)
 		}
 		t.Skip(server.skip)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orgd/orgd/internal/testenv"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -75,7 +77,7 @@ func TestURLDroppedAfterTest(t *testing.T) {
 // and its stop removes its directory.
 func TestStartPrivateDurable(t *testing.T) {
 	url, stop, err := StartPrivate(Options{Durable: true})
-	if errors.Is(err, ErrNotInstalled) && os.Getenv(EnvRequired) == "" {
+	if errors.Is(err, ErrNotInstalled) && !Required() {
 		t.Skip(skipMessage)
 	}
 	if err != nil {
@@ -104,5 +106,19 @@ func TestStartPrivateDurable(t *testing.T) {
 	stopped = true
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("data directory %s after stop: %v", dir, err)
+	}
+}
+
+// CI=true, as .ci/run sets it, makes PostgreSQL required as EnvRequired does.
+func TestRequired(t *testing.T) {
+	for _, c := range []struct {
+		ci, required string
+		want         bool
+	}{{"", "", false}, {"false", "", false}, {"true", "", true}, {"", "1", true}} {
+		t.Setenv(testenv.EnvCI, c.ci)
+		t.Setenv(EnvRequired, c.required)
+		if got := Required(); got != c.want {
+			t.Errorf("CI=%q %s=%q: Required() = %v, want %v", c.ci, EnvRequired, c.required, got, c.want)
+		}
 	}
 }

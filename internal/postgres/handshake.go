@@ -198,15 +198,22 @@ func listHandshakesQuery(q org.HandshakeQuery) (string, []any) {
 		` ORDER BY seq LIMIT ` + p.add(noLimit(q.Limit)), p
 }
 
+// invitationsBetweenQuery counts the invitations of an organization sent in ($2, $3] that
+// count against the daily quota: those that left or entered the sliding window.
+const invitationsBetweenQuery = `SELECT COUNT(*) FROM handshakes WHERE org_id = $1 AND action = 'INVITE'
+	AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
+	AND requested_at > $2 AND requested_at <= $3`
+
+const expireInvitationsQuery = `UPDATE handshakes SET state = 'EXPIRED'
+	WHERE org_id = $1 AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= $2`
+
 // ExpireInvitations walks handshakes_org_open over what expired; the triggers take the
 // invitations out of the open count.
 func (t *tx) ExpireInvitations(ctx context.Context, orgID string, now time.Time) error {
 	if err := t.writable("expire invitations of " + orgID); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `UPDATE handshakes SET state = 'EXPIRED'
-		WHERE org_id = $1 AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= $2`,
-		orgID, now.UnixMilli()); err != nil {
+	if _, err := t.exec(ctx, expireInvitationsQuery, orgID, now.UnixMilli()); err != nil {
 		return fmt.Errorf("postgres: expire invitations of %s: %w", orgID, err)
 	}
 	return nil
@@ -246,9 +253,7 @@ func (t *tx) CountRecentInvitations(ctx context.Context, orgID string, since tim
 			lo, hi, sign = to, from, 1
 		}
 		var k int64
-		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM handshakes WHERE org_id = $1 AND action = 'INVITE'
-			AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
-			AND requested_at > $2 AND requested_at <= $3`, orgID, lo, hi).Scan(&k); err != nil {
+		if err := t.queryRow(ctx, invitationsBetweenQuery, orgID, lo, hi).Scan(&k); err != nil {
 			return 0, fmt.Errorf("postgres: count recent invitations of %s: %w", orgID, err)
 		}
 		n += sign * k

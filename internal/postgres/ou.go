@@ -71,12 +71,17 @@ func (t *tx) ListOUs(ctx context.Context, q org.OUQuery) ([]org.OU, error) {
 }
 
 func (t *tx) CountOUs(ctx context.Context, q org.OUQuery) (int, error) {
-	var p params
+	query, args := countOUsQuery(q)
 	var n int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM ous WHERE `+and(ouWhere(q, &p)), p...).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: count OUs: %w", err)
 	}
 	return n, nil
+}
+
+func countOUsQuery(q org.OUQuery) (string, []any) {
+	var p params
+	return `SELECT COUNT(*) FROM ous WHERE ` + and(ouWhere(q, &p)), p
 }
 
 func listOUsQuery(q org.OUQuery) (string, []any) {

@@ -237,13 +237,18 @@ func (t *tx) Account(ctx context.Context, id string) (*org.Account, error) {
 	return &a, nil
 }
 
+// The statements TestQueryPlans checks the plans of.
+const (
+	accountByEmailQuery = `SELECT ` + accountColumns + ` FROM accounts WHERE email_lower = $1`
+	countClosuresQuery  = `SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND closed_at > $2`
+)
+
 func (t *tx) AccountByEmail(ctx context.Context, email string) (*org.Account, error) {
 	if email == "" {
 		return nil, fmt.Errorf("postgres: account by e-mail %q: %w", email, org.ErrNotFound)
 	}
 	var a org.Account
-	err := scanAccount(t.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE email_lower = $1`,
-		strings.ToLower(email)), &a)
+	err := scanAccount(t.queryRow(ctx, accountByEmailQuery, strings.ToLower(email)), &a)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: account by e-mail %q: %w", email, org.ErrNotFound)
 	}
@@ -330,8 +335,7 @@ func (t *tx) CountAccounts(ctx context.Context, orgID string) (int, error) {
 // CountClosures counts the organization's accounts whose closure was requested after since.
 func (t *tx) CountClosures(ctx context.Context, orgID string, since time.Time) (int, error) {
 	var n int
-	err := t.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND closed_at > $2`,
-		orgID, since.UnixMilli()).Scan(&n)
+	err := t.queryRow(ctx, countClosuresQuery, orgID, since.UnixMilli()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count closures of %s: %w", orgID, err)
 	}

@@ -43,6 +43,7 @@ type Server struct {
 	Handler http.Handler
 	Service *org.Service
 	store   org.Store
+	db      string // Config.DB
 }
 
 // New opens the store and builds the handlers.
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		api.ServeHTTP(w, r)
 	})
-	return &Server{Handler: handler, Service: svc, store: store}, nil
+	return &Server{Handler: handler, Service: svc, store: store, db: cfg.DB}, nil
 }
 
 // openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one.
@@ -97,6 +98,17 @@ func openStore(ctx context.Context, cfg Config) (org.Store, error) {
 		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
 	}
 	return store, nil
+}
+
+// Synchronous returns the synchronous setting of an SQLite database file as SQLite reports
+// it (see sqlite.Store.Synchronous), or "" for a store that has none to report: in memory,
+// or PostgreSQL.
+func (s *Server) Synchronous(ctx context.Context) (string, error) {
+	file, ok := s.store.(*sqlite.Store)
+	if !ok || s.db == sqlite.Memory {
+		return "", nil
+	}
+	return file.Synchronous(ctx)
 }
 
 // Close closes the store.

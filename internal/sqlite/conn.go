@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,6 +60,17 @@ func (c *conn) close() error {
 	return c.c.Close()
 }
 
+// discard closes c for good. close alone gives the driver's connection back to the
+// database/sql pool as it is, a transaction perhaps still open, for the next db.Conn to get;
+// an error of driver.ErrBadConn from Raw makes the pool close it instead.
+func (c *conn) discard() {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+	c.c.Raw(func(any) error { return driver.ErrBadConn })
+}
+
 // pool hands out pinned connections, one transaction at a time each.
 type pool chan *conn
 
@@ -88,7 +100,7 @@ func (p pool) get(ctx context.Context) (*conn, error) {
 // transaction that could not be ended cleanly leaves no state behind.
 func (p pool) put(c *conn, broken bool) {
 	if broken {
-		c.close()
+		c.discard()
 		fresh, err := newConn(context.Background(), c.db)
 		if err != nil {
 			// The pool shrinks by one; database/sql will have reported the failure.

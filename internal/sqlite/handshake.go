@@ -221,17 +221,23 @@ func listHandshakesQuery(q org.HandshakeQuery) (string, []any) {
 	return query, args
 }
 
-// CountHandshakes lets SQLite choose the index (the quota counts are covered by
-// handshakes_org_open and handshakes_org_requested), but for a recipient, whose index it
-// pins.
+// invitationsBetweenQuery counts the invitations of an organization sent in (lo, hi] that
+// count against the daily quota: those that left or entered the sliding window.
+const invitationsBetweenQuery = `SELECT COUNT(*) FROM handshakes WHERE org_id = ? AND action = 'INVITE'
+	AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
+	AND requested_at > ? AND requested_at <= ?`
+
+// expireInvitationsQuery walks handshakes_org_open over what expired.
+const expireInvitationsQuery = `UPDATE handshakes SET state = 'EXPIRED'
+	WHERE org_id = ? AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= ?
+	RETURNING id`
+
 func (t *tx) ExpireInvitations(ctx context.Context, orgID string, now time.Time) error {
 	if err := t.writable("expire invitations of " + orgID); err != nil {
 		return err
 	}
 	ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) },
-		`UPDATE handshakes SET state = 'EXPIRED'
-		WHERE org_id = ? AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= ?
-		RETURNING id`, orgID, now.UnixMilli())
+		expireInvitationsQuery, orgID, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("sqlite: expire invitations of %s: %w", orgID, err)
 	}
@@ -275,9 +281,7 @@ func (t *tx) CountRecentInvitations(ctx context.Context, orgID string, since tim
 			lo, hi, sign = to, from, 1
 		}
 		var k int64
-		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM handshakes WHERE org_id = ? AND action = 'INVITE'
-			AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
-			AND requested_at > ? AND requested_at <= ?`, orgID, lo, hi).Scan(&k); err != nil {
+		if err := t.queryRow(ctx, invitationsBetweenQuery, orgID, lo, hi).Scan(&k); err != nil {
 			return 0, fmt.Errorf("sqlite: count recent invitations of %s: %w", orgID, err)
 		}
 		n += sign * k

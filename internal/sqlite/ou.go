@@ -79,12 +79,17 @@ func (t *tx) ListOUs(ctx context.Context, q org.OUQuery) ([]org.OU, error) {
 }
 
 func (t *tx) CountOUs(ctx context.Context, q org.OUQuery) (int, error) {
-	where, args := ouWhere(q)
+	query, args := countOUsQuery(q)
 	var n int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM ous WHERE `+strings.Join(where, " AND "), args...).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count OUs: %w", err)
 	}
 	return n, nil
+}
+
+func countOUsQuery(q org.OUQuery) (string, []any) {
+	where, args := ouWhere(q)
+	return `SELECT COUNT(*) FROM ous WHERE ` + strings.Join(where, " AND "), args
 }
 
 func listOUsQuery(q org.OUQuery) (string, []any) {

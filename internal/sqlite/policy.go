@@ -93,11 +93,13 @@ func (t *tx) CountPolicies(ctx context.Context, q org.PolicyQuery) (int, error) 
 }
 
 // DeletePolicies removes every policy of an organization, with DeleteOrganization.
+const deletePoliciesQuery = `DELETE FROM policies WHERE org_id = ?`
+
 func (t *tx) DeletePolicies(ctx context.Context, orgID string) error {
 	if err := t.writable("delete policies of " + orgID); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `DELETE FROM policies WHERE org_id = ?`, orgID); err != nil {
+	if _, err := t.exec(ctx, deletePoliciesQuery, orgID); err != nil {
 		return fmt.Errorf("sqlite: delete policies of %s: %w", orgID, err)
 	}
 	return nil
@@ -241,6 +243,9 @@ func (t *tx) DeletePolicyAttachments(ctx context.Context, q org.PolicyAttachment
 
 // Enabled policy types.
 
+const enabledPolicyTypesQuery = `SELECT org_id, type, root_id, status, enabled_at FROM policy_types
+	WHERE org_id = ? ORDER BY type`
+
 func (t *tx) EnabledPolicyTypes(ctx context.Context, orgID string) ([]org.EnabledPolicyType, error) {
 	out, err := queryAll(ctx, t, func(r scanner, e *org.EnabledPolicyType) error {
 		var enabled sql.NullInt64
@@ -249,8 +254,7 @@ func (t *tx) EnabledPolicyTypes(ctx context.Context, orgID string) ([]org.Enable
 		}
 		e.EnabledAt = fromMS(enabled)
 		return nil
-	}, `SELECT org_id, type, root_id, status, enabled_at FROM policy_types
-		WHERE org_id = ? ORDER BY type`, orgID)
+	}, enabledPolicyTypesQuery, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: policy types of %s: %w", orgID, err)
 	}

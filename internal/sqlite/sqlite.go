@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -207,6 +206,27 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
+// Synchronous returns the synchronous setting the writer's connection runs with, as SQLite
+// reports it (PRAGMA synchronous): "FULL" or "NORMAL", as Options asked, unless the setting
+// never reached the connection. orgd serve logs it at start-up.
+func (s *Store) Synchronous(ctx context.Context) (string, error) {
+	c, err := s.wconn.get(ctx)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: read synchronous: %w", err)
+	}
+	defer s.wconn.put(c, false)
+	var level int
+	if err := c.c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level); err != nil {
+		return "", fmt.Errorf("sqlite: read synchronous: %w", err)
+	}
+	// SQLite's numbering of the levels (https://sqlite.org/pragma.html#pragma_synchronous).
+	names := []string{"OFF", "NORMAL", "FULL", "EXTRA"}
+	if level < 0 || level >= len(names) {
+		return "", fmt.Errorf("sqlite: read synchronous: unknown level %d", level)
+	}
+	return names[level], nil
+}
+
 // Close closes the database; an in-memory database is gone afterwards.
 func (s *Store) Close() error {
 	var errs []error
@@ -242,21 +262,22 @@ func (s *Store) Close() error {
 // connection runs every Update queued by then, each in a savepoint of one transaction, and
 // commits once, so that one flush to the disk serves them all. Each fn still succeeds or
 // fails alone, sees the writes of those before it, and its caller hears of it only once the
-// transaction that holds its writes committed.
+// transaction that holds its writes committed. A panic in fn rolls back fn's savepoint
+// alone and reaches Update's caller, on its own goroutine, with the value fn panicked with.
 func (s *Store) Update(ctx context.Context, fn func(org.Tx) error) error {
 	w := &write{ctx: ctx, fn: fn, done: make(chan struct{})}
 	s.queue.add(w)
 	for {
 		select {
 		case <-w.done:
-			return w.err
+			return w.result()
 		default:
 		}
 		// A batch takes at most maxBatch writes: one that ran others' may still have to run
 		// its own, so a caller leads for as long as its write waits.
 		select {
 		case <-w.done:
-			return w.err
+			return w.result()
 		case c := <-s.wconn:
 			s.commitQueued(c)
 		case <-ctx.Done():
@@ -264,7 +285,7 @@ func (s *Store) Update(ctx context.Context, fn func(org.Tx) error) error {
 				return fmt.Errorf("sqlite: begin: %w", ctx.Err())
 			}
 			<-w.done // a batch has it already: wait for its outcome
-			return w.err
+			return w.result()
 		}
 	}
 }
@@ -280,6 +301,19 @@ type write struct {
 	fn   func(org.Tx) error
 	err  error
 	done chan struct{}
+	// panicked holds what fn panicked with, when it did: fn may run on another caller's
+	// goroutine, which must go on with the batch, so the panic is recovered there and
+	// raised again on the Update's own (see result).
+	panicked   bool
+	panicValue any
+}
+
+// result is the Update's outcome once w is done: fn's panic, raised again, or the error.
+func (w *write) result() error {
+	if w.panicked {
+		panic(w.panicValue)
+	}
+	return w.err
 }
 
 // writeQueue holds the Updates waiting for the writer connection.
@@ -380,7 +414,7 @@ func (s *Store) runBatch(c *conn, batch []*write) error {
 		if s.cache != nil {
 			t.cache = cached{c: s.cache, seq: s.cache.load(), ok: true, dirty: dirty}
 		}
-		if w.err = call(w.fn, t); w.err != nil {
+		if call(w, t); w.err != nil {
 			if err := c.exec(ctx, "ROLLBACK TO w"); err != nil {
 				return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
 			}
@@ -451,14 +485,19 @@ func accountOrgs(ctx context.Context, c *conn, dirty map[cacheKey]struct{}) (map
 	return orgOf, rows.Err()
 }
 
-// call runs fn, turning a panic into an error: fn may run on another caller's goroutine.
-func call(fn func(org.Tx) error, t *tx) (err error) {
+// errPanicked is the error of a write whose fn panicked, which rolls its savepoint back
+// like any error; its caller sees the panic instead (write.result).
+var errPanicked = errors.New("sqlite: update panicked")
+
+// call runs w's fn on t and sets w.err, recovering a panic into w.panicValue: fn may run on
+// another caller's goroutine.
+func call(w *write, t *tx) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("sqlite: update panicked: %v\n%s", p, debug.Stack())
+			w.err, w.panicked, w.panicValue = errPanicked, true, p
 		}
 	}()
-	return fn(t)
+	w.err = w.fn(t)
 }
 
 func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error {
@@ -484,10 +523,10 @@ func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	broken := true // until the transaction is over; a panic in fn leaves it so
-	defer func() { p.put(c, broken) }()
+	// However the View ends, fn's panic included, its transaction ends before the
+	// connection goes back; one that cannot be rolled back is replaced.
+	defer func() { p.put(c, !c.rollback()) }()
 	if err := c.begin(ctx, false); err != nil {
-		broken = !c.rollback()
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	t := &tx{c: c, readOnly: true}
@@ -496,7 +535,6 @@ func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error
 		// rows only if no commit was under way or done around it.
 		t.cache = cached{c: rows, seq: rows.load()}
 		if t.settings, err = c.settings(ctx); err != nil {
-			broken = !c.rollback()
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 		t.cache.ok = t.cache.seq%2 == 0 && rows.load() == t.cache.seq
@@ -504,7 +542,5 @@ func view(ctx context.Context, p pool, rows *cache, fn func(org.Tx) error) error
 			rows.putSettings(t.cache.seq, t.settings)
 		}
 	}
-	err = fn(t)
-	broken = !c.rollback()
-	return err
+	return fn(t)
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"Outbox", testOutbox},
 		{"Reset", testReset},
 		{"UpdateRollback", testUpdateRollback},
+		{"Panics", testPanics},
 		{"ViewSeesCommitted", testViewSeesCommitted},
 		{"ServiceAccess", testServiceAccess}, {"DelegatedAdmins", testDelegatedAdmins}, {"ResourcePolicy", testResourcePolicy}, {"Transfers", testTransfers}, {"DelegationReset", testDelegationReset},
 	}
