@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"PolicyRoundTrip", testPolicyRoundTrip},
 		{"PolicyNameConflict", testPolicyNameConflict},
 		{"ListPolicies", testListPolicies},
+		{"CreationOrder", testCreationOrder},
 		{"PolicyAttachments", testPolicyAttachments},
 		{"EnabledPolicyTypes", testEnabledPolicyTypes},
 		{"HandshakeRoundTrip", testHandshakeRoundTrip},

@@ -1,0 +1,28 @@
+-- 0010: creation order, which the moto profile lists in (issue 10). seq is an account's place
+-- in the order of joining its organization (PutAccount takes the organization's largest plus
+-- one whenever org_id changes), an OU's and a policy's in the order of their creation among
+-- its siblings and among the organization's policies of its type. Accounts, OUs and policies are WITHOUT ROWID tables, so no rowid can
+-- serve. Existing rows are numbered by when they joined or were created.
+
+ALTER TABLE accounts ADD COLUMN seq INTEGER;
+ALTER TABLE ous ADD COLUMN seq INTEGER;
+ALTER TABLE policies ADD COLUMN seq INTEGER;
+
+UPDATE accounts SET seq = n.seq FROM (
+    SELECT id, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY joined_at, id) AS seq
+    FROM accounts WHERE org_id IS NOT NULL) AS n
+WHERE accounts.id = n.id;
+UPDATE ous SET seq = n.seq FROM (
+    SELECT id, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY created_at, id) AS seq FROM ous) AS n
+WHERE ous.id = n.id;
+UPDATE policies SET seq = n.seq FROM (
+    SELECT id, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY created_at, id) AS seq FROM policies) AS n
+WHERE policies.id = n.id;
+
+-- Pages in creation order of an organization's and a parent's accounts, of a parent's OUs
+-- and of a type's policies. Each also finds the largest seq a new row must exceed: an OU
+-- never moves, so it needs only exceed its siblings', and a policy those of its type.
+CREATE INDEX accounts_org_seq ON accounts (org_id, seq);
+CREATE INDEX accounts_org_parent_seq ON accounts (org_id, parent_id, seq);
+CREATE INDEX ous_org_parent_seq ON ous (org_id, parent_id, seq);
+CREATE INDEX policies_org_type_seq ON policies (org_id, type, seq);
