@@ -293,6 +293,27 @@ func TestMotoListsInCreationOrder(t *testing.T) {
 		return ids, out.NextToken, nil
 	}), []string{"p-FullAWSAccess", policies[3], policies[1], policies[2]})
 
+	tag := func(pairs ...string) {
+		var tags []types.Tag
+		for i := 0; i < len(pairs); i += 2 {
+			tags = append(tags, types.Tag{Key: aws.String(pairs[i]), Value: aws.String(pairs[i+1])})
+		}
+		if _, err := c.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(ous[2]), Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag("zz", "1", "aa", "2")
+	tag("mm", "3", "aa", "changed") // a new value keeps its key's place, as in moto's dict
+	tags, err := c.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(ous[2])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, tg := range tags.Tags {
+		keys = append(keys, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+	}
+	check("ListTagsForResource", keys, []string{"zz=1", "aa=changed", "mm=3"})
+
 	check("ListCreateAccountStatus", pageAll(t, "ListCreateAccountStatus", func(token *string) ([]string, *string, error) {
 		out, err := c.ListCreateAccountStatus(ctx, &organizations.ListCreateAccountStatusInput{MaxResults: aws.Int32(3), NextToken: token})
 		if err != nil {

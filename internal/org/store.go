@@ -137,11 +137,13 @@ type Tx interface {
 	// CountHandshakes counts the handshakes matching q (AfterSeq and Limit are ignored).
 	CountHandshakes(ctx context.Context, q HandshakeQuery) (int, error)
 
-	// Tags returns the tags of a resource ordered by key (none is not an error).
-	Tags(ctx context.Context, resourceID string) ([]Tag, error)
+	// Tags returns the tags of a resource ordered by key, or with ByCreation in the order
+	// their keys were first put (none is not an error).
+	Tags(ctx context.Context, resourceID string, order ListOrder) ([]Tag, error)
 	// CountTags returns how many tags a resource has (none is not an error).
 	CountTags(ctx context.Context, resourceID string) (int, error)
-	// PutTags adds tags to a resource, replacing the value of keys it already has.
+	// PutTags adds tags to a resource, replacing the value of keys it already has (which keep
+	// their place in the ByCreation order).
 	PutTags(ctx context.Context, resourceID string, tags []Tag) error
 	// DeleteTags removes the given keys from a resource; keys it does not have are ignored.
 	DeleteTags(ctx context.Context, resourceID string, keys []string) error
@@ -211,7 +213,8 @@ type Tx interface {
 type ListOrder int
 
 const (
-	// ByID orders by id and pages after AfterID: the order AWS's lists are observed in.
+	// ByID orders by id (a tag: by key) and pages after AfterID: the order AWS's lists are
+	// observed in.
 	ByID ListOrder = iota
 	// ByCreation orders by the store's creation sequence (Seq) and pages after AfterSeq: the
 	// order of the moto profile.

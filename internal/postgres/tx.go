@@ -400,10 +400,16 @@ func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 
 // Tags.
 
-func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
+// Tags reads the resource's tags on the primary key; in creation order it sorts them, at
+// most 50.
+func (t *tx) Tags(ctx context.Context, resourceID string, order org.ListOrder) ([]org.Tag, error) {
+	orderBy := "key"
+	if order == org.ByCreation {
+		orderBy = "seq"
+	}
 	out, err := queryAll(ctx, t, func(r scanner, tag *org.Tag) error {
 		return r.Scan(&tag.Key, &tag.Value)
-	}, `SELECT key, value FROM tags WHERE resource_id = $1 ORDER BY key`, resourceID)
+	}, `SELECT key, value FROM tags WHERE resource_id = $1 ORDER BY `+orderBy, resourceID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: tags of %s: %w", resourceID, err)
 	}
@@ -418,7 +424,8 @@ func (t *tx) CountTags(ctx context.Context, resourceID string) (int, error) {
 	return n, nil
 }
 
-// PutTags sends one upsert per tag in one round trip. One statement for them all would fail
+// PutTags sends one upsert per tag in one round trip; a new key takes seq's default (the
+// next number of creation_seq, migration 0003), a new value keeps it. One statement for them all would fail
 // on a key given twice, which one upsert after another lets the last value win.
 func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) error {
 	if err := t.writable("put tags of " + resourceID); err != nil {

@@ -284,7 +284,7 @@ func TestConcurrentUpdates(t *testing.T) {
 				wg.Go(func() {
 					for range each {
 						if err := s.View(ctx, func(tx org.Tx) error {
-							_, err := tx.Tags(ctx, fmt.Sprintf("r-%d", w))
+							_, err := tx.Tags(ctx, fmt.Sprintf("r-%d", w), org.ByID)
 							return err
 						}); err != nil {
 							errs <- err

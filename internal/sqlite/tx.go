@@ -574,10 +574,16 @@ func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 
 // Tags.
 
-func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
+// Tags reads the resource's tags on the primary key; in creation order it sorts them, at
+// most 50.
+func (t *tx) Tags(ctx context.Context, resourceID string, order org.ListOrder) ([]org.Tag, error) {
+	orderBy := "key"
+	if order == org.ByCreation {
+		orderBy = "seq"
+	}
 	out, err := queryAll(ctx, t, func(r scanner, tag *org.Tag) error {
 		return r.Scan(&tag.Key, &tag.Value)
-	}, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key`, resourceID)
+	}, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY `+orderBy, resourceID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
 	}
@@ -599,13 +605,15 @@ func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) err
 	if len(tags) == 0 {
 		return nil
 	}
-	stmt, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?)
+	// A new key comes after the resource's others (seq: creation order, migration 0010).
+	stmt, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value, seq)
+		VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tags WHERE resource_id = ?))
 		ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`)
 	if err != nil {
 		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
 	}
 	for _, tag := range tags {
-		if _, err := stmt.ExecContext(ctx, resourceID, tag.Key, tag.Value); err != nil {
+		if _, err := stmt.ExecContext(ctx, resourceID, tag.Key, tag.Value, resourceID); err != nil {
 			return fmt.Errorf("sqlite: put tag %q of %s: %w", tag.Key, resourceID, err)
 		}
 	}

@@ -1,7 +1,7 @@
 -- 0003: creation order, which the moto profile lists in (issue 10), as SQLite's 0010 keeps
 -- it. One sequence numbers accounts as they join an organization (PutAccount takes a number
--- whenever org_id changes), and OUs and policies as they are inserted (the column's
--- default). A sequence takes no row lock, so concurrent writers do not conflict on it; its
+-- whenever org_id changes), and OUs, policies and tags as they are inserted (the column's
+-- default; a tag's new value keeps it). A sequence takes no row lock, so concurrent writers do not conflict on it; its
 -- numbers increase across organizations, which orders each one's rows as well. Existing rows
 -- are numbered by when they joined or were created.
 
@@ -10,6 +10,7 @@ CREATE SEQUENCE creation_seq AS BIGINT;
 ALTER TABLE accounts ADD COLUMN seq BIGINT;
 ALTER TABLE ous ADD COLUMN seq BIGINT;
 ALTER TABLE policies ADD COLUMN seq BIGINT;
+ALTER TABLE tags ADD COLUMN seq BIGINT;
 
 UPDATE accounts SET seq = n.seq FROM (
     SELECT id, ROW_NUMBER() OVER (ORDER BY joined_at, id) AS seq FROM accounts WHERE org_id IS NOT NULL) AS n
@@ -20,11 +21,15 @@ WHERE ous.id = n.id;
 UPDATE policies SET seq = n.seq FROM (
     SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS seq FROM policies) AS n
 WHERE policies.id = n.id;
-SELECT setval('creation_seq', GREATEST(
-    (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM ous), (SELECT COUNT(*) FROM policies), 1));
+UPDATE tags SET seq = n.seq FROM (
+    SELECT resource_id, key, ROW_NUMBER() OVER (ORDER BY resource_id, key) AS seq FROM tags) AS n
+WHERE tags.resource_id = n.resource_id AND tags.key = n.key;
+SELECT setval('creation_seq', GREATEST((SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM ous),
+    (SELECT COUNT(*) FROM policies), (SELECT COUNT(*) FROM tags), 1));
 
 ALTER TABLE ous ALTER COLUMN seq SET DEFAULT nextval('creation_seq');
 ALTER TABLE policies ALTER COLUMN seq SET DEFAULT nextval('creation_seq');
+ALTER TABLE tags ALTER COLUMN seq SET DEFAULT nextval('creation_seq');
 
 -- Pages in creation order of an organization's and a parent's accounts, of a parent's OUs
 -- and of a type's policies.

@@ -1,12 +1,15 @@
 -- 0010: creation order, which the moto profile lists in (issue 10). seq is an account's place
 -- in the order of joining its organization (PutAccount takes the organization's largest plus
 -- one whenever org_id changes), an OU's and a policy's in the order of their creation among
--- its siblings and among the organization's policies of its type. Accounts, OUs and policies are WITHOUT ROWID tables, so no rowid can
+-- its siblings and among the organization's policies of its type, a tag's among the
+-- resource's tags (a new value keeps the place; the primary key finds a resource's 50 at
+-- most, so tags need no index of their own). Accounts, OUs and policies are WITHOUT ROWID tables, so no rowid can
 -- serve. Existing rows are numbered by when they joined or were created.
 
 ALTER TABLE accounts ADD COLUMN seq INTEGER;
 ALTER TABLE ous ADD COLUMN seq INTEGER;
 ALTER TABLE policies ADD COLUMN seq INTEGER;
+ALTER TABLE tags ADD COLUMN seq INTEGER;
 
 UPDATE accounts SET seq = n.seq FROM (
     SELECT id, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY joined_at, id) AS seq
@@ -18,6 +21,9 @@ WHERE ous.id = n.id;
 UPDATE policies SET seq = n.seq FROM (
     SELECT id, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY created_at, id) AS seq FROM policies) AS n
 WHERE policies.id = n.id;
+UPDATE tags SET seq = n.seq FROM (
+    SELECT resource_id, key, ROW_NUMBER() OVER (PARTITION BY resource_id ORDER BY key) AS seq FROM tags) AS n
+WHERE tags.resource_id = n.resource_id AND tags.key = n.key;
 
 -- Pages in creation order of an organization's and a parent's accounts, of a parent's OUs
 -- and of a type's policies. Each also finds the largest seq a new row must exceed: an OU
