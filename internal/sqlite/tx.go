@@ -605,15 +605,28 @@ func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) err
 	if len(tags) == 0 {
 		return nil
 	}
-	// A new key comes after the resource's others (seq: creation order, migration 0010).
-	stmt, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value, seq)
-		VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tags WHERE resource_id = ?))
-		ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`)
+	// A key the resource has gets its new value in place, one probe of the primary key as
+	// before creation order was kept; only a new key reads the resource's largest seq (at
+	// most 50 rows) to come after the others (migration 0010).
+	upd, err := t.stmt(ctx, `UPDATE tags SET value = ? WHERE resource_id = ? AND key = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
+	}
+	ins, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value, seq)
+		VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tags WHERE resource_id = ?))`)
 	if err != nil {
 		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
 	}
 	for _, tag := range tags {
-		if _, err := stmt.ExecContext(ctx, resourceID, tag.Key, tag.Value, resourceID); err != nil {
+		res, err := upd.ExecContext(ctx, tag.Value, resourceID, tag.Key)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err == nil && n == 0 {
+			_, err = ins.ExecContext(ctx, resourceID, tag.Key, tag.Value, resourceID)
+		}
+		if err != nil {
 			return fmt.Errorf("sqlite: put tag %q of %s: %w", tag.Key, resourceID, err)
 		}
 	}
