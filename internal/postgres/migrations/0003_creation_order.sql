@@ -3,7 +3,8 @@
 -- whenever org_id changes), and OUs, policies and tags as they are inserted (the column's
 -- default; a tag's new value keeps it). A sequence takes no row lock, so concurrent writers do not conflict on it; its
 -- numbers increase across organizations, which orders each one's rows as well. Existing rows
--- are numbered by when they joined or were created.
+-- are numbered by when they joined or were created; existing tags, whose order nothing
+-- recorded, by key.
 
 CREATE SEQUENCE creation_seq AS BIGINT;
 

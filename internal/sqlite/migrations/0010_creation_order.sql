@@ -3,8 +3,9 @@
 -- one whenever org_id changes), an OU's and a policy's in the order of their creation among
 -- its siblings and among the organization's policies of its type, a tag's among the
 -- resource's tags (a new value keeps the place; the primary key finds a resource's 50 at
--- most, so tags need no index of their own). Accounts, OUs and policies are WITHOUT ROWID tables, so no rowid can
--- serve. Existing rows are numbered by when they joined or were created.
+-- most, so tags need no index of their own). These are WITHOUT ROWID tables, so no rowid
+-- can serve. Existing rows are numbered by when they joined or were created; existing tags,
+-- whose order nothing recorded, by key.
 
 ALTER TABLE accounts ADD COLUMN seq INTEGER;
 ALTER TABLE ous ADD COLUMN seq INTEGER;
