@@ -314,6 +314,24 @@ func TestMotoListsInCreationOrder(t *testing.T) {
 	}
 	check("ListTagsForResource", keys, []string{"zz=1", "aa=changed", "mm=3"})
 
+	services := []string{"sso.amazonaws.com", "backup.amazonaws.com", "ram.amazonaws.com"}
+	for _, sp := range services {
+		if _, err := c.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String(sp)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("ListAWSServiceAccessForOrganization", pageAll(t, "ListAWSServiceAccessForOrganization", func(token *string) ([]string, *string, error) {
+		out, err := c.ListAWSServiceAccessForOrganization(ctx, &organizations.ListAWSServiceAccessForOrganizationInput{MaxResults: aws.Int32(2), NextToken: token})
+		if err != nil {
+			return nil, nil, err
+		}
+		var ids []string
+		for _, sp := range out.EnabledServicePrincipals {
+			ids = append(ids, aws.ToString(sp.ServicePrincipal))
+		}
+		return ids, out.NextToken, nil
+	}), services)
+
 	check("ListCreateAccountStatus", pageAll(t, "ListCreateAccountStatus", func(token *string) ([]string, *string, error) {
 		out, err := c.ListCreateAccountStatus(ctx, &organizations.ListCreateAccountStatusInput{MaxResults: aws.Int32(3), NextToken: token})
 		if err != nil {

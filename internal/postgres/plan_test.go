@@ -232,6 +232,7 @@ func TestQueryPlans(t *testing.T) {
 	add("enabled policy types", enabledPolicyTypesQuery, []any{o1}, false, "policy_types_pkey")
 
 	add("service access page", listServiceAccessQuery, []any{o1, "a", 21}, false, "service_access_pkey")
+	add("service access page in creation order", listServiceAccessBySeqQuery, []any{o1, 2, 21}, false, "service_access_org_seq")
 	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, AccountID: "1", After: "a", Limit: 21})
 	add("services of an account", q, a, false, "delegated_admins_pkey")
 	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, ServicePrincipal: "s1.amazonaws.com", After: "1", Limit: 21})
