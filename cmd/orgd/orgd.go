@@ -107,6 +107,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	closeDelay := fs.Duration("close-account-delay", 0, "how long closed accounts stay PENDING_CLOSURE on the server's clock (0: SUSPENDED at once)")
 	featureLabel := fs.String("all-features-label", "FULL", "ORGANIZATION_FEATURE_SET value of invitations from all-features organizations (FULL or ALL)")
 	logLevel := fs.String("log-level", "info", "debug (one line per request), info (one line per failed request), warn or error")
+	compatName := fs.String("compat", os.Getenv("ORGD_COMPAT"), "compatibility profile: moto (for suites written against moto: CreateAccount done in the call, no account/OU/invitation quotas or waits, lists in creation order); default AWS's behaviour (env ORGD_COMPAT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -138,6 +139,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if *featureLabel != "FULL" && *featureLabel != "ALL" {
 		return fmt.Errorf("--all-features-label must be FULL or ALL, not %q", *featureLabel)
 	}
+	compat, err := org.ParseCompat(*compatName)
+	if err != nil {
+		return fmt.Errorf("--compat (or ORGD_COMPAT): %w", err)
+	}
+	if compat == org.CompatMoto && *createDelay > 0 {
+		return fmt.Errorf("--compat moto creates accounts inside the CreateAccount call: it takes no --create-account-delay")
+	}
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	if *db == "" {
 		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
@@ -152,10 +160,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		CredentialsFile: *creds,
 		Logger:          logger,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
-			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay},
+			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat},
 	})
 	if err != nil {
 		return err
+	}
+	if compat != "" {
+		logger.Info("compatibility profile on", "compat", string(compat), "changes", compat.Changes())
 	}
 	m.srv = srv
 	attrs := []any{"db", redacted(*db)}

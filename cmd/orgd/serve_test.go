@@ -305,6 +305,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"close-account-delay not a duration", []string{"--close-account-delay", "soon"}},
 		{"default account not an account id", []string{"--default-account", "master"}},
 		{"unknown feature-set label", []string{"--all-features-label", "EVERYTHING"}},
+		{"unknown compat profile", []string{"--compat", "localstack"}},
+		{"moto profile with a creation delay", []string{"--compat", "moto", "--create-account-delay", "1m"}},
 		{"address in use", []string{"--listen", busy.Addr().String()}},
 		{"database in a missing directory", []string{"--db", filepath.Join(dir, "no", "such", "dir", "orgd.db")}},
 	}

@@ -102,6 +102,12 @@ func WithQuotas(f func(*org.Quotas)) func(*server.Config) {
 	}
 }
 
+// WithCompat returns a configuration option that starts the server with a compatibility
+// profile (org.CompatMoto).
+func WithCompat(c org.Compat) func(*server.Config) {
+	return func(cfg *server.Config) { cfg.Org.Compat = c }
+}
+
 // Client returns an Organizations client whose access key is the account id, so it acts as
 // that account. It never retries, so every error reaches the test.
 func (s *Server) Client(account string) *organizations.Client {

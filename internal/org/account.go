@@ -300,9 +300,20 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccou
 	})
 }
 
-// accountPage reads one page of the organization's accounts (under parentID when set).
+// accountPage reads one page of the organization's accounts (under parentID when set): by id,
+// or in the order they joined under the moto profile (moto appends, the management account
+// first).
 func (t *txn) accountPage(op string, o *Organization, parentID string, token *string, maxResults *int32) ([]Account, *string, error) {
-	scope := op + "|" + t.caller.AccountID + "|" + o.ID + "|" + parentID
+	scope := op + "|" + t.caller.AccountID + "|" + o.ID + "|" + parentID + t.svc.orderScope()
+	if t.svc.creationOrder() {
+		return seqPageOf(t.svc, scope, token, maxResults, func(afterSeq int64, limit int) ([]Account, error) {
+			accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, ParentID: parentID, Order: ByCreation, AfterSeq: afterSeq, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("org: list accounts of %s: %w", o.ID, err)
+			}
+			return accts, nil
+		}, func(a Account) int64 { return a.Seq })
+	}
 	return pageOf(t.svc, scope, token, maxResults, func(after string, limit int) ([]Account, error) {
 		accts, err := t.ListAccounts(t.ctx, AccountQuery{OrgID: o.ID, ParentID: parentID, AfterID: after, Limit: limit})
 		if err != nil {
@@ -434,7 +445,7 @@ func (t *txn) leave(o *Organization, a *Account) error {
 			"The account %s is a delegated administrator; deregister it before it leaves the organization.", a.ID)
 	}
 	// A created account must stay a few days before it may go (AWS: 4 days).
-	if a.JoinedMethod == model.AccountJoinedMethodCreated && t.now.Before(a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait)) {
+	if t.svc.quotasApply() && a.JoinedMethod == model.AccountJoinedMethodCreated && t.now.Before(a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait)) {
 		return constraintViolation(model.ConstraintViolationExceptionReasonWaitPeriodActive,
 			"account %s was created at %s and may leave from %s", a.ID, a.JoinedAt.Format(time.RFC3339),
 			a.JoinedAt.Add(t.svc.cfg.Quotas.CreatedAccountWait).Format(time.RFC3339))

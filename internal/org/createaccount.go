@@ -111,27 +111,25 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 			return constraintViolation(model.ConstraintViolationExceptionReasonMasterAccountPaymentInstrumentRequired,
 				"You must provide a valid payment instrument for account %s before you can create accounts.", mgmt.ID)
 		}
-		members, invited, creating, err := t.accountQuotaUse(o)
-		if err != nil {
-			return err
-		}
-		// AWS allows five creations in flight and documents no error for the sixth; a
-		// throttling error is what a client can retry [INF].
-		if creating >= s.cfg.Quotas.MaxConcurrentCreations {
-			return model.Fail(model.CodeTooManyRequestsException, "",
-				"The organization already has %d account creations in progress; wait for one to finish.", creating)
-		}
-		if members+invited+creating+1 > s.cfg.Quotas.MaxAccounts {
-			return constraintViolation(model.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-				"the organization has reached its quota of %d accounts (--max-accounts)", s.cfg.Quotas.MaxAccounts)
+		if s.quotasApply() {
+			if err := t.checkCreationQuotas(o); err != nil {
+				return err
+			}
 		}
 		r.ID, r.OrgID, r.State = newCreateAccountRequestID(), o.ID, model.CreateAccountStateInProgress
 		r.RequestedAt, r.CompletesAt = t.now, t.now.Add(s.cfg.CreateAccountDelay)
 		// The answer is IN_PROGRESS even when the request settles at once: AWS's CreateAccount
-		// always answers before the account exists.
+		// always answers before the account exists. moto's answers the settled request, and
+		// its users read AccountId from it without polling, so the moto profile does too.
 		out = createAccountStatus(r)
 		if s.cfg.CreateAccountDelay <= 0 {
-			return t.settleCreation(r) // which records the request, settled
+			if err := t.settleCreation(r); err != nil { // which records the request, settled
+				return err
+			}
+			if s.cfg.Compat == CompatMoto {
+				out = createAccountStatus(r)
+			}
+			return nil
 		}
 		if err := t.PutCreateAccountRequest(t.ctx, r); err != nil {
 			return fmt.Errorf("org: record account creation: %w", err)
@@ -139,6 +137,27 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 		return nil
 	})
 	return out, err
+}
+
+// checkCreationQuotas applies the quota of account creations in flight and the account
+// quota, which members, open invitations and creations in flight count against.
+func (t *txn) checkCreationQuotas(o *Organization) error {
+	q := t.svc.cfg.Quotas
+	members, invited, creating, err := t.accountQuotaUse(o)
+	if err != nil {
+		return err
+	}
+	// AWS allows five creations in flight and documents no error for the sixth; a
+	// throttling error is what a client can retry [INF].
+	if creating >= q.MaxConcurrentCreations {
+		return model.Fail(model.CodeTooManyRequestsException, "",
+			"The organization already has %d account creations in progress; wait for one to finish.", creating)
+	}
+	if members+invited+creating+1 > q.MaxAccounts {
+		return constraintViolation(model.ConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+			"The organization has reached its quota of %d accounts.", q.MaxAccounts)
+	}
+	return nil
 }
 
 // accountQuotaUse counts what the account quota counts: members, open invitations and
@@ -277,6 +296,9 @@ func (t *txn) creationFailure(r *CreateAccountRequest) (string, error) {
 	}
 	if taken {
 		return model.CreateAccountFailureReasonEmailAlreadyExists, nil
+	}
+	if !t.svc.quotasApply() {
+		return "", nil
 	}
 	members, err := t.CountAccounts(t.ctx, r.OrgID)
 	if err != nil {

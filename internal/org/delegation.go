@@ -223,7 +223,8 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *model.Disable
 	})
 }
 
-// ListAWSServiceAccessForOrganization lists the services with trusted access by principal.
+// ListAWSServiceAccessForOrganization lists the services with trusted access by principal,
+// or in the order they were enabled under the moto profile (moto appends).
 func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *model.ListAWSServiceAccessForOrganizationRequest) (*model.ListAWSServiceAccessForOrganizationResponse, error) {
 	return viewOut(s, ctx, model.ListAWSServiceAccessForOrganizationResponse{EnabledServicePrincipals: []model.EnabledServicePrincipal{}}, func(t *txn, out *model.ListAWSServiceAccessForOrganizationResponse) error {
 		_, o, err := t.authorize("ListAWSServiceAccessForOrganization", "", "")
@@ -233,14 +234,25 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *m
 		if err := requireAllFeatures(o); err != nil {
 			return err
 		}
-		scope := "ListAWSServiceAccessForOrganization|" + t.caller.AccountID + "|" + o.ID
-		as, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]ServiceAccess, error) {
-			as, err := t.ListServiceAccess(t.ctx, o.ID, after, limit)
+		scope := "ListAWSServiceAccessForOrganization|" + t.caller.AccountID + "|" + o.ID + s.orderScope()
+		list := func(q ServiceAccessQuery) ([]ServiceAccess, error) {
+			as, err := t.ListServiceAccess(t.ctx, q)
 			if err != nil {
 				return nil, fmt.Errorf("org: list service access of %s: %w", o.ID, err)
 			}
 			return as, nil
-		}, func(a ServiceAccess) string { return a.ServicePrincipal })
+		}
+		var as []ServiceAccess
+		var next *string
+		if s.creationOrder() {
+			as, next, err = seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]ServiceAccess, error) {
+				return list(ServiceAccessQuery{OrgID: o.ID, Order: ByCreation, AfterSeq: afterSeq, Limit: limit})
+			}, func(a ServiceAccess) int64 { return a.Seq })
+		} else {
+			as, next, err = pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]ServiceAccess, error) {
+				return list(ServiceAccessQuery{OrgID: o.ID, After: after, Limit: limit})
+			}, func(a ServiceAccess) string { return a.ServicePrincipal })
+		}
 		if err != nil {
 			return err
 		}

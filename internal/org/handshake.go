@@ -308,6 +308,9 @@ func (s *Service) featureSetLabel(o *Organization) string {
 // the daily invitation limit, which every invitation of the last 24 hours but an accepted one
 // counts against (cancelling does not give an attempt back).
 func (t *txn) checkInvitationQuotas(o *Organization) error {
+	if !t.svc.quotasApply() {
+		return nil
+	}
 	q := t.svc.cfg.Quotas
 	sent, err := t.CountRecentInvitations(t.ctx, o.ID, t.now.Add(-24*time.Hour))
 	if err != nil {
@@ -402,13 +405,15 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonManagementAccountEmailNotVerified,
 			"The management account of %s has not verified its email address.", o.ID)
 	}
-	members, err := t.CountAccounts(t.ctx, o.ID)
-	if err != nil {
-		return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
-	}
-	if members+1 > t.svc.cfg.Quotas.MaxAccounts {
-		return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
-			"the organization %s already has its quota of %d accounts (--max-accounts)", o.ID, t.svc.cfg.Quotas.MaxAccounts)
+	if t.svc.quotasApply() {
+		members, err := t.CountAccounts(t.ctx, o.ID)
+		if err != nil {
+			return fmt.Errorf("org: count accounts of %s: %w", o.ID, err)
+		}
+		if members+1 > t.svc.cfg.Quotas.MaxAccounts {
+			return handshakeConstraint(model.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
+				"the organization %s already has its quota of %d accounts (--max-accounts)", o.ID, t.svc.cfg.Quotas.MaxAccounts)
+		}
 	}
 
 	a.OrgID, a.ParentID = o.ID, o.RootID

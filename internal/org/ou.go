@@ -118,13 +118,15 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 			return constraintViolation(model.ConstraintViolationExceptionReasonOuDepthLimitExceeded,
 				"You can't nest OUs more than %d levels deep under the root.", maxOUDepth)
 		}
-		n, err := t.CountOUs(t.ctx, OUQuery{OrgID: o.ID})
-		if err != nil {
-			return fmt.Errorf("org: count OUs of %s: %w", o.ID, err)
-		}
-		if n >= s.cfg.Quotas.MaxOUs {
-			return constraintViolation(model.ConstraintViolationExceptionReasonOuNumberLimitExceeded,
-				"the organization already has its quota of %d OUs (--max-ous)", s.cfg.Quotas.MaxOUs)
+		if s.quotasApply() {
+			n, err := t.CountOUs(t.ctx, OUQuery{OrgID: o.ID})
+			if err != nil {
+				return fmt.Errorf("org: count OUs of %s: %w", o.ID, err)
+			}
+			if n >= s.cfg.Quotas.MaxOUs {
+				return constraintViolation(model.ConstraintViolationExceptionReasonOuNumberLimitExceeded,
+					"the organization already has its quota of %d OUs (--max-ous)", s.cfg.Quotas.MaxOUs)
+			}
 		}
 		u := &OU{ID: newOUID(o), OrgID: o.ID, ParentID: p.ID, Name: *in.Name, Depth: p.Depth + 1, CreatedAt: t.now}
 		u.Path = p.Path + u.ID + "/"
@@ -224,7 +226,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.Delete
 	})
 }
 
-// ListOrganizationalUnitsForParent lists the OUs directly under a root or OU, by id.
+// ListOrganizationalUnitsForParent lists the OUs directly under a root or OU, by id (see ouPage).
 func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *model.ListOrganizationalUnitsForParentRequest) (*model.ListOrganizationalUnitsForParentResponse, error) {
 	return viewOut(s, ctx, model.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []model.OrganizationalUnit{}}, func(t *txn, out *model.ListOrganizationalUnitsForParentResponse) error {
 		_, o, err := t.authorize("ListOrganizationalUnitsForParent", *in.ParentId, "")
@@ -244,9 +246,19 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *mode
 	})
 }
 
-// ouPage reads one page of the OUs directly under parentID.
+// ouPage reads one page of the OUs directly under parentID: by id, or in creation order
+// under the moto profile.
 func (t *txn) ouPage(op string, o *Organization, parentID string, token *string, maxResults *int32) ([]OU, *string, error) {
-	scope := op + "|" + t.caller.AccountID + "|" + o.ID + "|" + parentID
+	scope := op + "|" + t.caller.AccountID + "|" + o.ID + "|" + parentID + t.svc.orderScope()
+	if t.svc.creationOrder() {
+		return seqPageOf(t.svc, scope, token, maxResults, func(afterSeq int64, limit int) ([]OU, error) {
+			us, err := t.ListOUs(t.ctx, OUQuery{OrgID: o.ID, ParentID: parentID, Order: ByCreation, AfterSeq: afterSeq, Limit: limit})
+			if err != nil {
+				return nil, fmt.Errorf("org: list OUs under %s: %w", parentID, err)
+			}
+			return us, nil
+		}, func(u OU) int64 { return u.Seq })
+	}
 	return pageOf(t.svc, scope, token, maxResults, func(after string, limit int) ([]OU, error) {
 		us, err := t.ListOUs(t.ctx, OUQuery{OrgID: o.ID, ParentID: parentID, AfterID: after, Limit: limit})
 		if err != nil {

@@ -418,14 +418,34 @@ func (s *Service) DeletePolicy(ctx context.Context, in *model.DeletePolicyReques
 }
 
 // ListPolicies lists the organization's policies of one type: the AWS-managed one first,
-// then the customer policies by id.
+// then the customer policies by id (in creation order under the moto profile, where the
+// AWS-managed one is the first created).
 func (s *Service) ListPolicies(ctx context.Context, in *model.ListPoliciesRequest) (*model.ListPoliciesResponse, error) {
 	return viewOut(s, ctx, model.ListPoliciesResponse{Policies: []model.PolicySummary{}}, func(t *txn, out *model.ListPoliciesResponse) error {
 		_, o, err := t.authorize("ListPolicies", "", *in.Filter)
 		if err != nil {
 			return err
 		}
-		scope := "ListPolicies|" + t.caller.AccountID + "|" + o.ID + "|" + *in.Filter
+		scope := "ListPolicies|" + t.caller.AccountID + "|" + o.ID + "|" + *in.Filter + s.orderScope()
+		if s.creationOrder() {
+			page, next, err := seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]Policy, error) {
+				var ps []Policy
+				// The token holds the last Seq listed: 0 is the AWS-managed policy's.
+				if managed, ok := managedPolicyOf(*in.Filter); ok && in.NextToken == nil && o.FeatureSet == model.OrganizationFeatureSetAll {
+					ps = append(ps, managed)
+				}
+				customer, err := t.ListPolicies(t.ctx, PolicyQuery{OrgID: o.ID, Type: *in.Filter, Order: ByCreation, AfterSeq: afterSeq, Limit: limit - len(ps)})
+				if err != nil {
+					return nil, fmt.Errorf("org: list policies of %s: %w", o.ID, err)
+				}
+				return append(ps, customer...), nil
+			}, func(p Policy) int64 { return p.Seq })
+			out.NextToken = next
+			for i := range page {
+				out.Policies = append(out.Policies, *policySummary(o, &page[i]))
+			}
+			return err
+		}
 		page, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]Policy, error) {
 			var ps []Policy
 			// The token holds the last id listed: "" before the AWS-managed policy, its id after it.

@@ -121,7 +121,10 @@ type Config struct {
 	// CloseAccountDelay is how long a closed account stays PENDING_CLOSURE before it is
 	// SUSPENDED (AWS takes minutes); zero suspends it at once.
 	CloseAccountDelay time.Duration
-	Clock             Clock
+	// Compat is the compatibility profile; "" is AWS's behaviour. CompatMoto settles every
+	// account creation in its call, so it refuses a CreateAccountDelay.
+	Compat Compat
+	Clock  Clock
 }
 
 // DefaultAccountID is the account of callers whose access key names no account.
@@ -157,6 +160,12 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Quotas == (Quotas{}) {
 		cfg.Quotas = DefaultQuotas()
+	}
+	if _, err := ParseCompat(string(cfg.Compat)); err != nil {
+		return nil, fmt.Errorf("org: %w", err)
+	}
+	if cfg.Compat == CompatMoto && cfg.CreateAccountDelay > 0 {
+		return nil, fmt.Errorf("org: the %s profile creates accounts inside the call, so it takes no account creation delay (%v)", cfg.Compat, cfg.CreateAccountDelay)
 	}
 	s := &Service{store: store, cfg: cfg}
 	err := store.Update(ctx, func(tx Tx) error {

@@ -66,10 +66,12 @@ type Tx interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	// AccountByEmail finds an account by e-mail, case-insensitively, or returns ErrNotFound.
 	AccountByEmail(ctx context.Context, email string) (*Account, error)
-	// PutAccount inserts or replaces an account. It returns ErrConflict when another account
-	// already has the same e-mail (compared case-insensitively).
+	// PutAccount inserts or replaces an account, assigning a.Seq (see Account.Seq). It
+	// returns ErrConflict when another account already has the same e-mail (compared
+	// case-insensitively).
 	PutAccount(ctx context.Context, a *Account) error
-	// ListAccounts returns up to q.Limit accounts ordered by ID, starting after q.AfterID.
+	// ListAccounts returns up to q.Limit accounts ordered by ID, starting after q.AfterID,
+	// or, with q.Order ByCreation (q.OrgID set), in the order they joined (Seq) after q.AfterSeq.
 	ListAccounts(ctx context.Context, q AccountQuery) ([]Account, error)
 	// CountAccounts returns how many accounts belong to the organization: those that joined
 	// it while its row existed (an organization is stored before its first account joins).
@@ -88,14 +90,16 @@ type Tx interface {
 
 	// OU returns the organizational unit with this id, or ErrNotFound.
 	OU(ctx context.Context, id string) (*OU, error)
-	// PutOU inserts or replaces an OU. It returns ErrConflict when another OU under the same
-	// parent has the same name (compared exactly).
+	// PutOU inserts or replaces an OU; an insert assigns u.Seq, greater than that of every
+	// OU under the same parent, a replacement keeps it. It returns ErrConflict when another
+	// OU under the same parent has the same name (compared exactly).
 	PutOU(ctx context.Context, u *OU) error
 	// DeleteOU removes an OU; it returns ErrNotFound if there was none.
 	DeleteOU(ctx context.Context, id string) error
 	// DeleteOUs removes every OU of an organization.
 	DeleteOUs(ctx context.Context, orgID string) error
-	// ListOUs returns up to q.Limit OUs matching q ordered by ID, starting after q.AfterID.
+	// ListOUs returns up to q.Limit OUs matching q ordered by ID, starting after q.AfterID,
+	// or, with q.Order ByCreation (q.ParentID set), by Seq after q.AfterSeq.
 	ListOUs(ctx context.Context, q OUQuery) ([]OU, error)
 	// CountOUs counts the OUs matching q (AfterID and Limit are ignored).
 	CountOUs(ctx context.Context, q OUQuery) (int, error)
@@ -135,11 +139,13 @@ type Tx interface {
 	// CountHandshakes counts the handshakes matching q (AfterSeq and Limit are ignored).
 	CountHandshakes(ctx context.Context, q HandshakeQuery) (int, error)
 
-	// Tags returns the tags of a resource ordered by key (none is not an error).
-	Tags(ctx context.Context, resourceID string) ([]Tag, error)
+	// Tags returns the tags of a resource ordered by key, or with ByCreation in the order
+	// their keys were first put (none is not an error).
+	Tags(ctx context.Context, resourceID string, order ListOrder) ([]Tag, error)
 	// CountTags returns how many tags a resource has (none is not an error).
 	CountTags(ctx context.Context, resourceID string) (int, error)
-	// PutTags adds tags to a resource, replacing the value of keys it already has.
+	// PutTags adds tags to a resource, replacing the value of keys it already has (which keep
+	// their place in the ByCreation order).
 	PutTags(ctx context.Context, resourceID string, tags []Tag) error
 	// DeleteTags removes the given keys from a resource; keys it does not have are ignored.
 	DeleteTags(ctx context.Context, resourceID string, keys []string) error
@@ -148,13 +154,15 @@ type Tx interface {
 
 	// Policy returns the customer-managed policy with this id, or ErrNotFound.
 	Policy(ctx context.Context, id string) (*Policy, error)
-	// PutPolicy inserts or replaces a policy. It returns ErrConflict when another policy of
-	// the same organization and type has the same name (compared exactly).
+	// PutPolicy inserts or replaces a policy; an insert assigns p.Seq, greater than that of
+	// every policy of the organization and type, a replacement keeps it. It returns
+	// ErrConflict when another policy of the same organization and type has the same name
+	// (compared exactly).
 	PutPolicy(ctx context.Context, p *Policy) error
 	// DeletePolicy removes a policy; it returns ErrNotFound if there was none.
 	DeletePolicy(ctx context.Context, id string) error
 	// ListPolicies returns up to q.Limit policies of q.OrgID and q.Type ordered by ID,
-	// starting after q.AfterID.
+	// starting after q.AfterID, or, with q.Order ByCreation, by Seq after q.AfterSeq.
 	ListPolicies(ctx context.Context, q PolicyQuery) ([]Policy, error)
 	// CountPolicies counts the policies of q.OrgID and q.Type (AfterID and Limit are ignored).
 	CountPolicies(ctx context.Context, q PolicyQuery) (int, error)
@@ -203,11 +211,25 @@ type Tx interface {
 	Reset(ctx context.Context) error
 }
 
+// ListOrder is the order in which a list query answers.
+type ListOrder int
+
+const (
+	// ByID orders by id (a tag: by key) and pages after AfterID: the order AWS's lists are
+	// observed in.
+	ByID ListOrder = iota
+	// ByCreation orders by the store's creation sequence (Seq) and pages after AfterSeq: the
+	// order of the moto profile.
+	ByCreation
+)
+
 // AccountQuery selects accounts for ListAccounts.
 type AccountQuery struct {
 	OrgID    string // "" selects every account the store knows, standalone or not
 	ParentID string // "" selects any parent
-	AfterID  string // exclusive lower bound on ID; "" starts at the beginning
+	Order    ListOrder
+	AfterID  string // exclusive lower bound on ID (ByID); "" starts at the beginning
+	AfterSeq int64  // exclusive lower bound on Seq (ByCreation); 0 starts at the beginning
 	Limit    int
 }
 
@@ -215,7 +237,9 @@ type AccountQuery struct {
 type OUQuery struct {
 	OrgID    string
 	ParentID string // "" selects any parent
+	Order    ListOrder
 	AfterID  string
+	AfterSeq int64
 	Limit    int
 }
 
@@ -249,10 +273,12 @@ type HandshakeQuery struct {
 
 // PolicyQuery selects the policies of one type of one organization.
 type PolicyQuery struct {
-	OrgID   string
-	Type    string
-	AfterID string
-	Limit   int
+	OrgID    string
+	Type     string
+	Order    ListOrder
+	AfterID  string
+	AfterSeq int64
+	Limit    int
 }
 
 // PolicyAttachmentQuery selects policy attachments of one organization; see

@@ -13,6 +13,17 @@ type ServiceAccess struct {
 	OrgID            string
 	ServicePrincipal string
 	EnabledAt        time.Time
+	Seq              int64 // creation order within the organization, assigned by PutServiceAccess on insert
+}
+
+// ServiceAccessQuery selects the trusted accesses of one organization: by principal after
+// After, or with Order ByCreation by Seq after AfterSeq (Limit <= 0: no limit).
+type ServiceAccessQuery struct {
+	OrgID    string
+	Order    ListOrder
+	After    string
+	AfterSeq int64
+	Limit    int
 }
 
 // DelegatedAdmin is a member account registered as delegated administrator of one service.
@@ -91,13 +102,14 @@ type delegationTx interface {
 	// ServiceAccess returns the trusted access of principal in the organization, or
 	// ErrNotFound.
 	ServiceAccess(ctx context.Context, orgID, principal string) (*ServiceAccess, error)
-	// PutServiceAccess inserts or replaces the trusted access of a.ServicePrincipal.
+	// PutServiceAccess inserts or replaces the trusted access of a.ServicePrincipal; an insert
+	// assigns a.Seq, greater than that of the organization's others, a replacement keeps it.
 	PutServiceAccess(ctx context.Context, a *ServiceAccess) error
 	// DeleteServiceAccess removes a trusted access; ErrNotFound if there was none.
 	DeleteServiceAccess(ctx context.Context, orgID, principal string) error
-	// ListServiceAccess returns up to limit trusted accesses of the organization ordered by
-	// principal, after afterPrincipal ("" starts at the beginning; limit <= 0: no limit).
-	ListServiceAccess(ctx context.Context, orgID, afterPrincipal string, limit int) ([]ServiceAccess, error)
+	// ListServiceAccess returns up to q.Limit trusted accesses of the organization as
+	// ServiceAccessQuery says.
+	ListServiceAccess(ctx context.Context, q ServiceAccessQuery) ([]ServiceAccess, error)
 	// DeleteServiceAccesses removes every trusted access of an organization.
 	DeleteServiceAccesses(ctx context.Context, orgID string) error
 

@@ -166,7 +166,11 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsFor
 		if err := t.taggable(o, *in.ResourceId); err != nil {
 			return err
 		}
-		tags, err := t.Tags(t.ctx, *in.ResourceId)
+		order := ByID
+		if s.creationOrder() {
+			order = ByCreation // moto keeps a dict: insertion order
+		}
+		tags, err := t.Tags(t.ctx, *in.ResourceId, order)
 		if err != nil {
 			return fmt.Errorf("org: read tags of %s: %w", *in.ResourceId, err)
 		}

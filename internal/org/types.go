@@ -23,6 +23,10 @@ type Account struct {
 	// ClosedAt is when CloseAccount was called; the closure states follow from it (see
 	// accountState).
 	ClosedAt time.Time
+	// Seq is the order in which the account joined its organization, assigned by the store
+	// whenever PutAccount stores a new OrgID (greater than that of every account already in
+	// the organization); lists in creation order page on it. Meaningless while standalone.
+	Seq int64
 }
 
 // Sellers of record: accounts of different sellers cannot share an organization.
@@ -116,6 +120,7 @@ type OU struct {
 	Path      string // o-…/r-…/ou-…/ou-this/
 	Depth     int    // 1 directly under the root
 	CreatedAt time.Time
+	Seq       int64 // creation order among its siblings, assigned by the store (Tx.PutOU)
 }
 
 // CreateAccountRequest is a CreateAccount or CreateGovCloudAccount call: IN_PROGRESS until
@@ -154,6 +159,7 @@ type Policy struct {
 	Content     string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	Seq         int64 // creation order within its type, assigned by the store (Tx.PutPolicy); AWS-managed: 0
 }
 
 // PolicyAttachment is a policy attached directly to a root, an OU or an account.

@@ -33,9 +33,11 @@ func (t *tx) PutServiceAccess(ctx context.Context, a *org.ServiceAccess) error {
 	if err := t.writable("put service access " + a.ServicePrincipal); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO service_access (org_id, service_principal, enabled_at) VALUES ($1, $2, $3)
-		ON CONFLICT (org_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at`,
-		a.OrgID, a.ServicePrincipal, msOrNull(a.EnabledAt))
+	// An insert takes seq's default, the next number of creation_seq; an update keeps it.
+	err := t.queryRow(ctx, `INSERT INTO service_access (org_id, service_principal, enabled_at) VALUES ($1, $2, $3)
+		ON CONFLICT (org_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at
+		RETURNING seq`,
+		a.OrgID, a.ServicePrincipal, msOrNull(a.EnabledAt)).Scan(&a.Seq)
 	if err != nil {
 		return fmt.Errorf("postgres: put service access %s of %s: %w", a.ServicePrincipal, a.OrgID, err)
 	}
@@ -47,25 +49,33 @@ func (t *tx) DeleteServiceAccess(ctx context.Context, orgID, principal string) e
 		`DELETE FROM service_access WHERE org_id = $1 AND service_principal = $2`, orgID, principal)
 }
 
-// ListServiceAccess pages on the primary key.
-func (t *tx) ListServiceAccess(ctx context.Context, orgID, afterPrincipal string, limit int) ([]org.ServiceAccess, error) {
+// ListServiceAccess pages on the primary key, in creation order on service_access_org_seq.
+func (t *tx) ListServiceAccess(ctx context.Context, q org.ServiceAccessQuery) ([]org.ServiceAccess, error) {
+	query, args := listServiceAccessQuery, []any{q.OrgID, q.After, noLimit(q.Limit)}
+	if q.Order == org.ByCreation {
+		query, args = listServiceAccessBySeqQuery, []any{q.OrgID, q.AfterSeq, noLimit(q.Limit)}
+	}
 	out, err := queryAll(ctx, t, func(r scanner, a *org.ServiceAccess) error {
-		a.OrgID = orgID
+		a.OrgID = q.OrgID
 		var enabled *int64
-		if err := r.Scan(&a.ServicePrincipal, &enabled); err != nil {
+		if err := r.Scan(&a.ServicePrincipal, &enabled, &a.Seq); err != nil {
 			return err
 		}
 		a.EnabledAt = fromMS(enabled)
 		return nil
-	}, listServiceAccessQuery, orgID, afterPrincipal, noLimit(limit))
+	}, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list service access of %s: %w", orgID, err)
+		return nil, fmt.Errorf("postgres: list service access of %s: %w", q.OrgID, err)
 	}
 	return out, nil
 }
 
-const listServiceAccessQuery = `SELECT service_principal, enabled_at FROM service_access
+const (
+	listServiceAccessQuery = `SELECT service_principal, enabled_at, seq FROM service_access
 	WHERE org_id = $1 AND service_principal > $2 ORDER BY service_principal LIMIT $3`
+	listServiceAccessBySeqQuery = `SELECT service_principal, enabled_at, seq FROM service_access
+	WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`
+)
 
 func (t *tx) DeleteServiceAccesses(ctx context.Context, orgID string) error {
 	if err := t.writable("delete service access of " + orgID); err != nil {

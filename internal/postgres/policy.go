@@ -14,9 +14,12 @@ import (
 
 const policyColumns = `id, org_id, type, name, description, content, created_at, updated_at`
 
+// policySelect is what scanPolicy reads: the columns and the creation order.
+const policySelect = policyColumns + `, seq`
+
 func scanPolicy(row scanner, p *org.Policy) error {
 	var created, updated *int64
-	if err := row.Scan(&p.ID, &p.OrgID, &p.Type, &p.Name, &p.Description, &p.Content, &created, &updated); err != nil {
+	if err := row.Scan(&p.ID, &p.OrgID, &p.Type, &p.Name, &p.Description, &p.Content, &created, &updated, &p.Seq); err != nil {
 		return err
 	}
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
@@ -25,7 +28,7 @@ func scanPolicy(row scanner, p *org.Policy) error {
 
 func (t *tx) Policy(ctx context.Context, id string) (*org.Policy, error) {
 	var p org.Policy
-	err := scanPolicy(t.queryRow(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = $1`, id), &p)
+	err := scanPolicy(t.queryRow(ctx, `SELECT `+policySelect+` FROM policies WHERE id = $1`, id), &p)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: policy %s: %w", id, org.ErrNotFound)
 	}
@@ -41,18 +44,20 @@ func (t *tx) PutPolicy(ctx context.Context, p *org.Policy) error {
 	if err := t.writable("put policy " + p.ID); err != nil {
 		return err
 	}
-	tag, err := t.exec(ctx, `INSERT INTO policies (`+policyColumns+`)
+	// An insert takes seq's default, the next number of creation_seq; an update keeps it.
+	err := t.queryRow(ctx, `INSERT INTO policies (`+policyColumns+`)
 		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::bigint
 		WHERE NOT EXISTS (SELECT 1 FROM policies WHERE org_id = $2 AND type = $3 AND name = $4 AND id <> $1)
 		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, type = excluded.type,
 			name = excluded.name, description = excluded.description, content = excluded.content,
-			created_at = excluded.created_at, updated_at = excluded.updated_at`,
-		p.ID, p.OrgID, p.Type, p.Name, p.Description, p.Content, msOrNull(p.CreatedAt), msOrNull(p.UpdatedAt))
+			created_at = excluded.created_at, updated_at = excluded.updated_at
+		RETURNING seq`,
+		p.ID, p.OrgID, p.Type, p.Name, p.Description, p.Content, msOrNull(p.CreatedAt), msOrNull(p.UpdatedAt)).Scan(&p.Seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: put policy %s: name %q is taken for %s: %w", p.ID, p.Name, p.Type, org.ErrConflict)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: put policy %s: %w", p.ID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: put policy %s: name %q is taken for %s: %w", p.ID, p.Name, p.Type, org.ErrConflict)
 	}
 	return nil
 }
@@ -61,7 +66,8 @@ func (t *tx) DeletePolicy(ctx context.Context, id string) error {
 	return t.execExpectRow(ctx, "delete policy "+id, `DELETE FROM policies WHERE id = $1`, id)
 }
 
-// ListPolicies pages on policies_org_type; a Limit of zero or less means no limit.
+// ListPolicies pages on policies_org_type, in creation order on policies_org_type_seq; a
+// Limit of zero or less means no limit.
 func (t *tx) ListPolicies(ctx context.Context, q org.PolicyQuery) ([]org.Policy, error) {
 	query, args := listPoliciesQuery(q)
 	out, err := queryAll(ctx, t, scanPolicy, query, args...)
@@ -72,7 +78,11 @@ func (t *tx) ListPolicies(ctx context.Context, q org.PolicyQuery) ([]org.Policy,
 }
 
 func listPoliciesQuery(q org.PolicyQuery) (string, []any) {
-	return `SELECT ` + policyColumns + ` FROM policies WHERE org_id = $1 AND type = $2 AND id > $3 ORDER BY id LIMIT $4`,
+	if q.Order == org.ByCreation {
+		return `SELECT ` + policySelect + ` FROM policies WHERE org_id = $1 AND type = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+			[]any{q.OrgID, q.Type, q.AfterSeq, noLimit(q.Limit)}
+	}
+	return `SELECT ` + policySelect + ` FROM policies WHERE org_id = $1 AND type = $2 AND id > $3 ORDER BY id LIMIT $4`,
 		[]any{q.OrgID, q.Type, q.AfterID, noLimit(q.Limit)}
 }
 

@@ -213,12 +213,13 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 // Accounts.
 
 const accountColumns = `id, email, name, seller, payment_instrument, email_verified,
-	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state, closed_at`
+	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state, closed_at,
+	COALESCE(seq, 0)`
 
 func scanAccount(row scanner, a *org.Account) error {
 	var joined, closed *int64
 	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.SellerOfRecord, &a.PaymentInstrument, &a.EmailVerified,
-		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State, &closed); err != nil {
+		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State, &closed, &a.Seq); err != nil {
 		return err
 	}
 	a.JoinedAt, a.ClosedAt = fromMS(joined), fromMS(closed)
@@ -265,31 +266,42 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 	if err := t.writable("put account " + a.ID); err != nil {
 		return err
 	}
-	tag, err := t.exec(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
-			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at)
+	// seq: an account that joins an organization (org_id changes) takes the next number of
+	// creation_seq; otherwise it keeps its place (migration 0003).
+	var seq *int64
+	err := t.queryRow(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
+			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at, seq)
 		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::boolean, $8::text, $9::text,
-			$10::text, $11::bigint, $12::text, $13::bigint
+			$10::text, $11::bigint, $12::text, $13::bigint,
+			CASE WHEN $8::text IS NULL THEN NULL ELSE nextval('creation_seq') END
 		WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE email_lower = $3 AND id <> $1)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_lower = excluded.email_lower,
 			name = excluded.name, seller = excluded.seller,
 			payment_instrument = excluded.payment_instrument, email_verified = excluded.email_verified,
 			org_id = excluded.org_id, parent_id = excluded.parent_id,
 			joined_method = excluded.joined_method, joined_at = excluded.joined_at, state = excluded.state,
-			closed_at = excluded.closed_at`,
+			closed_at = excluded.closed_at,
+			seq = CASE WHEN accounts.org_id IS NOT DISTINCT FROM excluded.org_id THEN accounts.seq ELSE excluded.seq END
+		RETURNING seq`,
 		a.ID, a.Email, strOrNull(strings.ToLower(a.Email)), a.Name, a.SellerOfRecord,
 		a.PaymentInstrument, a.EmailVerified, strOrNull(a.OrgID), strOrNull(a.ParentID),
-		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt))
+		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt)).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: put account %s: %w", a.ID, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)
+	a.Seq = 0
+	if seq != nil {
+		a.Seq = *seq
 	}
 	return nil
 }
 
 // ListAccounts pages on the primary key (every account) or on accounts_org /
-// accounts_org_parent; a Limit of zero or less means no limit.
+// accounts_org_parent, in creation order on accounts_org_seq / accounts_org_parent_seq; a
+// Limit of zero or less means no limit.
 func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Account, error) {
 	query, args := listAccountsQuery(q)
 	out, err := queryAll(ctx, t, scanAccount, query, args...)
@@ -307,6 +319,11 @@ func listAccountsQuery(q org.AccountQuery) (string, []any) {
 	}
 	if q.ParentID != "" {
 		where = append(where, "parent_id = "+p.add(q.ParentID))
+	}
+	if q.Order == org.ByCreation {
+		where = append(where, "seq > "+p.add(q.AfterSeq))
+		return `SELECT ` + accountColumns + ` FROM accounts WHERE ` + and(where) +
+			` ORDER BY seq LIMIT ` + p.add(noLimit(q.Limit)), p
 	}
 	where = append(where, "id > "+p.add(q.AfterID))
 	return `SELECT ` + accountColumns + ` FROM accounts WHERE ` + and(where) +
@@ -387,10 +404,16 @@ func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 
 // Tags.
 
-func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
+// Tags reads the resource's tags on the primary key; in creation order it sorts them, at
+// most 50.
+func (t *tx) Tags(ctx context.Context, resourceID string, order org.ListOrder) ([]org.Tag, error) {
+	orderBy := "key"
+	if order == org.ByCreation {
+		orderBy = "seq"
+	}
 	out, err := queryAll(ctx, t, func(r scanner, tag *org.Tag) error {
 		return r.Scan(&tag.Key, &tag.Value)
-	}, `SELECT key, value FROM tags WHERE resource_id = $1 ORDER BY key`, resourceID)
+	}, `SELECT key, value FROM tags WHERE resource_id = $1 ORDER BY `+orderBy, resourceID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: tags of %s: %w", resourceID, err)
 	}
@@ -405,7 +428,8 @@ func (t *tx) CountTags(ctx context.Context, resourceID string) (int, error) {
 	return n, nil
 }
 
-// PutTags sends one upsert per tag in one round trip. One statement for them all would fail
+// PutTags sends one upsert per tag in one round trip; a new key takes seq's default (the
+// next number of creation_seq, migration 0003), a new value keeps it. One statement for them all would fail
 // on a key given twice, which one upsert after another lets the last value win.
 func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) error {
 	if err := t.writable("put tags of " + resourceID); err != nil {

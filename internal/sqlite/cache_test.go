@@ -300,7 +300,7 @@ func TestViewOnTheCacheAlone(t *testing.T) {
 			}
 			got = a.Name + "/" + v
 			if tags {
-				_, err = tx.Tags(ctx, id)
+				_, err = tx.Tags(ctx, id, org.ByID)
 			}
 			return err
 		})
@@ -380,7 +380,7 @@ func TestViewRunsAgainWhenTheSnapshotMoves(t *testing.T) {
 						}
 						name = a.Name
 					}
-					tags, err := tx.Tags(ctx, id)
+					tags, err := tx.Tags(ctx, id, org.ByID)
 					if err != nil {
 						return err
 					}

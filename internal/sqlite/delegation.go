@@ -33,9 +33,12 @@ func (t *tx) PutServiceAccess(ctx context.Context, a *org.ServiceAccess) error {
 	if err := t.writable("put service access " + a.ServicePrincipal); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO service_access (org_id, service_principal, enabled_at) VALUES (?, ?, ?)
-		ON CONFLICT (org_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at`,
-		a.OrgID, a.ServicePrincipal, msOrNull(a.EnabledAt))
+	// A new principal comes after the organization's others (service_access_org_seq).
+	err := t.queryRow(ctx, `INSERT INTO service_access (org_id, service_principal, enabled_at, seq)
+		VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM service_access WHERE org_id = ?))
+		ON CONFLICT (org_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at
+		RETURNING seq`,
+		a.OrgID, a.ServicePrincipal, msOrNull(a.EnabledAt), a.OrgID).Scan(&a.Seq)
 	if err != nil {
 		return fmt.Errorf("sqlite: put service access %s of %s: %w", a.ServicePrincipal, a.OrgID, err)
 	}
@@ -47,25 +50,33 @@ func (t *tx) DeleteServiceAccess(ctx context.Context, orgID, principal string) e
 		`DELETE FROM service_access WHERE org_id = ? AND service_principal = ?`, orgID, principal)
 }
 
-// ListServiceAccess pages on the primary key.
-func (t *tx) ListServiceAccess(ctx context.Context, orgID, afterPrincipal string, limit int) ([]org.ServiceAccess, error) {
+// ListServiceAccess pages on the primary key, in creation order on service_access_org_seq.
+func (t *tx) ListServiceAccess(ctx context.Context, q org.ServiceAccessQuery) ([]org.ServiceAccess, error) {
+	query, args := listServiceAccessQuery, []any{q.OrgID, q.After, noLimit(q.Limit)}
+	if q.Order == org.ByCreation {
+		query, args = listServiceAccessBySeqQuery, []any{q.OrgID, q.AfterSeq, noLimit(q.Limit)}
+	}
 	out, err := queryAll(ctx, t, func(r scanner, a *org.ServiceAccess) error {
-		a.OrgID = orgID
-		var enabled sql.NullInt64
-		if err := r.Scan(&a.ServicePrincipal, &enabled); err != nil {
+		a.OrgID = q.OrgID
+		var enabled, seq sql.NullInt64
+		if err := r.Scan(&a.ServicePrincipal, &enabled, &seq); err != nil {
 			return err
 		}
-		a.EnabledAt = fromMS(enabled)
+		a.EnabledAt, a.Seq = fromMS(enabled), seq.Int64
 		return nil
-	}, listServiceAccessQuery, orgID, afterPrincipal, noLimit(limit))
+	}, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list service access of %s: %w", orgID, err)
+		return nil, fmt.Errorf("sqlite: list service access of %s: %w", q.OrgID, err)
 	}
 	return out, nil
 }
 
-const listServiceAccessQuery = `SELECT service_principal, enabled_at FROM service_access
+const (
+	listServiceAccessQuery = `SELECT service_principal, enabled_at, seq FROM service_access
 	WHERE org_id = ? AND service_principal > ? ORDER BY service_principal LIMIT ?`
+	listServiceAccessBySeqQuery = `SELECT service_principal, enabled_at, seq FROM service_access
+	WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`
+)
 
 func (t *tx) DeleteServiceAccesses(ctx context.Context, orgID string) error {
 	if err := t.writable("delete service access of " + orgID); err != nil {

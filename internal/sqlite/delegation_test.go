@@ -22,6 +22,7 @@ func TestDelegationQueryPlans(t *testing.T) {
 	add := func(name, want string, q string, args []any) { plans = append(plans, plan{name, q, args, want}) }
 
 	add("service access page", "PRIMARY KEY", listServiceAccessQuery, []any{"o-1", "a", 21})
+	add("service access page in creation order", "service_access_org_seq", listServiceAccessBySeqQuery, []any{"o-1", 2, 21})
 	q, a := listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: "o-1", AccountID: "1", After: "a", Limit: 21})
 	add("services of an account", "PRIMARY KEY", q, a)
 	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: "o-1", ServicePrincipal: "sso", After: "1", Limit: 21})

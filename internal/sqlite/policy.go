@@ -24,9 +24,12 @@ func isKeyViolation(err error) bool {
 
 const policyColumns = `id, org_id, type, name, description, content, created_at, updated_at`
 
+// policySelect is what scanPolicy reads: the columns and the creation order.
+const policySelect = policyColumns + `, COALESCE(seq, 0)`
+
 func scanPolicy(row scanner, p *org.Policy) error {
 	var created, updated sql.NullInt64
-	if err := row.Scan(&p.ID, &p.OrgID, &p.Type, &p.Name, &p.Description, &p.Content, &created, &updated); err != nil {
+	if err := row.Scan(&p.ID, &p.OrgID, &p.Type, &p.Name, &p.Description, &p.Content, &created, &updated, &p.Seq); err != nil {
 		return err
 	}
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
@@ -35,7 +38,7 @@ func scanPolicy(row scanner, p *org.Policy) error {
 
 func (t *tx) Policy(ctx context.Context, id string) (*org.Policy, error) {
 	var p org.Policy
-	err := scanPolicy(t.queryRow(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = ?`, id), &p)
+	err := scanPolicy(t.queryRow(ctx, `SELECT `+policySelect+` FROM policies WHERE id = ?`, id), &p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: policy %s: %w", id, org.ErrNotFound)
 	}
@@ -49,11 +52,14 @@ func (t *tx) PutPolicy(ctx context.Context, p *org.Policy) error {
 	if err := t.writable("put policy " + p.ID); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO policies (`+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	// A new policy comes after those of its type (policies_org_type_seq finds the largest seq).
+	err := t.queryRow(ctx, `INSERT INTO policies (`+policyColumns+`, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?,
+			(`+nextPolicySeqQuery+`))
 		ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, type = excluded.type,
 			name = excluded.name, description = excluded.description, content = excluded.content,
-			created_at = excluded.created_at, updated_at = excluded.updated_at`,
-		p.ID, p.OrgID, p.Type, p.Name, p.Description, p.Content, msOrNull(p.CreatedAt), msOrNull(p.UpdatedAt))
+			created_at = excluded.created_at, updated_at = excluded.updated_at
+		RETURNING seq`,
+		p.ID, p.OrgID, p.Type, p.Name, p.Description, p.Content, msOrNull(p.CreatedAt), msOrNull(p.UpdatedAt), p.OrgID, p.Type).Scan(&p.Seq)
 	if isKeyViolation(err) {
 		return fmt.Errorf("sqlite: put policy %s: name %q is taken for %s: %w", p.ID, p.Name, p.Type, org.ErrConflict)
 	}
@@ -67,7 +73,8 @@ func (t *tx) DeletePolicy(ctx context.Context, id string) error {
 	return t.execExpectRow(ctx, "delete policy "+id, `DELETE FROM policies WHERE id = ?`, id)
 }
 
-// ListPolicies pages on policies_org_type; a Limit of zero or less means no limit.
+// ListPolicies pages on policies_org_type, in creation order on policies_org_type_seq; a
+// Limit of zero or less means no limit.
 func (t *tx) ListPolicies(ctx context.Context, q org.PolicyQuery) ([]org.Policy, error) {
 	query, args := listPoliciesQuery(q)
 	out, err := queryAll(ctx, t, scanPolicy, query, args...)
@@ -78,7 +85,11 @@ func (t *tx) ListPolicies(ctx context.Context, q org.PolicyQuery) ([]org.Policy,
 }
 
 func listPoliciesQuery(q org.PolicyQuery) (string, []any) {
-	return `SELECT ` + policyColumns + ` FROM policies WHERE org_id = ? AND type = ? AND id > ? ORDER BY id LIMIT ?`,
+	if q.Order == org.ByCreation {
+		return `SELECT ` + policySelect + ` FROM policies WHERE org_id = ? AND type = ? AND seq > ? ORDER BY seq LIMIT ?`,
+			[]any{q.OrgID, q.Type, q.AfterSeq, noLimit(q.Limit)}
+	}
+	return `SELECT ` + policySelect + ` FROM policies WHERE org_id = ? AND type = ? AND id > ? ORDER BY id LIMIT ?`,
 		[]any{q.OrgID, q.Type, q.AfterID, noLimit(q.Limit)}
 }
 

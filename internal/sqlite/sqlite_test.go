@@ -290,7 +290,7 @@ func TestConcurrentUpdates(t *testing.T) {
 				wg.Go(func() {
 					for range each {
 						if err := s.View(ctx, func(tx org.Tx) error {
-							_, err := tx.Tags(ctx, fmt.Sprintf("r-%d", w))
+							_, err := tx.Tags(ctx, fmt.Sprintf("r-%d", w), org.ByID)
 							return err
 						}); err != nil {
 							errs <- err
@@ -406,11 +406,21 @@ func TestQueryPlans(t *testing.T) {
 	add("account ids of parent", q, a, true, "COVERING INDEX accounts_org_parent")
 	q, a = lq(org.AccountQuery{AfterID: "1", Limit: 20})
 	add("all accounts", q, a, true, "PRIMARY KEY")
+	q, a = lq(org.AccountQuery{OrgID: "o-1", Order: org.ByCreation, AfterSeq: 3, Limit: 20})
+	add("accounts of org in creation order", q, a, true, "accounts_org_seq")
+	q, a = lq(org.AccountQuery{OrgID: "o-1", ParentID: "r-1", Order: org.ByCreation, AfterSeq: 3, Limit: 20})
+	add("accounts of parent in creation order", q, a, true, "accounts_org_parent_seq")
+	q, a = listAccountsQuery(org.AccountQuery{OrgID: "o-1", Order: org.ByCreation, AfterSeq: 3, Limit: 20}, "id")
+	add("account ids of org in creation order", q, a, true, "COVERING INDEX accounts_org_seq")
+	add("largest account seq", nextAccountSeqQuery, []any{"o-1"}, true, "COVERING INDEX accounts_org_seq")
 	add("count closures", countClosuresQuery, []any{"o-1", 5}, true, "COVERING INDEX accounts_org_closed")
 	add("account by e-mail", accountByEmailQuery, []any{"a"}, true, "sqlite_autoindex_accounts")
 
 	q, a = listOUsQuery(org.OUQuery{OrgID: "o-1", ParentID: "r-1", AfterID: "ou-1", Limit: 21})
 	add("OUs of parent", q, a, true, "ous_org_parent")
+	q, a = listOUsQuery(org.OUQuery{OrgID: "o-1", ParentID: "r-1", Order: org.ByCreation, AfterSeq: 2, Limit: 21})
+	add("OUs of parent in creation order", q, a, true, "ous_org_parent_seq")
+	add("largest OU seq", nextOUSeqQuery, []any{"o-1", "r-1"}, true, "COVERING INDEX ous_org_parent_seq")
 	q, a = countOUsQuery(org.OUQuery{OrgID: "o-1"})
 	add("count OUs", q, a, true, "COVERING INDEX ous_org")
 
@@ -445,6 +455,9 @@ func TestQueryPlans(t *testing.T) {
 
 	q, a = listPoliciesQuery(org.PolicyQuery{OrgID: "o-1", Type: "TAG_POLICY", AfterID: "p-1", Limit: 21})
 	add("policies of a type", q, a, true, "SEARCH policies USING INDEX policies_org_type")
+	q, a = listPoliciesQuery(org.PolicyQuery{OrgID: "o-1", Type: "TAG_POLICY", Order: org.ByCreation, AfterSeq: 1, Limit: 21})
+	add("policies of a type in creation order", q, a, true, "SEARCH policies USING INDEX policies_org_type_seq")
+	add("largest policy seq", nextPolicySeqQuery, []any{"o-1", "TAG_POLICY"}, true, "COVERING INDEX policies_org_type_seq")
 	add("count policies", countPoliciesQuery, []any{"o-1", "TAG_POLICY"}, true, "SEARCH policies USING COVERING INDEX")
 	add("policies of an organization (delete)", deletePoliciesQuery, []any{"o-1"}, true, "SEARCH policies USING INDEX policies_org_type")
 	q, a, _ = listAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: "o-1", PolicyID: "p-1", AfterTargetID: "1", Limit: 21})

@@ -305,13 +305,14 @@ func (t *tx) PutSetting(ctx context.Context, key, value string) error {
 // Accounts.
 
 const accountColumns = `id, email, name, seller, payment_instrument, email_verified,
-	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state, closed_at`
+	COALESCE(org_id, ''), COALESCE(parent_id, ''), COALESCE(joined_method, ''), joined_at, state, closed_at,
+	COALESCE(seq, 0)`
 
 func scanAccount(row scanner, a *org.Account) error {
 	var joined, closed sql.NullInt64
 	var pay, verified int
 	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.SellerOfRecord, &pay, &verified,
-		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State, &closed); err != nil {
+		&a.OrgID, &a.ParentID, &a.JoinedMethod, &joined, &a.State, &closed, &a.Seq); err != nil {
 		return err
 	}
 	a.PaymentInstrument, a.EmailVerified = pay != 0, verified != 0
@@ -366,18 +367,26 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 		return err
 	}
 	t.changed(kindAccount, a.ID)
-	_, err := t.exec(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
-			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// seq: an account that joins an organization (org_id changes) comes after every account
+	// already in it (accounts_org_seq finds the largest); otherwise it keeps its place.
+	var seq sql.NullInt64
+	err := t.queryRow(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
+			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			CASE WHEN ? IS NULL THEN NULL ELSE (`+nextAccountSeqQuery+`) END)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_lower = excluded.email_lower,
 			name = excluded.name, seller = excluded.seller,
 			payment_instrument = excluded.payment_instrument, email_verified = excluded.email_verified,
 			org_id = excluded.org_id, parent_id = excluded.parent_id,
 			joined_method = excluded.joined_method, joined_at = excluded.joined_at, state = excluded.state,
-			closed_at = excluded.closed_at`,
+			closed_at = excluded.closed_at,
+			seq = CASE WHEN accounts.org_id IS excluded.org_id THEN accounts.seq ELSE excluded.seq END
+		RETURNING seq`,
 		a.ID, a.Email, strOrNull(strings.ToLower(a.Email)), a.Name, a.SellerOfRecord,
 		boolInt(a.PaymentInstrument), boolInt(a.EmailVerified), strOrNull(a.OrgID), strOrNull(a.ParentID),
-		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt))
+		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt),
+		strOrNull(a.OrgID), strOrNull(a.OrgID)).Scan(&seq)
+	a.Seq = seq.Int64
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)
 	}
@@ -388,7 +397,8 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 }
 
 // ListAccounts pages on the primary key (every account) or on accounts_org /
-// accounts_org_parent; a Limit of zero or less means no limit. With the row cache, a View
+// accounts_org_parent, in creation order on accounts_org_seq / accounts_org_parent_seq; a
+// Limit of zero or less means no limit. With the row cache, a View
 // pages an organization's accounts on its cached members (cachedMembers); otherwise it reads
 // only the ids (the indexes cover them) and takes the rows from the cache, reading them
 // whole only when one is missing.
@@ -397,7 +407,8 @@ func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Accoun
 		return out, err
 	}
 	query, args := listAccountsQuery(q, accountColumns)
-	if t.cache.c != nil && t.cache.ok {
+	// queryIDs answers the ids sorted, which is the page's order only by id.
+	if t.cache.c != nil && t.cache.ok && q.Order == org.ByID {
 		idQuery, idArgs := listAccountsQuery(q, "id")
 		ids, err := queryIDs(ctx, t, idQuery, idArgs...)
 		if err != nil {
@@ -423,7 +434,7 @@ func (t *tx) ListAccounts(ctx context.Context, q org.AccountQuery) ([]org.Accoun
 // it can (false when it cannot): the ids from the organization's members, loaded whole the
 // first time, and the rows from the cached rows.
 func (t *tx) cachedMembers(ctx context.Context, q org.AccountQuery) ([]org.Account, bool, error) {
-	if !t.readOnly || t.cache.c == nil || !t.cache.ok || q.OrgID == "" || q.ParentID != "" {
+	if !t.readOnly || t.cache.c == nil || !t.cache.ok || q.OrgID == "" || q.ParentID != "" || q.Order != org.ByID {
 		return nil, false, nil
 	}
 	ids, ok := t.cache.c.membersAfter(t.cache.seq, q.OrgID, q.AfterID, q.Limit)
@@ -475,6 +486,11 @@ func listAccountsQuery(q org.AccountQuery, columns string) (string, []any) {
 	}
 	if q.ParentID != "" {
 		where, args = append(where, "parent_id = ?"), append(args, q.ParentID)
+	}
+	if q.Order == org.ByCreation {
+		where, args = append(where, "seq > ?"), append(args, q.AfterSeq, noLimit(q.Limit))
+		return `SELECT ` + columns + ` FROM accounts WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY seq LIMIT ?`, args
 	}
 	where, args = append(where, "id > ?"), append(args, q.AfterID, noLimit(q.Limit))
 	return `SELECT ` + columns + ` FROM accounts WHERE ` + strings.Join(where, " AND ") +
@@ -563,10 +579,16 @@ func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 
 // Tags.
 
-func (t *tx) Tags(ctx context.Context, resourceID string) ([]org.Tag, error) {
+// Tags reads the resource's tags on the primary key; in creation order it sorts them, at
+// most 50.
+func (t *tx) Tags(ctx context.Context, resourceID string, order org.ListOrder) ([]org.Tag, error) {
+	orderBy := "key"
+	if order == org.ByCreation {
+		orderBy = "seq"
+	}
 	out, err := queryAll(ctx, t, func(r scanner, tag *org.Tag) error {
 		return r.Scan(&tag.Key, &tag.Value)
-	}, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key`, resourceID)
+	}, `SELECT key, value FROM tags WHERE resource_id = ? ORDER BY `+orderBy, resourceID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: tags of %s: %w", resourceID, err)
 	}
@@ -588,13 +610,28 @@ func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) err
 	if len(tags) == 0 {
 		return nil
 	}
-	stmt, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?)
-		ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value`)
+	// A key the resource has gets its new value in place, one probe of the primary key as
+	// before creation order was kept; only a new key reads the resource's largest seq (at
+	// most 50 rows) to come after the others (migration 0010).
+	upd, err := t.stmt(ctx, `UPDATE tags SET value = ? WHERE resource_id = ? AND key = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
+	}
+	ins, err := t.stmt(ctx, `INSERT INTO tags (resource_id, key, value, seq)
+		VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tags WHERE resource_id = ?))`)
 	if err != nil {
 		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
 	}
 	for _, tag := range tags {
-		if _, err := stmt.ExecContext(ctx, resourceID, tag.Key, tag.Value); err != nil {
+		res, err := upd.ExecContext(ctx, tag.Value, resourceID, tag.Key)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err == nil && n == 0 {
+			_, err = ins.ExecContext(ctx, resourceID, tag.Key, tag.Value, resourceID)
+		}
+		if err != nil {
 			return fmt.Errorf("sqlite: put tag %q of %s: %w", tag.Key, resourceID, err)
 		}
 	}

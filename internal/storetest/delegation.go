@@ -31,30 +31,39 @@ func testServiceAccess(t *testing.T, s org.Store) {
 		if got.OrgID != o1 || got.ServicePrincipal != "ram.amazonaws.com" || !got.EnabledAt.Equal(t0.Add(time.Hour)) {
 			t.Errorf("ServiceAccess = %+v", got)
 		}
-		all, err := tx.ListServiceAccess(ctx, o1, "", 0)
+		all, err := tx.ListServiceAccess(ctx, org.ServiceAccessQuery{OrgID: o1})
 		must(t, "ListServiceAccess", err)
 		want := []string{"backup.amazonaws.com", "ram.amazonaws.com", "sso.amazonaws.com"}
 		if ps := principals(all); !slices.Equal(ps, want) {
 			t.Errorf("ListServiceAccess = %v, want %v", ps, want)
 		}
-		page, err := tx.ListServiceAccess(ctx, o1, "backup.amazonaws.com", 1)
+		page, err := tx.ListServiceAccess(ctx, org.ServiceAccessQuery{OrgID: o1, After: "backup.amazonaws.com", Limit: 1})
 		must(t, "ListServiceAccess", err)
 		if ps := principals(page); !slices.Equal(ps, []string{"ram.amazonaws.com"}) {
 			t.Errorf("ListServiceAccess(after backup, 1) = %v", ps)
 		}
 		return nil
 	})
+	// In creation order a replacement keeps its place.
+	checkOrder(t, s, "ListServiceAccess", []string{"sso.amazonaws.com", "backup.amazonaws.com", "ram.amazonaws.com"},
+		func(ctx context.Context, tx org.Tx, after int64, limit int) ([]string, int64, error) {
+			as, err := tx.ListServiceAccess(ctx, org.ServiceAccessQuery{OrgID: o1, Order: org.ByCreation, AfterSeq: after, Limit: limit})
+			if err != nil || len(as) == 0 {
+				return nil, 0, err
+			}
+			return principals(as), as[len(as)-1].Seq, nil
+		})
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		must(t, "DeleteServiceAccess", tx.DeleteServiceAccess(ctx, o1, "sso.amazonaws.com"))
 		_, err := tx.ServiceAccess(ctx, o1, "sso.amazonaws.com")
 		wantErr(t, "ServiceAccess(deleted)", err, org.ErrNotFound)
 		must(t, "DeleteServiceAccesses", tx.DeleteServiceAccesses(ctx, o1))
-		left, err := tx.ListServiceAccess(ctx, o1, "", 0)
+		left, err := tx.ListServiceAccess(ctx, org.ServiceAccessQuery{OrgID: o1})
 		must(t, "ListServiceAccess", err)
 		if len(left) != 0 {
 			t.Errorf("after DeleteServiceAccesses: %v", principals(left))
 		}
-		other, err := tx.ListServiceAccess(ctx, o2, "", 0)
+		other, err := tx.ListServiceAccess(ctx, org.ServiceAccessQuery{OrgID: o2})
 		must(t, "ListServiceAccess", err)
 		if len(other) != 1 {
 			t.Errorf("DeleteServiceAccesses(%s) touched %s: %v", o1, o2, principals(other))
@@ -307,7 +316,7 @@ func testDelegationReset(t *testing.T, s org.Store) {
 		return tx.Reset(ctx)
 	})
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
-		as, err := tx.ListServiceAccess(ctx, o1, "", 0)
+		as, err := tx.ListServiceAccess(ctx, org.ServiceAccessQuery{OrgID: o1})
 		must(t, "ListServiceAccess", err)
 		n, err := tx.CountDelegatedAdmins(ctx, org.DelegatedAdminQuery{OrgID: o1})
 		must(t, "CountDelegatedAdmins", err)

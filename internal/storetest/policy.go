@@ -106,13 +106,14 @@ func testPolicyNameConflict(t *testing.T, s org.Store) {
 
 func testListPolicies(t *testing.T, s org.Store) {
 	const o1, o2 = "o-1111111111", "o-2222222222"
+	p5 := policy("p-00000005", o2, "TAG_POLICY", "e")
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		for _, p := range []*org.Policy{
 			policy("p-00000004", o1, "TAG_POLICY", "d"),
 			policy("p-00000002", o1, "TAG_POLICY", "b"),
 			policy("p-00000003", o1, "SERVICE_CONTROL_POLICY", "c"),
 			policy("p-00000001", o1, "TAG_POLICY", "a"),
-			policy("p-00000005", o2, "TAG_POLICY", "e"),
+			p5,
 		} {
 			must(t, "PutPolicy", tx.PutPolicy(ctx, p))
 		}
@@ -146,7 +147,7 @@ func testListPolicies(t *testing.T, s org.Store) {
 		}
 		got, err := tx.ListPolicies(ctx, org.PolicyQuery{OrgID: o2, Type: "TAG_POLICY"})
 		must(t, "ListPolicies", err)
-		checkPolicy(t, &got[0], policy("p-00000005", o2, "TAG_POLICY", "e"))
+		checkPolicy(t, &got[0], p5) // PutPolicy assigned its Seq
 		return nil
 	})
 	update(t, s, func(ctx context.Context, tx org.Tx) error { return tx.DeletePolicies(ctx, o1) })

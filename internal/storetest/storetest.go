@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"PolicyRoundTrip", testPolicyRoundTrip},
 		{"PolicyNameConflict", testPolicyNameConflict},
 		{"ListPolicies", testListPolicies},
+		{"CreationOrder", testCreationOrder},
 		{"PolicyAttachments", testPolicyAttachments},
 		{"EnabledPolicyTypes", testEnabledPolicyTypes},
 		{"HandshakeRoundTrip", testHandshakeRoundTrip},
@@ -829,19 +830,31 @@ func testHandshakeRecipientPaging(t *testing.T, s org.Store) {
 func testTags(t *testing.T, s org.Store) {
 	const r1, r2 = "111111111111", "r-1111"
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
-		tags, err := tx.Tags(ctx, r1)
+		tags, err := tx.Tags(ctx, r1, org.ByID)
 		must(t, "Tags(none)", err)
 		if len(tags) != 0 {
 			t.Errorf("Tags of an untagged resource = %v", tags)
 		}
 		return nil
 	})
-	check := func(ctx context.Context, tx org.Tx, id string, want []org.Tag) {
+	check := func(ctx context.Context, tx org.Tx, id string, want []org.Tag, inOrder ...string) {
 		t.Helper()
-		got, err := tx.Tags(ctx, id)
+		got, err := tx.Tags(ctx, id, org.ByID)
 		must(t, "Tags", err)
 		if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
 			t.Errorf("Tags(%s) = %v, want %v", id, got, want)
+		}
+		// ByCreation: in the order the keys were first put (a new value keeps the place).
+		if inOrder != nil {
+			got, err := tx.Tags(ctx, id, org.ByCreation)
+			must(t, "Tags(ByCreation)", err)
+			var keys []string
+			for _, tag := range got {
+				keys = append(keys, tag.Key)
+			}
+			if !slices.Equal(keys, inOrder) || len(got) != len(want) {
+				t.Errorf("Tags(%s, ByCreation) = %v, want keys %v", id, got, inOrder)
+			}
 		}
 		n, err := tx.CountTags(ctx, id)
 		must(t, "CountTags", err)
@@ -854,7 +867,7 @@ func testTags(t *testing.T, s org.Store) {
 		must(t, "PutTags", tx.PutTags(ctx, r2, []org.Tag{{Key: "alpha", Value: "root"}}))
 		must(t, "PutTags(none)", tx.PutTags(ctx, r2, nil))
 		// Within the transaction the writes are visible.
-		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "alpha", Value: "2"}, {Key: "zeta", Value: "1"}})
+		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "alpha", Value: "2"}, {Key: "zeta", Value: "1"}}, "zeta", "alpha", "Mid")
 		return nil
 	})
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
@@ -862,7 +875,8 @@ func testTags(t *testing.T, s org.Store) {
 		return tx.PutTags(ctx, r1, []org.Tag{{Key: "alpha", Value: "changed"}, {Key: "beta", Value: "new"}})
 	})
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
-		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "alpha", Value: "changed"}, {Key: "beta", Value: "new"}, {Key: "zeta", Value: "1"}})
+		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "alpha", Value: "changed"}, {Key: "beta", Value: "new"}, {Key: "zeta", Value: "1"}},
+			"zeta", "alpha", "Mid", "beta")
 		check(ctx, tx, r2, []org.Tag{{Key: "alpha", Value: "root"}})
 		return nil
 	})
@@ -873,8 +887,17 @@ func testTags(t *testing.T, s org.Store) {
 		return nil
 	})
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
-		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "beta", Value: "new"}, {Key: "zeta", Value: "1"}})
+		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "beta", Value: "new"}, {Key: "zeta", Value: "1"}}, "zeta", "Mid", "beta")
 		check(ctx, tx, r2, []org.Tag{{Key: "alpha", Value: "root"}})
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		// A key deleted and put again comes last.
+		must(t, "DeleteTags", tx.DeleteTags(ctx, r1, []string{"zeta"}))
+		return tx.PutTags(ctx, r1, []org.Tag{{Key: "zeta", Value: "again"}})
+	})
+	view(t, s, func(ctx context.Context, tx org.Tx) error {
+		check(ctx, tx, r1, []org.Tag{{Key: "Mid", Value: ""}, {Key: "beta", Value: "new"}, {Key: "zeta", Value: "again"}}, "Mid", "beta", "zeta")
 		return nil
 	})
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
@@ -1008,7 +1031,7 @@ func checkEmpty(t *testing.T, ctx context.Context, tx org.Tx) {
 	must(t, "ListAccounts", err)
 	hs, err := tx.ListHandshakes(ctx, org.HandshakeQuery{Limit: 10})
 	must(t, "ListHandshakes", err)
-	tags, err := tx.Tags(ctx, "r-1111")
+	tags, err := tx.Tags(ctx, "r-1111", org.ByID)
 	must(t, "Tags", err)
 	msgs, err := tx.ListOutbox(ctx, 0, 10)
 	must(t, "ListOutbox", err)
