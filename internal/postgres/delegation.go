@@ -207,7 +207,7 @@ func listDelegatedAdminsBySeqQuery(q org.DelegatedAdminQuery) (string, []any) {
 		// and grouping needs no sort.
 		return `SELECT account_id, '', MIN(enabled_at), 0::bigint, account_seq FROM delegated_admins
 			WHERE org_id = $1 AND account_seq > $2
-			GROUP BY account_seq, account_id ORDER BY account_seq LIMIT $3`, []any{q.OrgID, q.AfterSeq, limit}
+			GROUP BY account_seq, account_id ORDER BY account_seq, account_id LIMIT $3`, []any{q.OrgID, q.AfterSeq, limit}
 	}
 }
 

@@ -225,7 +225,7 @@ func listDelegatedAdminsBySeqQuery(q org.DelegatedAdminQuery) (string, []any) {
 		return `SELECT account_id, '', MIN(enabled_at), 0, account_seq FROM delegated_admins
 			INDEXED BY delegated_admins_org_account_seq
 			WHERE org_id = ? AND account_seq > ?
-			GROUP BY account_seq, account_id ORDER BY account_seq LIMIT ?`, []any{q.OrgID, q.AfterSeq, limit}
+			GROUP BY account_seq, account_id ORDER BY account_seq, account_id LIMIT ?`, []any{q.OrgID, q.AfterSeq, limit}
 	}
 }
 
