@@ -371,3 +371,132 @@ func TestWithoutProfileCreateAccountAndQuotasStayAWS(t *testing.T) {
 		t.Errorf("ListAccounts = %v, want %d accounts by id", accts, org.DefaultQuotas().MaxAccounts)
 	}
 }
+
+func TestMotoLinkListsInCreationOrder(t *testing.T) {
+	s, c, root := motoOrg(t)
+	ctx := t.Context()
+	const a9, a3, a5 = "999999999999", "333333333333", "555555555555"
+	for _, id := range []string{a9, a3, a5} { // joined out of id order on purpose
+		s.Join(motoMgmt, id)
+	}
+	out, err := c.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("ou")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ou := aws.ToString(out.OrganizationalUnit.Id)
+	check := func(what string, got, want []string) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want creation order %v", what, got, want)
+		}
+	}
+
+	// ListTargetsForPolicy: as attached; detaching and attaching again goes last (moto
+	// appends to the policy's list).
+	polEnable(t, c, root, types.PolicyTypeServiceControlPolicy)
+	p := polCreate(t, c, types.PolicyTypeServiceControlPolicy, "p", polDenyS3)
+	attach := func(target string) {
+		t.Helper()
+		if _, err := c.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(p), TargetId: aws.String(target)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, target := range []string{a9, root, a3, ou} {
+		attach(target)
+	}
+	if _, err := c.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(p), TargetId: aws.String(root)}); err != nil {
+		t.Fatal(err)
+	}
+	attach(root)
+	for _, n := range []int32{1, 2, 20} {
+		check(fmt.Sprintf("ListTargetsForPolicy (MaxResults %d)", n), pageAll(t, "ListTargetsForPolicy", func(token *string) ([]string, *string, error) {
+			out, err := c.ListTargetsForPolicy(ctx, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(p), MaxResults: aws.Int32(n), NextToken: token})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, tg := range out.Targets {
+				ids = append(ids, aws.ToString(tg.TargetId))
+			}
+			return ids, out.NextToken, nil
+		}), []string{a9, a3, ou, root})
+	}
+
+	// Delegated administrators: one entry per account at its first registration, kept while
+	// it administers anything; an account's services as registered.
+	const cfg, stacksets, multi = "config.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com", "config-multiaccountsetup.amazonaws.com"
+	for _, sp := range []string{cfg, stacksets, multi} {
+		if _, err := c.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String(sp)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	register := func(account, principal string) {
+		t.Helper()
+		if _, err := c.RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{
+			AccountId: aws.String(account), ServicePrincipal: aws.String(principal)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deregister := func(account, principal string) {
+		t.Helper()
+		if _, err := c.DeregisterDelegatedAdministrator(ctx, &organizations.DeregisterDelegatedAdministratorInput{
+			AccountId: aws.String(account), ServicePrincipal: aws.String(principal)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admins := func(principal string) []string {
+		t.Helper()
+		in := &organizations.ListDelegatedAdministratorsInput{MaxResults: aws.Int32(1)}
+		if principal != "" {
+			in.ServicePrincipal = aws.String(principal)
+		}
+		return pageAll(t, "ListDelegatedAdministrators", func(token *string) ([]string, *string, error) {
+			in.NextToken = token
+			out, err := c.ListDelegatedAdministrators(ctx, in)
+			if err != nil {
+				return nil, nil, err
+			}
+			var ids []string
+			for _, d := range out.DelegatedAdministrators {
+				ids = append(ids, aws.ToString(d.Id))
+			}
+			return ids, out.NextToken, nil
+		})
+	}
+	services := func(account string) []string {
+		t.Helper()
+		return pageAll(t, "ListDelegatedServicesForAccount", func(token *string) ([]string, *string, error) {
+			out, err := c.ListDelegatedServicesForAccount(ctx, &organizations.ListDelegatedServicesForAccountInput{
+				AccountId: aws.String(account), MaxResults: aws.Int32(1), NextToken: token})
+			if err != nil {
+				return nil, nil, err
+			}
+			var ps []string
+			for _, d := range out.DelegatedServices {
+				ps = append(ps, aws.ToString(d.ServicePrincipal))
+			}
+			return ps, out.NextToken, nil
+		})
+	}
+	register(a9, stacksets)
+	register(a3, multi)
+	register(a9, cfg)
+	register(a5, stacksets)
+	register(a3, stacksets)
+	check("ListDelegatedAdministrators", admins(""), []string{a9, a3, a5})
+	check("ListDelegatedAdministrators(stacksets)", admins(stacksets), []string{a9, a3, a5})
+	check("ListDelegatedAdministrators(config)", admins(cfg), []string{a9})
+	check("ListDelegatedServicesForAccount", services(a9), []string{stacksets, cfg})
+	check("ListDelegatedServicesForAccount", services(a3), []string{multi, stacksets})
+	// a9 keeps its place while it administers anything, and a service registered again goes
+	// last among its own; a3, once it administers nothing, goes last.
+	deregister(a9, stacksets)
+	register(a9, stacksets)
+	deregister(a3, multi)
+	deregister(a3, stacksets)
+	register(a3, stacksets)
+	check("ListDelegatedAdministrators", admins(""), []string{a9, a5, a3})
+	check("ListDelegatedAdministrators(stacksets)", admins(stacksets), []string{a9, a5, a3})
+	check("ListDelegatedServicesForAccount", services(a9), []string{cfg, stacksets})
+	check("ListDelegatedServicesForAccount", services(a3), []string{stacksets})
+}

@@ -368,7 +368,7 @@ func accountNotRegistered(accountID, principal string) error {
 
 // ListDelegatedAdministrators lists the delegated administrators by account id, of one
 // service or of any (then each account once, with the date of its first registration
-// [INF]).
+// [INF]); under the moto profile in the order of the accounts' first registrations.
 func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.ListDelegatedAdministratorsRequest) (*model.ListDelegatedAdministratorsResponse, error) {
 	return viewOut(s, ctx, model.ListDelegatedAdministratorsResponse{DelegatedAdministrators: []model.DelegatedAdministrator{}}, func(t *txn, out *model.ListDelegatedAdministratorsResponse) error {
 		_, o, err := t.authorize("ListDelegatedAdministrators", "", "")
@@ -385,15 +385,29 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.Lis
 			}
 			q.ServicePrincipal = *in.ServicePrincipal
 		}
-		scope := strings.Join([]string{"ListDelegatedAdministrators", t.caller.AccountID, o.ID, q.ServicePrincipal}, "|")
-		ds, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]DelegatedAdmin, error) {
-			q.After, q.Limit = after, limit
+		scope := strings.Join([]string{"ListDelegatedAdministrators", t.caller.AccountID, o.ID, q.ServicePrincipal}, "|") + s.orderScope()
+		list := func() ([]DelegatedAdmin, error) {
 			ds, err := t.ListDelegatedAdmins(t.ctx, q)
 			if err != nil {
 				return nil, fmt.Errorf("org: list delegated admins of %s: %w", o.ID, err)
 			}
 			return ds, nil
-		}, func(d DelegatedAdmin) string { return d.AccountID })
+		}
+		var ds []DelegatedAdmin
+		var next *string
+		if s.creationOrder() {
+			// moto keeps one entry per account, appended at its first registration.
+			q.Order = ByCreation
+			ds, next, err = seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]DelegatedAdmin, error) {
+				q.AfterSeq, q.Limit = afterSeq, limit
+				return list()
+			}, func(d DelegatedAdmin) int64 { return d.AccountSeq })
+		} else {
+			ds, next, err = pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]DelegatedAdmin, error) {
+				q.After, q.Limit = after, limit
+				return list()
+			}, func(d DelegatedAdmin) string { return d.AccountID })
+		}
 		if err != nil {
 			return err
 		}
@@ -409,7 +423,8 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.Lis
 	})
 }
 
-// ListDelegatedServicesForAccount lists the services an account administers, by principal.
+// ListDelegatedServicesForAccount lists the services an account administers, by principal,
+// or in the order they were registered under the moto profile.
 func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *model.ListDelegatedServicesForAccountRequest) (*model.ListDelegatedServicesForAccountResponse, error) {
 	return viewOut(s, ctx, model.ListDelegatedServicesForAccountResponse{DelegatedServices: []model.DelegatedService{}}, func(t *txn, out *model.ListDelegatedServicesForAccountResponse) error {
 		_, o, err := t.authorize("ListDelegatedServicesForAccount", *in.AccountId, "")
@@ -423,19 +438,31 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *model
 		if err != nil {
 			return err
 		}
-		scope := "ListDelegatedServicesForAccount|" + t.caller.AccountID + "|" + o.ID + "|" + a.ID
-		ds, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]DelegatedAdmin, error) {
-			ds, err := t.ListDelegatedAdmins(t.ctx, DelegatedAdminQuery{OrgID: o.ID, AccountID: a.ID, After: after, Limit: limit})
+		scope := "ListDelegatedServicesForAccount|" + t.caller.AccountID + "|" + o.ID + "|" + a.ID + s.orderScope()
+		list := func(q DelegatedAdminQuery, first bool) ([]DelegatedAdmin, error) {
+			ds, err := t.ListDelegatedAdmins(t.ctx, q)
 			if err != nil {
 				return nil, fmt.Errorf("org: list delegations of %s: %w", a.ID, err)
 			}
 			// An account that is no delegated administrator is an error, not an empty list; on a
 			// later page the first page already answered that.
-			if len(ds) == 0 && after == "" {
+			if len(ds) == 0 && first {
 				return nil, accountNotRegistered(a.ID, "")
 			}
 			return ds, nil
-		}, func(d DelegatedAdmin) string { return d.ServicePrincipal })
+		}
+		var ds []DelegatedAdmin
+		var next *string
+		if s.creationOrder() {
+			// moto keeps the account's services in a dict: in the order they were registered.
+			ds, next, err = seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]DelegatedAdmin, error) {
+				return list(DelegatedAdminQuery{OrgID: o.ID, AccountID: a.ID, Order: ByCreation, AfterSeq: afterSeq, Limit: limit}, afterSeq == 0)
+			}, func(d DelegatedAdmin) int64 { return d.Seq })
+		} else {
+			ds, next, err = pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]DelegatedAdmin, error) {
+				return list(DelegatedAdminQuery{OrgID: o.ID, AccountID: a.ID, After: after, Limit: limit}, after == "")
+			}, func(d DelegatedAdmin) string { return d.ServicePrincipal })
+		}
 		if err != nil {
 			return err
 		}

@@ -507,21 +507,34 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPolic
 	})
 }
 
-// ListTargetsForPolicy lists the roots, OUs and accounts a policy is attached to, by id.
+// ListTargetsForPolicy lists the roots, OUs and accounts a policy is attached to, by id, or
+// in the order they were attached under the moto profile.
 func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTargetsForPolicyRequest) (*model.ListTargetsForPolicyResponse, error) {
 	return viewOut(s, ctx, model.ListTargetsForPolicyResponse{Targets: []model.PolicyTargetSummary{}}, func(t *txn, out *model.ListTargetsForPolicyResponse) error {
 		o, p, err := t.authorizedPolicy("ListTargetsForPolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
-		scope := "ListTargetsForPolicy|" + t.caller.AccountID + "|" + o.ID + "|" + p.ID
-		as, next, err := pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]PolicyAttachment, error) {
-			as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, PolicyID: p.ID, AfterTargetID: after, Limit: limit})
+		scope := "ListTargetsForPolicy|" + t.caller.AccountID + "|" + o.ID + "|" + p.ID + s.orderScope()
+		list := func(q PolicyAttachmentQuery) ([]PolicyAttachment, error) {
+			as, err := t.ListPolicyAttachments(t.ctx, q)
 			if err != nil {
 				return nil, fmt.Errorf("org: targets of %s: %w", p.ID, err)
 			}
 			return as, nil
-		}, func(a PolicyAttachment) string { return a.TargetID })
+		}
+		var as []PolicyAttachment
+		var next *string
+		if s.creationOrder() {
+			// moto appends a target to the policy's list as it is attached.
+			as, next, err = seqPageOf(s, scope, in.NextToken, in.MaxResults, func(afterSeq int64, limit int) ([]PolicyAttachment, error) {
+				return list(PolicyAttachmentQuery{OrgID: o.ID, PolicyID: p.ID, Order: ByCreation, AfterSeq: afterSeq, Limit: limit})
+			}, func(a PolicyAttachment) int64 { return a.PolicySeq })
+		} else {
+			as, next, err = pageOf(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]PolicyAttachment, error) {
+				return list(PolicyAttachmentQuery{OrgID: o.ID, PolicyID: p.ID, AfterTargetID: after, Limit: limit})
+			}, func(a PolicyAttachment) string { return a.TargetID })
+		}
 		if err != nil {
 			return err
 		}

@@ -172,13 +172,15 @@ type Tx interface {
 	// PolicyAttachment returns the attachment of a policy to a target, or ErrNotFound.
 	PolicyAttachment(ctx context.Context, orgID, policyID, targetID string) (*PolicyAttachment, error)
 	// PutPolicyAttachment inserts an attachment, assigning a.Seq greater than that of every
-	// attachment of the same target and policy type. It returns ErrConflict when the policy
+	// attachment of the same target and policy type, and a.PolicySeq greater than that of
+	// every attachment of the policy. It returns ErrConflict when the policy
 	// is already attached to the target.
 	PutPolicyAttachment(ctx context.Context, a *PolicyAttachment) error
 	// DeletePolicyAttachment removes an attachment; it returns ErrNotFound if there was none.
 	DeletePolicyAttachment(ctx context.Context, orgID, policyID, targetID string) error
 	// ListPolicyAttachments returns up to q.Limit attachments of q.OrgID. With q.PolicyID it
-	// returns that policy's attachments ordered by TargetID after q.AfterTargetID; otherwise
+	// returns that policy's attachments ordered by TargetID after q.AfterTargetID, or with
+	// q.Order ByCreation in the order they were attached (PolicySeq) after q.AfterSeq; otherwise
 	// q.TargetID and q.PolicyType must be set and it returns the target's attachments of the
 	// type in attachment order (Seq), after q.AfterSeq.
 	ListPolicyAttachments(ctx context.Context, q PolicyAttachmentQuery) ([]PolicyAttachment, error)
@@ -288,8 +290,9 @@ type PolicyAttachmentQuery struct {
 	PolicyID      string
 	TargetID      string
 	PolicyType    string
-	AfterTargetID string // with PolicyID
-	AfterSeq      int64  // with TargetID and PolicyType
+	Order         ListOrder // with PolicyID: ByID pages on AfterTargetID, ByCreation on AfterSeq
+	AfterTargetID string    // with PolicyID
+	AfterSeq      int64     // with TargetID and PolicyType (Seq), or PolicyID ByCreation (PolicySeq)
 	Limit         int
 }
 

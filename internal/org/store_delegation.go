@@ -32,6 +32,12 @@ type DelegatedAdmin struct {
 	AccountID        string
 	ServicePrincipal string // "" in the one-row-per-account listing (see DelegatedAdminQuery)
 	EnabledAt        time.Time
+	// Seq orders the account's registrations (the order they were made); AccountSeq orders
+	// the organization's administrators by their first registration: every registration of
+	// an account carries the same, kept while the account has any (moto keeps one entry per
+	// account, appended at its first registration). PutDelegatedAdmin assigns both on insert.
+	Seq        int64
+	AccountSeq int64
 }
 
 // ResourcePolicy is an organization's resource-based delegation policy; there is at most one.
@@ -75,12 +81,16 @@ type Transfer struct {
 // With AccountID set it returns that account's registrations ordered by ServicePrincipal,
 // After being a service principal; else with ServicePrincipal set the service's
 // administrators ordered by AccountID, After being an account id; else one row per account
-// (ServicePrincipal empty, EnabledAt its earliest registration) ordered by AccountID.
+// (ServicePrincipal empty, EnabledAt its earliest registration) ordered by AccountID. With
+// Order ByCreation each orders by creation instead and pages on AfterSeq: an account's
+// registrations by Seq, administrators by AccountSeq.
 type DelegatedAdminQuery struct {
 	OrgID            string
 	AccountID        string
 	ServicePrincipal string
-	After            string // exclusive lower bound on the order key; "" starts at the beginning
+	Order            ListOrder
+	After            string // exclusive lower bound on the order key (ByID); "" starts at the beginning
+	AfterSeq         int64  // exclusive lower bound on Seq or AccountSeq (ByCreation)
 	Limit            int
 }
 
@@ -115,7 +125,8 @@ type delegationTx interface {
 
 	// DelegatedAdmin returns one registration, or ErrNotFound.
 	DelegatedAdmin(ctx context.Context, orgID, accountID, principal string) (*DelegatedAdmin, error)
-	// PutDelegatedAdmin inserts or replaces a registration.
+	// PutDelegatedAdmin inserts or replaces a registration; an insert assigns d.Seq and
+	// d.AccountSeq (see DelegatedAdmin), a replacement keeps them.
 	PutDelegatedAdmin(ctx context.Context, d *DelegatedAdmin) error
 	// DeleteDelegatedAdmin removes one registration; ErrNotFound if there was none.
 	DeleteDelegatedAdmin(ctx context.Context, orgID, accountID, principal string) error

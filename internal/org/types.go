@@ -172,7 +172,10 @@ type PolicyAttachment struct {
 	// Seq orders the target's attachments of one type: the store assigns one greater than
 	// every other, so detaching and attaching again moves a policy last, as the
 	// effective-policy merge requires.
-	Seq        int64
+	Seq int64
+	// PolicySeq orders the policy's attachments (ListTargetsForPolicy under the moto
+	// profile): the store assigns one greater than every other attachment of the policy.
+	PolicySeq  int64
 	AttachedAt time.Time
 }
 

@@ -104,14 +104,24 @@ func (t *tx) DelegatedAdmin(ctx context.Context, orgID, accountID, principal str
 	return &d, nil
 }
 
+// putDelegatedAdminQuery inserts a registration with seq's default, the next number of
+// creation_seq, and the account's place among the administrators (account_seq): that of its
+// registrations (a probe of the primary key; COALESCE takes a number only when there are
+// none). Two transactions registering one account at once conflict under SERIALIZABLE, and
+// the second runs again. A replacement keeps both.
+const putDelegatedAdminQuery = `INSERT INTO delegated_admins (org_id, account_id, service_principal, enabled_at, account_seq)
+	VALUES ($1, $2, $3, $4, COALESCE((` + delegatedAdminAccountSeqQuery + `), nextval('creation_seq')))
+	ON CONFLICT (org_id, account_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at
+	RETURNING seq, account_seq`
+
+const delegatedAdminAccountSeqQuery = `SELECT account_seq FROM delegated_admins WHERE org_id = $1 AND account_id = $2 LIMIT 1`
+
 func (t *tx) PutDelegatedAdmin(ctx context.Context, d *org.DelegatedAdmin) error {
 	if err := t.writable("put delegated admin " + d.AccountID); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO delegated_admins (org_id, account_id, service_principal, enabled_at)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (org_id, account_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at`,
-		d.OrgID, d.AccountID, d.ServicePrincipal, msOrNull(d.EnabledAt))
+	err := t.queryRow(ctx, putDelegatedAdminQuery, d.OrgID, d.AccountID, d.ServicePrincipal, msOrNull(d.EnabledAt)).
+		Scan(&d.Seq, &d.AccountSeq)
 	if err != nil {
 		return fmt.Errorf("postgres: put delegated admin %s for %s: %w", d.AccountID, d.ServicePrincipal, err)
 	}
@@ -139,13 +149,14 @@ func (t *tx) DeleteDelegatedAdmins(ctx context.Context, orgID, accountID string)
 }
 
 // ListDelegatedAdmins walks the primary key (an account's services, or every account grouped)
-// or delegated_admins_service (a service's accounts), from q.After.
+// or delegated_admins_service (a service's accounts), from q.After; in creation order the
+// indexes on seq and account_seq, from q.AfterSeq.
 func (t *tx) ListDelegatedAdmins(ctx context.Context, q org.DelegatedAdminQuery) ([]org.DelegatedAdmin, error) {
 	query, args := listDelegatedAdminsQuery(q)
 	out, err := queryAll(ctx, t, func(r scanner, d *org.DelegatedAdmin) error {
 		d.OrgID = q.OrgID
 		var enabled *int64
-		if err := r.Scan(&d.AccountID, &d.ServicePrincipal, &enabled); err != nil {
+		if err := r.Scan(&d.AccountID, &d.ServicePrincipal, &enabled, &d.Seq, &d.AccountSeq); err != nil {
 			return err
 		}
 		d.EnabledAt = fromMS(enabled)
@@ -159,20 +170,44 @@ func (t *tx) ListDelegatedAdmins(ctx context.Context, q org.DelegatedAdminQuery)
 
 func listDelegatedAdminsQuery(q org.DelegatedAdminQuery) (string, []any) {
 	limit := noLimit(q.Limit)
+	if q.Order == org.ByCreation {
+		return listDelegatedAdminsBySeqQuery(q)
+	}
 	switch {
 	case q.AccountID != "":
-		return `SELECT account_id, service_principal, enabled_at FROM delegated_admins
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
 			WHERE org_id = $1 AND account_id = $2 AND service_principal > $3
 			ORDER BY service_principal LIMIT $4`, []any{q.OrgID, q.AccountID, q.After, limit}
 	case q.ServicePrincipal != "":
-		return `SELECT account_id, service_principal, enabled_at FROM delegated_admins
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
 			WHERE org_id = $1 AND service_principal = $2 AND account_id > $3
 			ORDER BY account_id LIMIT $4`, []any{q.OrgID, q.ServicePrincipal, q.After, limit}
 	default:
 		// The primary key is ordered by account, so grouping by it needs no sort.
-		return `SELECT account_id, '', MIN(enabled_at) FROM delegated_admins
+		return `SELECT account_id, '', MIN(enabled_at), 0::bigint, MIN(account_seq) FROM delegated_admins
 			WHERE org_id = $1 AND account_id > $2
 			GROUP BY account_id ORDER BY account_id LIMIT $3`, []any{q.OrgID, q.After, limit}
+	}
+}
+
+// listDelegatedAdminsBySeqQuery is listDelegatedAdminsQuery in creation order.
+func listDelegatedAdminsBySeqQuery(q org.DelegatedAdminQuery) (string, []any) {
+	limit := noLimit(q.Limit)
+	switch {
+	case q.AccountID != "":
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
+			WHERE org_id = $1 AND account_id = $2 AND seq > $3
+			ORDER BY seq LIMIT $4`, []any{q.OrgID, q.AccountID, q.AfterSeq, limit}
+	case q.ServicePrincipal != "":
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
+			WHERE org_id = $1 AND service_principal = $2 AND account_seq > $3
+			ORDER BY account_seq LIMIT $4`, []any{q.OrgID, q.ServicePrincipal, q.AfterSeq, limit}
+	default:
+		// An account's registrations share account_seq, so they are adjacent on the index
+		// and grouping needs no sort.
+		return `SELECT account_id, '', MIN(enabled_at), 0::bigint, account_seq FROM delegated_admins
+			WHERE org_id = $1 AND account_seq > $2
+			GROUP BY account_seq, account_id ORDER BY account_seq, account_id LIMIT $3`, []any{q.OrgID, q.AfterSeq, limit}
 	}
 }
 

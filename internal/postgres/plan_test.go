@@ -55,8 +55,8 @@ func seedPlans(t *testing.T, s *Store) {
 		FROM generate_series(0, 199) AS o, unnest(ARRAY['SERVICE_CONTROL_POLICY', 'TAG_POLICY', 'BACKUP_POLICY']) AS ty`,
 		`INSERT INTO service_access (org_id, service_principal)
 		SELECT 'o-' || lpad((i % 200)::text, 6, '0'), 's' || i || '.amazonaws.com' FROM generate_series(1, 4000) AS i`,
-		`INSERT INTO delegated_admins (org_id, account_id, service_principal)
-		SELECT 'o-' || lpad((i % 200)::text, 6, '0'), lpad((i % 4000)::text, 12, '0'), 's' || (i / 4000) || '.amazonaws.com'
+		`INSERT INTO delegated_admins (org_id, account_id, service_principal, account_seq)
+		SELECT 'o-' || lpad((i % 200)::text, 6, '0'), lpad((i % 4000)::text, 12, '0'), 's' || (i / 4000) || '.amazonaws.com', i % 4000
 		FROM generate_series(1, 8000) AS i`,
 		`INSERT INTO transfers (id, type, name, status, handshake_id, target_org_id, target_account_id, target_email,
 			source_org_id, source_account_id, source_email, expires_at)
@@ -219,6 +219,8 @@ func TestQueryPlans(t *testing.T) {
 	add("count policies", countPoliciesQuery, []any{o1, "TAG_POLICY"}, false, "policies_org_type|policies_org_id_type_name_key|policies_org_type_seq")
 	q, a, _ = listAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: o1, PolicyID: "p-1", AfterTargetID: "1", Limit: 21})
 	add("targets of a policy", q, a, false, "policy_attachments_pkey")
+	q, a, _ = listAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: o1, PolicyID: "p-1", Order: org.ByCreation, AfterSeq: 2, Limit: 21})
+	add("targets of a policy in attachment order", q, a, false, "policy_attachments_policy_seq")
 	q, a, _ = listAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: o1, TargetID: "t-1", PolicyType: "TAG_POLICY", AfterSeq: 2, Limit: 21})
 	add("policies of a target", q, a, false, "policy_attachments_target")
 	q, a = countAttachmentsQuery(org.PolicyAttachmentQuery{OrgID: o1, TargetID: "t-1", PolicyType: "TAG_POLICY"})
@@ -234,10 +236,20 @@ func TestQueryPlans(t *testing.T) {
 	add("service access page in creation order", listServiceAccessBySeqQuery, []any{o1, 2, 21}, false, "service_access_org_seq")
 	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, AccountID: "1", After: "a", Limit: 21})
 	add("services of an account", q, a, false, "delegated_admins_pkey")
-	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, ServicePrincipal: "s1.amazonaws.com", After: "1", Limit: 21})
+	// The pages start inside the fixture's account ids (an After past them all leaves every
+	// index an estimate of no rows, and a tie picks among them). Grouping by account may walk
+	// either index that begins with the account.
+	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, ServicePrincipal: "s1.amazonaws.com", After: "000000000100", Limit: 21})
 	add("admins of a service", q, a, false, "delegated_admins_service")
-	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, After: "1", Limit: 21})
-	add("admins grouped by account", q, a, false, "delegated_admins_pkey")
+	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, After: "000000000100", Limit: 21})
+	add("admins grouped by account", q, a, false, "delegated_admins_pkey|delegated_admins_account_seq")
+	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, AccountID: "1", Order: org.ByCreation, AfterSeq: 2, Limit: 21})
+	add("services of an account in creation order", q, a, false, "delegated_admins_account_seq")
+	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, ServicePrincipal: "s1.amazonaws.com", Order: org.ByCreation, AfterSeq: 2, Limit: 21})
+	add("admins of a service in creation order", q, a, false, "delegated_admins_service_account_seq")
+	q, a = listDelegatedAdminsQuery(org.DelegatedAdminQuery{OrgID: o1, Order: org.ByCreation, AfterSeq: 2, Limit: 21})
+	add("admins grouped by account in creation order", q, a, false, "delegated_admins_org_account_seq")
+	add("place of a registered account", delegatedAdminAccountSeqQuery, []any{o1, "1"}, false, "delegated_admins_pkey|delegated_admins_account_seq")
 	q, a = listTransfersQuery(org.TransferQuery{TargetOrgID: o1, AfterSeq: 3, Limit: 21})
 	add("inbound transfers", q, a, false, "transfers_target")
 	q, a = listTransfersQuery(org.TransferQuery{SourceAccountID: "1", AfterSeq: 3, Limit: 21})

@@ -109,11 +109,16 @@ func (t *tx) DeletePolicies(ctx context.Context, orgID string) error {
 
 // Attachments.
 
-const attachmentColumns = `org_id, policy_id, target_id, policy_type, target_type, seq, attached_at`
+// attachmentColumns are those an insert sets; policy_seq takes its default (creation_seq)
+// and is read with them (attachmentSelect).
+const (
+	attachmentColumns = `org_id, policy_id, target_id, policy_type, target_type, seq, attached_at`
+	attachmentSelect  = attachmentColumns + `, policy_seq`
+)
 
 func scanAttachment(row scanner, a *org.PolicyAttachment) error {
 	var attached *int64
-	if err := row.Scan(&a.OrgID, &a.PolicyID, &a.TargetID, &a.PolicyType, &a.TargetType, &a.Seq, &attached); err != nil {
+	if err := row.Scan(&a.OrgID, &a.PolicyID, &a.TargetID, &a.PolicyType, &a.TargetType, &a.Seq, &attached, &a.PolicySeq); err != nil {
 		return err
 	}
 	a.AttachedAt = fromMS(attached)
@@ -122,7 +127,7 @@ func scanAttachment(row scanner, a *org.PolicyAttachment) error {
 
 func (t *tx) PolicyAttachment(ctx context.Context, orgID, policyID, targetID string) (*org.PolicyAttachment, error) {
 	var a org.PolicyAttachment
-	err := scanAttachment(t.queryRow(ctx, `SELECT `+attachmentColumns+` FROM policy_attachments
+	err := scanAttachment(t.queryRow(ctx, `SELECT `+attachmentSelect+` FROM policy_attachments
 		WHERE org_id = $1 AND policy_id = $2 AND target_id = $3`, orgID, policyID, targetID), &a)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: attachment of %s to %s: %w", policyID, targetID, org.ErrNotFound)
@@ -141,7 +146,7 @@ const putAttachmentQuery = `INSERT INTO policy_attachments (` + attachmentColumn
 	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, COALESCE(MAX(seq), 0) + 1, $6::bigint
 		FROM policy_attachments WHERE org_id = $1 AND target_id = $3 AND policy_type = $4
 	ON CONFLICT (org_id, policy_id, target_id) DO NOTHING
-	RETURNING seq`
+	RETURNING seq, policy_seq`
 
 func (t *tx) PutPolicyAttachment(ctx context.Context, a *org.PolicyAttachment) error {
 	what := "attach " + a.PolicyID + " to " + a.TargetID
@@ -149,7 +154,7 @@ func (t *tx) PutPolicyAttachment(ctx context.Context, a *org.PolicyAttachment) e
 		return err
 	}
 	err := t.queryRow(ctx, putAttachmentQuery,
-		a.OrgID, a.PolicyID, a.TargetID, a.PolicyType, a.TargetType, msOrNull(a.AttachedAt)).Scan(&a.Seq)
+		a.OrgID, a.PolicyID, a.TargetID, a.PolicyType, a.TargetType, msOrNull(a.AttachedAt)).Scan(&a.Seq, &a.PolicySeq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("postgres: %s: already attached: %w", what, org.ErrConflict)
 	}
@@ -164,7 +169,8 @@ func (t *tx) DeletePolicyAttachment(ctx context.Context, orgID, policyID, target
 		`DELETE FROM policy_attachments WHERE org_id = $1 AND policy_id = $2 AND target_id = $3`, orgID, policyID, targetID)
 }
 
-// ListPolicyAttachments pages on the primary key (a policy's targets) or on
+// ListPolicyAttachments pages on the primary key (a policy's targets), on
+// policy_attachments_policy_seq (a policy's targets in attachment order) or on
 // policy_attachments_target (a target's policies of a type, in attachment order); a Limit of
 // zero or less means no limit.
 func (t *tx) ListPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQuery) ([]org.PolicyAttachment, error) {
@@ -180,15 +186,20 @@ func (t *tx) ListPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQu
 }
 
 func listAttachmentsQuery(q org.PolicyAttachmentQuery) (string, []any, error) {
+	if q.PolicyID != "" && q.Order == org.ByCreation {
+		return `SELECT ` + attachmentSelect + ` FROM policy_attachments
+			WHERE org_id = $1 AND policy_id = $2 AND policy_seq > $3 ORDER BY policy_seq LIMIT $4`,
+			[]any{q.OrgID, q.PolicyID, q.AfterSeq, noLimit(q.Limit)}, nil
+	}
 	if q.PolicyID != "" {
-		return `SELECT ` + attachmentColumns + ` FROM policy_attachments
+		return `SELECT ` + attachmentSelect + ` FROM policy_attachments
 			WHERE org_id = $1 AND policy_id = $2 AND target_id > $3 ORDER BY target_id LIMIT $4`,
 			[]any{q.OrgID, q.PolicyID, q.AfterTargetID, noLimit(q.Limit)}, nil
 	}
 	if q.TargetID == "" || q.PolicyType == "" {
 		return "", nil, errors.New("postgres: list policy attachments: need a policy, or a target and a policy type")
 	}
-	return `SELECT ` + attachmentColumns + ` FROM policy_attachments
+	return `SELECT ` + attachmentSelect + ` FROM policy_attachments
 		WHERE org_id = $1 AND target_id = $2 AND policy_type = $3 AND seq > $4 ORDER BY seq LIMIT $5`,
 		[]any{q.OrgID, q.TargetID, q.PolicyType, q.AfterSeq, noLimit(q.Limit)}, nil
 }

@@ -105,14 +105,33 @@ func (t *tx) DelegatedAdmin(ctx context.Context, orgID, accountID, principal str
 	return &d, nil
 }
 
+// putDelegatedAdminQuery inserts a registration after the account's others (seq, on
+// delegated_admins_account_seq) with the account's place among the administrators
+// (account_seq): that of its registrations, or after every other account's on
+// delegated_admins_org_account_seq. A replacement keeps both.
+const putDelegatedAdminQuery = `INSERT INTO delegated_admins (org_id, account_id, service_principal, enabled_at, seq, account_seq)
+	VALUES (?, ?, ?, ?,
+		(` + nextDelegatedAdminSeqQuery + `),
+		COALESCE((` + delegatedAdminAccountSeqQuery + `), (` + nextDelegatedAdminAccountSeqQuery + `)))
+	ON CONFLICT (org_id, account_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at
+	RETURNING seq, account_seq`
+
+const (
+	nextDelegatedAdminSeqQuery = `SELECT COALESCE(MAX(seq), 0) + 1 FROM delegated_admins
+		WHERE org_id = ? AND account_id = ?`
+	delegatedAdminAccountSeqQuery = `SELECT account_seq FROM delegated_admins
+		WHERE org_id = ? AND account_id = ? LIMIT 1`
+	nextDelegatedAdminAccountSeqQuery = `SELECT COALESCE(MAX(account_seq), 0) + 1 FROM delegated_admins
+		WHERE org_id = ?`
+)
+
 func (t *tx) PutDelegatedAdmin(ctx context.Context, d *org.DelegatedAdmin) error {
 	if err := t.writable("put delegated admin " + d.AccountID); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO delegated_admins (org_id, account_id, service_principal, enabled_at)
-		VALUES (?, ?, ?, ?)
-		ON CONFLICT (org_id, account_id, service_principal) DO UPDATE SET enabled_at = excluded.enabled_at`,
-		d.OrgID, d.AccountID, d.ServicePrincipal, msOrNull(d.EnabledAt))
+	err := t.queryRow(ctx, putDelegatedAdminQuery,
+		d.OrgID, d.AccountID, d.ServicePrincipal, msOrNull(d.EnabledAt), d.OrgID, d.AccountID, d.OrgID, d.AccountID, d.OrgID,
+	).Scan(&d.Seq, &d.AccountSeq)
 	if err != nil {
 		return fmt.Errorf("sqlite: put delegated admin %s for %s: %w", d.AccountID, d.ServicePrincipal, err)
 	}
@@ -140,16 +159,17 @@ func (t *tx) DeleteDelegatedAdmins(ctx context.Context, orgID, accountID string)
 }
 
 // ListDelegatedAdmins walks the primary key (an account's services, or every account grouped)
-// or delegated_admins_service (a service's accounts), from q.After.
+// or delegated_admins_service (a service's accounts), from q.After; in creation order the
+// indexes on seq and account_seq, from q.AfterSeq.
 func (t *tx) ListDelegatedAdmins(ctx context.Context, q org.DelegatedAdminQuery) ([]org.DelegatedAdmin, error) {
 	query, args := listDelegatedAdminsQuery(q)
 	out, err := queryAll(ctx, t, func(r scanner, d *org.DelegatedAdmin) error {
 		d.OrgID = q.OrgID
-		var enabled sql.NullInt64
-		if err := r.Scan(&d.AccountID, &d.ServicePrincipal, &enabled); err != nil {
+		var enabled, seq, accountSeq sql.NullInt64
+		if err := r.Scan(&d.AccountID, &d.ServicePrincipal, &enabled, &seq, &accountSeq); err != nil {
 			return err
 		}
-		d.EnabledAt = fromMS(enabled)
+		d.EnabledAt, d.Seq, d.AccountSeq = fromMS(enabled), seq.Int64, accountSeq.Int64
 		return nil
 	}, query, args...)
 	if err != nil {
@@ -160,23 +180,52 @@ func (t *tx) ListDelegatedAdmins(ctx context.Context, q org.DelegatedAdminQuery)
 
 func listDelegatedAdminsQuery(q org.DelegatedAdminQuery) (string, []any) {
 	limit := noLimit(q.Limit)
+	if q.Order == org.ByCreation {
+		return listDelegatedAdminsBySeqQuery(q)
+	}
 	switch {
 	case q.AccountID != "":
-		return `SELECT account_id, service_principal, enabled_at FROM delegated_admins
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
 			WHERE org_id = ? AND account_id = ? AND service_principal > ?
 			ORDER BY service_principal LIMIT ?`, []any{q.OrgID, q.AccountID, q.After, limit}
 	case q.ServicePrincipal != "":
 		// Without statistics SQLite prefers the primary key, which would filter every
 		// administrator of the organization; the service's index reads one page.
-		return `SELECT account_id, service_principal, enabled_at FROM delegated_admins
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
 			INDEXED BY delegated_admins_service
 			WHERE org_id = ? AND service_principal = ? AND account_id > ?
 			ORDER BY account_id LIMIT ?`, []any{q.OrgID, q.ServicePrincipal, q.After, limit}
 	default:
 		// The primary key is ordered by account, so grouping by it needs no sort.
-		return `SELECT account_id, '', MIN(enabled_at) FROM delegated_admins
+		return `SELECT account_id, '', MIN(enabled_at), 0, MIN(account_seq) FROM delegated_admins
 			WHERE org_id = ? AND account_id > ?
 			GROUP BY account_id ORDER BY account_id LIMIT ?`, []any{q.OrgID, q.After, limit}
+	}
+}
+
+// listDelegatedAdminsBySeqQuery is listDelegatedAdminsQuery in creation order. The indexes
+// are named for the reason given above: without statistics SQLite would rather walk the
+// primary key and sort.
+func listDelegatedAdminsBySeqQuery(q org.DelegatedAdminQuery) (string, []any) {
+	limit := noLimit(q.Limit)
+	switch {
+	case q.AccountID != "":
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
+			INDEXED BY delegated_admins_account_seq
+			WHERE org_id = ? AND account_id = ? AND seq > ?
+			ORDER BY seq LIMIT ?`, []any{q.OrgID, q.AccountID, q.AfterSeq, limit}
+	case q.ServicePrincipal != "":
+		return `SELECT account_id, service_principal, enabled_at, seq, account_seq FROM delegated_admins
+			INDEXED BY delegated_admins_service_account_seq
+			WHERE org_id = ? AND service_principal = ? AND account_seq > ?
+			ORDER BY account_seq LIMIT ?`, []any{q.OrgID, q.ServicePrincipal, q.AfterSeq, limit}
+	default:
+		// An account's registrations share account_seq, so they are adjacent on the index
+		// and grouping needs no sort.
+		return `SELECT account_id, '', MIN(enabled_at), 0, account_seq FROM delegated_admins
+			INDEXED BY delegated_admins_org_account_seq
+			WHERE org_id = ? AND account_seq > ?
+			GROUP BY account_seq, account_id ORDER BY account_seq, account_id LIMIT ?`, []any{q.OrgID, q.AfterSeq, limit}
 	}
 }
 

@@ -118,14 +118,14 @@ func (t *tx) DeletePolicies(ctx context.Context, orgID string) error {
 
 // Attachments.
 
-const attachmentColumns = `org_id, policy_id, target_id, policy_type, target_type, seq, attached_at`
+const attachmentColumns = `org_id, policy_id, target_id, policy_type, target_type, seq, attached_at, policy_seq`
 
 func scanAttachment(row scanner, a *org.PolicyAttachment) error {
-	var attached sql.NullInt64
-	if err := row.Scan(&a.OrgID, &a.PolicyID, &a.TargetID, &a.PolicyType, &a.TargetType, &a.Seq, &attached); err != nil {
+	var attached, policySeq sql.NullInt64
+	if err := row.Scan(&a.OrgID, &a.PolicyID, &a.TargetID, &a.PolicyType, &a.TargetType, &a.Seq, &attached, &policySeq); err != nil {
 		return err
 	}
-	a.AttachedAt = fromMS(attached)
+	a.AttachedAt, a.PolicySeq = fromMS(attached), policySeq.Int64
 	return nil
 }
 
@@ -147,6 +147,11 @@ func (t *tx) PolicyAttachment(ctx context.Context, orgID, policyID, targetID str
 const nextSeqQuery = `SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_attachments
 	WHERE org_id = ? AND target_id = ? AND policy_type = ?`
 
+// nextTargetOfPolicySeqQuery is the place of a new attachment among the policy's: one past
+// its last, an index probe on policy_attachments_policy_seq.
+const nextTargetOfPolicySeqQuery = `SELECT COALESCE(MAX(policy_seq), 0) + 1 FROM policy_attachments
+	WHERE org_id = ? AND policy_id = ?`
+
 func (t *tx) PutPolicyAttachment(ctx context.Context, a *org.PolicyAttachment) error {
 	what := "attach " + a.PolicyID + " to " + a.TargetID
 	if err := t.writable(what); err != nil {
@@ -156,15 +161,17 @@ func (t *tx) PutPolicyAttachment(ctx context.Context, a *org.PolicyAttachment) e
 	if err := t.queryRow(ctx, nextSeqQuery, a.OrgID, a.TargetID, a.PolicyType).Scan(&seq); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	_, err := t.exec(ctx, `INSERT INTO policy_attachments (`+attachmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.OrgID, a.PolicyID, a.TargetID, a.PolicyType, a.TargetType, seq, msOrNull(a.AttachedAt))
+	var policySeq int64
+	err := t.queryRow(ctx, `INSERT INTO policy_attachments (`+attachmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, (`+nextTargetOfPolicySeqQuery+`))
+		RETURNING policy_seq`,
+		a.OrgID, a.PolicyID, a.TargetID, a.PolicyType, a.TargetType, seq, msOrNull(a.AttachedAt), a.OrgID, a.PolicyID).Scan(&policySeq)
 	if isKeyViolation(err) {
 		return fmt.Errorf("sqlite: %s: already attached: %w", what, org.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	a.Seq = seq
+	a.Seq, a.PolicySeq = seq, policySeq
 	return nil
 }
 
@@ -173,7 +180,8 @@ func (t *tx) DeletePolicyAttachment(ctx context.Context, orgID, policyID, target
 		`DELETE FROM policy_attachments WHERE org_id = ? AND policy_id = ? AND target_id = ?`, orgID, policyID, targetID)
 }
 
-// ListPolicyAttachments pages on the primary key (a policy's targets) or on
+// ListPolicyAttachments pages on the primary key (a policy's targets), on
+// policy_attachments_policy_seq (a policy's targets in attachment order) or on
 // policy_attachments_target (a target's policies of a type, in attachment order); a Limit of
 // zero or less means no limit.
 func (t *tx) ListPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQuery) ([]org.PolicyAttachment, error) {
@@ -189,6 +197,11 @@ func (t *tx) ListPolicyAttachments(ctx context.Context, q org.PolicyAttachmentQu
 }
 
 func listAttachmentsQuery(q org.PolicyAttachmentQuery) (string, []any, error) {
+	if q.PolicyID != "" && q.Order == org.ByCreation {
+		return `SELECT ` + attachmentColumns + ` FROM policy_attachments
+			WHERE org_id = ? AND policy_id = ? AND policy_seq > ? ORDER BY policy_seq LIMIT ?`,
+			[]any{q.OrgID, q.PolicyID, q.AfterSeq, noLimit(q.Limit)}, nil
+	}
 	if q.PolicyID != "" {
 		return `SELECT ` + attachmentColumns + ` FROM policy_attachments
 			WHERE org_id = ? AND policy_id = ? AND target_id > ? ORDER BY target_id LIMIT ?`,

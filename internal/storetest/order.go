@@ -136,3 +136,122 @@ func checkOrder(t *testing.T, s org.Store, what string, want []string, list func
 		return nil
 	})
 }
+
+// testCreationOrderOfLinks checks the ByCreation order of a policy's attachments and of
+// delegated administrators (the moto profile's): a policy's targets in the order they were
+// attached (detaching and attaching again goes last), an account's registrations in the
+// order they were made, and administrators, with or without a service, in the order of their
+// account's first registration, kept while the account has any (moto keeps one entry per
+// account).
+func testCreationOrderOfLinks(t *testing.T, s org.Store) {
+	const o1, o2, scp = "o-1111111111", "o-2222222222", "SERVICE_CONTROL_POLICY"
+	const p1, root, ou1, a9, a3 = "p-00000001", "r-1111", "ou-1111-00000001", "000000000009", "000000000003"
+	first := attachment(o1, p1, a9, scp, "ACCOUNT")
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		for _, a := range []*org.PolicyAttachment{
+			first,
+			attachment(o1, "p-00000002", root, scp, "ROOT"),
+			attachment(o1, p1, root, scp, "ROOT"),
+			attachment(o2, p1, "r-2222", scp, "ROOT"),
+			attachment(o1, p1, ou1, scp, "ORGANIZATIONAL_UNIT"),
+			attachment(o1, p1, a3, scp, "ACCOUNT"),
+		} {
+			must(t, "PutPolicyAttachment", tx.PutPolicyAttachment(ctx, a))
+		}
+		got, err := tx.PolicyAttachment(ctx, o1, p1, a9)
+		must(t, "PolicyAttachment", err)
+		if got.PolicySeq <= 0 || got.PolicySeq != first.PolicySeq {
+			t.Errorf("PolicyAttachment PolicySeq %d, PutPolicyAttachment assigned %d", got.PolicySeq, first.PolicySeq)
+		}
+		return nil
+	})
+	targets := func(ctx context.Context, tx org.Tx, after int64, limit int) ([]string, int64, error) {
+		as, err := tx.ListPolicyAttachments(ctx, org.PolicyAttachmentQuery{OrgID: o1, PolicyID: p1, Order: org.ByCreation, AfterSeq: after, Limit: limit})
+		if err != nil || len(as) == 0 {
+			return nil, 0, err
+		}
+		return attachmentTargets(as), as[len(as)-1].PolicySeq, nil
+	}
+	checkOrder(t, s, "ListPolicyAttachments", []string{a9, root, ou1, a3}, targets)
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		must(t, "DeletePolicyAttachment", tx.DeletePolicyAttachment(ctx, o1, p1, root))
+		return tx.PutPolicyAttachment(ctx, attachment(o1, p1, root, scp, "ROOT"))
+	})
+	checkOrder(t, s, "ListPolicyAttachments", []string{a9, ou1, a3, root}, targets)
+
+	const a5, sso, ram, backup = "000000000005", "sso.amazonaws.com", "ram.amazonaws.com", "backup.amazonaws.com"
+	register := func(ds ...org.DelegatedAdmin) {
+		t.Helper()
+		update(t, s, func(ctx context.Context, tx org.Tx) error {
+			for _, d := range ds {
+				d.EnabledAt = t0
+				must(t, "PutDelegatedAdmin", tx.PutDelegatedAdmin(ctx, &d))
+				if d.Seq <= 0 || d.AccountSeq <= 0 {
+					t.Errorf("PutDelegatedAdmin(%s, %s) assigned Seq %d, AccountSeq %d", d.AccountID, d.ServicePrincipal, d.Seq, d.AccountSeq)
+				}
+			}
+			return nil
+		})
+	}
+	deregister := func(account string, principals ...string) {
+		t.Helper()
+		update(t, s, func(ctx context.Context, tx org.Tx) error {
+			for _, p := range principals {
+				must(t, "DeleteDelegatedAdmin", tx.DeleteDelegatedAdmin(ctx, o1, account, p))
+			}
+			return nil
+		})
+	}
+	admins := func(principal string, want ...string) {
+		t.Helper()
+		checkOrder(t, s, "ListDelegatedAdmins "+principal, want, func(ctx context.Context, tx org.Tx, after int64, limit int) ([]string, int64, error) {
+			ds, err := tx.ListDelegatedAdmins(ctx, org.DelegatedAdminQuery{OrgID: o1, ServicePrincipal: principal, Order: org.ByCreation, AfterSeq: after, Limit: limit})
+			if err != nil || len(ds) == 0 {
+				return nil, 0, err
+			}
+			var ids []string
+			for _, d := range ds {
+				ids = append(ids, d.AccountID)
+			}
+			return ids, ds[len(ds)-1].AccountSeq, nil
+		})
+	}
+	services := func(account string, want ...string) {
+		t.Helper()
+		checkOrder(t, s, "ListDelegatedAdmins of "+account, want, func(ctx context.Context, tx org.Tx, after int64, limit int) ([]string, int64, error) {
+			ds, err := tx.ListDelegatedAdmins(ctx, org.DelegatedAdminQuery{OrgID: o1, AccountID: account, Order: org.ByCreation, AfterSeq: after, Limit: limit})
+			if err != nil || len(ds) == 0 {
+				return nil, 0, err
+			}
+			var ps []string
+			for _, d := range ds {
+				ps = append(ps, d.ServicePrincipal)
+			}
+			return ps, ds[len(ds)-1].Seq, nil
+		})
+	}
+	register(
+		org.DelegatedAdmin{OrgID: o1, AccountID: a9, ServicePrincipal: sso},
+		org.DelegatedAdmin{OrgID: o1, AccountID: a3, ServicePrincipal: ram},
+		org.DelegatedAdmin{OrgID: o2, AccountID: a5, ServicePrincipal: ram},
+		org.DelegatedAdmin{OrgID: o1, AccountID: a9, ServicePrincipal: ram},
+		org.DelegatedAdmin{OrgID: o1, AccountID: a5, ServicePrincipal: sso},
+		org.DelegatedAdmin{OrgID: o1, AccountID: a3, ServicePrincipal: backup},
+		org.DelegatedAdmin{OrgID: o1, AccountID: a9, ServicePrincipal: sso}, // a replacement keeps both places
+	)
+	admins("", a9, a3, a5)
+	admins(ram, a9, a3)
+	admins(sso, a9, a5)
+	services(a9, sso, ram)
+	services(a3, ram, backup)
+	// a9 keeps its place while it administers anything; its service registered again goes
+	// last among its own. a3, once it administers nothing, goes last.
+	deregister(a9, sso)
+	register(org.DelegatedAdmin{OrgID: o1, AccountID: a9, ServicePrincipal: sso})
+	deregister(a3, ram, backup)
+	register(org.DelegatedAdmin{OrgID: o1, AccountID: a3, ServicePrincipal: ram})
+	admins("", a9, a5, a3)
+	admins(ram, a9, a3)
+	services(a9, ram, sso)
+	services(a3, ram)
+}

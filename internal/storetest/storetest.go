@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"PolicyNameConflict", testPolicyNameConflict},
 		{"ListPolicies", testListPolicies},
 		{"CreationOrder", testCreationOrder},
+		{"CreationOrderOfLinks", testCreationOrderOfLinks},
 		{"PolicyAttachments", testPolicyAttachments},
 		{"EnabledPolicyTypes", testEnabledPolicyTypes},
 		{"HandshakeRoundTrip", testHandshakeRoundTrip},
