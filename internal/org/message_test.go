@@ -111,6 +111,10 @@ func TestAWSErrorTexts(t *testing.T) {
 			_, err := c.ListChildren(ctx, &organizations.ListChildrenInput{ParentId: &root, ChildType: "ROOT"})
 			return err
 		}, "InvalidInputException", "INVALID_ENUM", "You specified an invalid value."},
+		{"a NextToken orgd did not hand out", func() error {
+			_, err := c.ListAccounts(ctx, &organizations.ListAccountsInput{NextToken: aws.String("not-a-token")})
+			return err
+		}, "InvalidInputException", "INVALID_NEXT_TOKEN", "Get the value for the NextToken parameter from the response to a previous call of the operation."},
 		{"an unrecognized service principal", func() error {
 			_, err := c.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("nothing.example.com")})
 			return err

@@ -80,6 +80,14 @@ func listItems(doc string) []string {
 	return items
 }
 
+// docReasonValues maps the Reasons the documentation names by their enum names (as the SDKs
+// spell their constants) to the values on the wire, which botocore's model alone lists:
+// InvalidInputException's INVALID_PAGINATION_TOKEN is sent as INVALID_NEXT_TOKEN.
+var docReasonValues = map[string]string{
+	"INVALID_PAGINATION_TOKEN":  "INVALID_NEXT_TOKEN",
+	"MAX_FILTER_LIMIT_EXCEEDED": "MAX_LIMIT_EXCEEDED_FILTER",
+}
+
 // reasons returns the Reasons an exception's documentation lists, in its order.
 func reasons(doc string) []reasonItem {
 	var out []reasonItem
@@ -93,6 +101,9 @@ func reasons(doc string) []reasonItem {
 			continue
 		}
 		r := reasonItem{reason: m[1]}
+		if v, ok := docReasonValues[r.reason]; ok {
+			r.reason = v
+		}
 		if nested != "" {
 			for _, sub := range listItems(nested) {
 				r.sentences = append(r.sentences, firstSentence(plainText(sub)))

@@ -152,7 +152,7 @@ func TestReasonSentences(t *testing.T) {
 			"You attempted to enable a policy type before you enabled service access."}},
 		{"END_DATE_NOT_END_OF_MONTH", []string{"The end date must be the end of the month (23.59.59.999)."}},
 		{"CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED", []string{"You attempted to exceed the number of accounts that you can close at a time."}},
-		{"INVALID_PAGINATION_TOKEN", []string{"Get the value for the NextToken parameter from the response."}},
+		{"INVALID_NEXT_TOKEN", []string{"Get the value for the NextToken parameter from the response."}},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d reasons %v, want %d", len(got), got, len(want))
