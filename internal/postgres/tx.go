@@ -267,7 +267,7 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 		return err
 	}
 	// seq: an account that joins an organization (org_id changes) takes the next number of
-	// creation_seq; otherwise it keeps its place (migration 0003).
+	// creation_seq; otherwise it keeps its place (migration 0004).
 	var seq *int64
 	err := t.queryRow(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
 			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at, seq)
@@ -429,7 +429,7 @@ func (t *tx) CountTags(ctx context.Context, resourceID string) (int, error) {
 }
 
 // PutTags sends one upsert per tag in one round trip; a new key takes seq's default (the
-// next number of creation_seq, migration 0003), a new value keeps it. One statement for them all would fail
+// next number of creation_seq, migration 0004), a new value keeps it. One statement for them all would fail
 // on a key given twice, which one upsert after another lets the last value win.
 func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) error {
 	if err := t.writable("put tags of " + resourceID); err != nil {

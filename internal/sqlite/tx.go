@@ -612,7 +612,7 @@ func (t *tx) PutTags(ctx context.Context, resourceID string, tags []org.Tag) err
 	}
 	// A key the resource has gets its new value in place, one probe of the primary key as
 	// before creation order was kept; only a new key reads the resource's largest seq (at
-	// most 50 rows) to come after the others (migration 0010).
+	// most 50 rows) to come after the others (migration 0011).
 	upd, err := t.stmt(ctx, `UPDATE tags SET value = ? WHERE resource_id = ? AND key = ?`)
 	if err != nil {
 		return fmt.Errorf("sqlite: put tags of %s: %w", resourceID, err)
