@@ -2,8 +2,10 @@ package org_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
 )
 
 // The moto profile (org.CompatMoto, issue 10): what it changes, and that without it
@@ -499,4 +502,29 @@ func TestMotoLinkListsInCreationOrder(t *testing.T) {
 	check("ListDelegatedAdministrators(stacksets)", admins(stacksets), []string{a9, a5, a3})
 	check("ListDelegatedServicesForAccount", services(a9), []string{cfg, stacksets})
 	check("ListDelegatedServicesForAccount", services(a3), []string{stacksets})
+}
+
+// Without the profile a join leaves an account without a place in creation order (which
+// spares every join two indexes); a server started with the profile on the same database
+// first gives those accounts their places, in the order they joined.
+func TestMotoProfileOrdersAccountsThatJoinedWithoutIt(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "orgd.db")
+	plain := apitest.Start(t, func(c *server.Config) { c.DB = db })
+	plain.CreateOrganization(motoMgmt)
+	joined := []string{motoMgmt}
+	for _, id := range []string{"333333333333", "222222222222", "444444444444"} {
+		plain.Advance(time.Second) // a join time of its own: the order does not rest on the ids
+		plain.Join(motoMgmt, id)
+		joined = append(joined, id)
+	}
+	moto := apitest.Start(t, func(c *server.Config) { c.DB = db }, apitest.WithCompat(org.CompatMoto))
+	if got := listAllAccounts(t, moto.Client(motoMgmt), 1); !slices.Equal(got, joined) {
+		t.Errorf("ListAccounts with the profile = %v, want the order they joined %v", got, joined)
+	}
+	// An account that joins now comes after them.
+	moto.Join(motoMgmt, "555555555555")
+	joined = append(joined, "555555555555")
+	if got := listAllAccounts(t, moto.Client(motoMgmt), 2); !slices.Equal(got, joined) {
+		t.Errorf("ListAccounts after one more join = %v, want %v", got, joined)
+	}
 }

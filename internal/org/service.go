@@ -180,6 +180,13 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("org: load token key: %w", err)
 	}
+	if s.creationOrder() {
+		// Accounts that joined while the store served without the profile have no place in
+		// creation order yet: they come after those that have one, as they joined.
+		if err := s.run(ctx, s.store.Update, func(t *txn) error { return t.NumberAccounts(t.ctx) }); err != nil {
+			return nil, fmt.Errorf("org: number accounts in creation order: %w", err)
+		}
+	}
 	if cfg.CreateAccountDelay <= 0 {
 		if err := s.run(ctx, s.store.Update, func(t *txn) error { return t.settleCreations(true) }); err != nil {
 			return nil, fmt.Errorf("org: settle account creations: %w", err)
@@ -309,6 +316,9 @@ func updateOut[T any](s *Service, ctx context.Context, out T, fn func(t *txn, ou
 
 func (s *Service) run(ctx context.Context, begin func(context.Context, func(Tx) error) error, fn func(t *txn) error) error {
 	caller, _ := CallerFrom(ctx) // the admin API has no caller
+	if s.creationOrder() {
+		ctx = WithCreationOrder(ctx)
+	}
 	err := begin(ctx, func(tx Tx) error {
 		now, err := s.now(ctx, tx)
 		if err != nil {

@@ -48,6 +48,23 @@ func WithWriteKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, writeKeyKey{}, key)
 }
 
+type creationOrderKey struct{}
+
+// WithCreationOrder returns a context whose Updates give an account that joins an
+// organization its place in the organization's creation order (Account.Seq), which lists in
+// creation order read. Without it a store leaves the place empty (Seq 0), which spares each
+// join the upkeep of two indexes: only the moto profile lists in that order, and it numbers
+// the accounts left without a place when it starts (Tx.NumberAccounts).
+func WithCreationOrder(ctx context.Context) context.Context {
+	return context.WithValue(ctx, creationOrderKey{}, true)
+}
+
+// CreationOrder reports whether ctx asks for accounts' places in creation order.
+func CreationOrder(ctx context.Context) bool {
+	on, _ := ctx.Value(creationOrderKey{}).(bool)
+	return on
+}
+
 // WriteKey returns the key stored by WithWriteKey.
 func WriteKey(ctx context.Context) (string, bool) {
 	key, ok := ctx.Value(writeKeyKey{}).(string)
@@ -73,6 +90,10 @@ type Tx interface {
 	// ListAccounts returns up to q.Limit accounts ordered by ID, starting after q.AfterID,
 	// or, with q.Order ByCreation (q.OrgID set), in the order they joined (Seq) after q.AfterSeq.
 	ListAccounts(ctx context.Context, q AccountQuery) ([]Account, error)
+	// NumberAccounts gives the members that have no place in their organization's creation
+	// order (they joined by an Update without WithCreationOrder) the places after the others,
+	// in the order they joined (JoinedAt, then ID).
+	NumberAccounts(ctx context.Context) error
 	// CountAccounts returns how many accounts belong to the organization: those that joined
 	// it while its row existed (an organization is stored before its first account joins).
 	// orgID "" counts every account the store holds. It costs O(1), not O(members).

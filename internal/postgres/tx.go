@@ -259,6 +259,29 @@ func (t *tx) AccountByEmail(ctx context.Context, email string) (*org.Account, er
 	return &a, nil
 }
 
+// unnumberedAccountsQuery lists the members without a place in creation order, in the order
+// NumberAccounts gives them one.
+const unnumberedAccountsQuery = `SELECT id FROM accounts
+	WHERE org_id IS NOT NULL AND seq IS NULL ORDER BY org_id, joined_at, id`
+
+// NumberAccounts: see org.Tx. It reads every member once (the moto profile's start-up); the
+// numbers come from creation_seq, like those of PutAccount.
+func (t *tx) NumberAccounts(ctx context.Context) error {
+	if err := t.writable("number accounts"); err != nil {
+		return err
+	}
+	ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) }, unnumberedAccountsQuery)
+	if err != nil {
+		return fmt.Errorf("postgres: number accounts: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := t.exec(ctx, `UPDATE accounts SET seq = nextval('creation_seq') WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("postgres: number account %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // PutAccount upserts the account unless another account holds its e-mail; the statement
 // then inserts nothing, which is the conflict. The casts give the SELECT's parameters the
 // columns' types, which a VALUES list would have taken from the columns.
@@ -267,13 +290,14 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 		return err
 	}
 	// seq: an account that joins an organization (org_id changes) takes the next number of
-	// creation_seq; otherwise it keeps its place (migration 0004).
+	// creation_seq when ctx asks for creation order, else it has no place; an account that
+	// stays keeps its place (migration 0004).
 	var seq *int64
 	err := t.queryRow(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
 			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at, seq)
 		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::boolean, $8::text, $9::text,
 			$10::text, $11::bigint, $12::text, $13::bigint,
-			CASE WHEN $8::text IS NULL THEN NULL ELSE nextval('creation_seq') END
+			CASE WHEN $8::text IS NULL OR NOT $14::boolean THEN NULL ELSE nextval('creation_seq') END
 		WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE email_lower = $3 AND id <> $1)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_lower = excluded.email_lower,
 			name = excluded.name, seller = excluded.seller,
@@ -285,7 +309,7 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 		RETURNING seq`,
 		a.ID, a.Email, strOrNull(strings.ToLower(a.Email)), a.Name, a.SellerOfRecord,
 		a.PaymentInstrument, a.EmailVerified, strOrNull(a.OrgID), strOrNull(a.ParentID),
-		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt)).Scan(&seq)
+		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt), org.CreationOrder(ctx)).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("postgres: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)
 	}

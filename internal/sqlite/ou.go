@@ -132,7 +132,7 @@ func (t *tx) DeleteOUs(ctx context.Context, orgID string) error {
 // The creation numbers of new rows, kept in their own constants so that the query-plan test
 // checks what the store runs: each is the largest of its siblings plus one, found on an index.
 const (
-	nextAccountSeqQuery = `SELECT COALESCE(MAX(seq), 0) + 1 FROM accounts WHERE org_id = ?`
+	nextAccountSeqQuery = `SELECT COALESCE(MAX(seq), 0) + 1 FROM accounts WHERE org_id = ? AND seq IS NOT NULL`
 	nextOUSeqQuery      = `SELECT COALESCE(MAX(seq), 0) + 1 FROM ous WHERE org_id = ? AND parent_id = ?`
 	nextPolicySeqQuery  = `SELECT COALESCE(MAX(seq), 0) + 1 FROM policies WHERE org_id = ? AND type = ?`
 )

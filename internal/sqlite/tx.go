@@ -362,14 +362,55 @@ func (t *tx) AccountByEmail(ctx context.Context, email string) (*org.Account, er
 	return &a, nil
 }
 
+// unnumberedAccountsQuery lists the members without a place in creation order, in the order
+// NumberAccounts gives them one.
+const unnumberedAccountsQuery = `SELECT id, org_id FROM accounts
+	WHERE org_id IS NOT NULL AND seq IS NULL ORDER BY org_id, joined_at, id`
+
+// NumberAccounts: see org.Tx. It reads every member once (the moto profile's start-up).
+func (t *tx) NumberAccounts(ctx context.Context) error {
+	if err := t.writable("number accounts"); err != nil {
+		return err
+	}
+	rows, err := t.query(ctx, unnumberedAccountsQuery)
+	if err != nil {
+		return fmt.Errorf("sqlite: number accounts: %w", err)
+	}
+	var ids, orgs []string
+	for rows.Next() {
+		var id, orgID string
+		if err := rows.Scan(&id, &orgID); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: number accounts: %w", err)
+		}
+		ids, orgs = append(ids, id), append(orgs, orgID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: number accounts: %w", err)
+	}
+	for i, id := range ids {
+		t.changed(kindAccount, id)
+		if _, err := t.exec(ctx, `UPDATE accounts SET seq = (`+nextAccountSeqQuery+`) WHERE id = ?`, orgs[i], id); err != nil {
+			return fmt.Errorf("sqlite: number account %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
 func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 	if err := t.writable("put account " + a.ID); err != nil {
 		return err
 	}
 	t.changed(kindAccount, a.ID)
 	// seq: an account that joins an organization (org_id changes) comes after every account
-	// already in it (accounts_org_seq finds the largest); otherwise it keeps its place.
+	// already in it (accounts_org_seq finds the largest) when ctx asks for creation order,
+	// else it has no place; an account that stays keeps its place.
 	var seq sql.NullInt64
+	var numbered any
+	if a.OrgID != "" && org.CreationOrder(ctx) {
+		numbered = a.OrgID
+	}
 	err := t.queryRow(ctx, `INSERT INTO accounts (id, email, email_lower, name, seller,
 			payment_instrument, email_verified, org_id, parent_id, joined_method, joined_at, state, closed_at, seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
@@ -385,7 +426,7 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 		a.ID, a.Email, strOrNull(strings.ToLower(a.Email)), a.Name, a.SellerOfRecord,
 		boolInt(a.PaymentInstrument), boolInt(a.EmailVerified), strOrNull(a.OrgID), strOrNull(a.ParentID),
 		strOrNull(a.JoinedMethod), msOrNull(a.JoinedAt), a.State, msOrNull(a.ClosedAt),
-		strOrNull(a.OrgID), strOrNull(a.OrgID)).Scan(&seq)
+		numbered, strOrNull(a.OrgID)).Scan(&seq)
 	a.Seq = seq.Int64
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: put account %s: e-mail %q is taken: %w", a.ID, a.Email, org.ErrConflict)

@@ -4,9 +4,26 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/orgd/orgd/internal/org"
 )
+
+// putAccountsInOrder is putAccounts in an Update that asks for creation order, as the moto
+// profile's do.
+func putAccountsInOrder(t *testing.T, s org.Store, as ...*org.Account) {
+	t.Helper()
+	ctx := org.WithCreationOrder(t.Context())
+	err := s.Update(ctx, func(tx org.Tx) error {
+		for _, a := range as {
+			must(t, "PutAccount "+a.ID, tx.PutAccount(ctx, a))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
 
 // testCreationOrder checks the ByCreation order of ListAccounts, ListOUs and ListPolicies
 // (the moto profile's): accounts in the order they joined their organization (a move keeps
@@ -17,11 +34,11 @@ func testCreationOrder(t *testing.T, s org.Store) {
 	// Ids out of order on purpose, so that creation order differs from id order.
 	a9, a3, a5 := member("000000000009", "a9@example.com", o1, r1), member("000000000003", "a3@example.com", o1, r1), standalone("000000000005", "a5@example.com")
 	a7, a1 := member("000000000007", "a7@example.com", o2, "r-2222"), member("000000000001", "a1@example.com", o1, ou1)
-	putAccounts(t, s, a9, a3, a5, a7)
-	putAccounts(t, s, a1)
+	putAccountsInOrder(t, s, a9, a3, a5, a7)
+	putAccountsInOrder(t, s, a1)
 	a5.OrgID, a5.ParentID, a5.JoinedMethod, a5.JoinedAt = o1, r1, "INVITED", t0 // joins after a1
 	a3.ParentID, a3.Name = ou1, "moved"                                         // keeps its place
-	putAccounts(t, s, a5, a3)
+	putAccountsInOrder(t, s, a5, a3)
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
 		got, err := tx.Account(ctx, a5.ID)
 		must(t, "Account", err)
@@ -33,12 +50,34 @@ func testCreationOrder(t *testing.T, s org.Store) {
 	checkAccountOrder(t, s, org.AccountQuery{OrgID: o2}, "000000000007")
 	// a9 leaves and joins again: it goes last.
 	a9.OrgID, a9.ParentID = "", ""
-	putAccounts(t, s, a9)
+	putAccountsInOrder(t, s, a9)
 	checkAccountOrder(t, s, org.AccountQuery{OrgID: o1}, "000000000003", "000000000001", "000000000005")
 	a9.OrgID, a9.ParentID = o1, r1
-	putAccounts(t, s, a9)
+	putAccountsInOrder(t, s, a9)
 	checkAccountOrder(t, s, org.AccountQuery{OrgID: o1}, "000000000003", "000000000001", "000000000005", "000000000009")
 	checkAccountOrder(t, s, org.AccountQuery{OrgID: o1, ParentID: r1}, "000000000005", "000000000009")
+
+	// Without WithCreationOrder a join leaves the account without a place (Seq 0), so that
+	// joins outside the moto profile do not keep the order's indexes; NumberAccounts gives the
+	// members without one their places after the others, in the order they joined.
+	b2, b4 := member("000000000042", "b2@example.com", o1, r1), member("000000000024", "b4@example.com", o1, r1)
+	b2.JoinedAt, b4.JoinedAt = t0.Add(2*time.Second), t0.Add(time.Second)
+	putAccounts(t, s, b2, b4)
+	if b2.Seq != 0 || b4.Seq != 0 {
+		t.Errorf("joined without creation order: Seq %d and %d, want 0", b2.Seq, b4.Seq)
+	}
+	checkAccountOrder(t, s, org.AccountQuery{OrgID: o1}, "000000000003", "000000000001", "000000000005", "000000000009")
+	update(t, s, func(ctx context.Context, tx org.Tx) error { return tx.NumberAccounts(ctx) })
+	checkAccountOrder(t, s, org.AccountQuery{OrgID: o1}, "000000000003", "000000000001", "000000000005", "000000000009", "000000000024", "000000000042")
+	checkAccountOrder(t, s, org.AccountQuery{OrgID: o1, ParentID: r1}, "000000000005", "000000000009", "000000000024", "000000000042")
+	view(t, s, func(ctx context.Context, tx org.Tx) error {
+		got, err := tx.Account(ctx, b4.ID)
+		must(t, "Account", err)
+		if got.Seq == 0 {
+			t.Errorf("after NumberAccounts: %s has no place", b4.ID)
+		}
+		return nil
+	})
 
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		for _, u := range []*org.OU{

@@ -36,8 +36,10 @@ WHERE service_access.org_id = n.org_id AND service_access.service_principal = n.
 -- Pages in creation order of an organization's and a parent's accounts, of a parent's OUs
 -- and of a type's policies. Each also finds the largest seq a new row must exceed: an OU
 -- never moves, so it needs only exceed its siblings', and a policy those of its type.
-CREATE INDEX accounts_org_seq ON accounts (org_id, seq);
-CREATE INDEX accounts_org_parent_seq ON accounts (org_id, parent_id, seq);
+-- Only accounts with a place are indexed: without the profile joins leave seq empty (see
+-- org.WithCreationOrder), so these indexes cost them nothing.
+CREATE INDEX accounts_org_seq ON accounts (org_id, seq) WHERE seq IS NOT NULL;
+CREATE INDEX accounts_org_parent_seq ON accounts (org_id, parent_id, seq) WHERE seq IS NOT NULL;
 CREATE INDEX ous_org_parent_seq ON ous (org_id, parent_id, seq);
 CREATE INDEX policies_org_type_seq ON policies (org_id, type, seq);
 CREATE INDEX service_access_org_seq ON service_access (org_id, seq);
