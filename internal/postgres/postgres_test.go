@@ -416,21 +416,5 @@ func TestPartitionMigration(t *testing.T) {
 
 	s := openURL(t, url)
 	checkVersions(t, s)
-	err = s.View(ctx, func(tx org.Tx) error {
-		o, err := tx.Organization(ctx, "o-1111111111")
-		if err != nil {
-			return err
-		}
-		h, err := tx.Handshake(ctx, "h-1")
-		if err != nil {
-			return err
-		}
-		if o.Partition != "aws" || h.Partition != "aws" {
-			t.Errorf("after the migration: organization partition %q, handshake partition %q; want aws", o.Partition, h.Partition)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.CheckMigratedPartitions(t, s)
 }

@@ -536,22 +536,5 @@ func TestPartitionMigration(t *testing.T) {
 	if n := migrationCount(t, s); n != len(ms) {
 		t.Fatalf("%d migrations recorded, want %d", n, len(ms))
 	}
-	ctx := t.Context()
-	err = s.View(ctx, func(tx org.Tx) error {
-		o, err := tx.Organization(ctx, "o-1111111111")
-		if err != nil {
-			return err
-		}
-		h, err := tx.Handshake(ctx, "h-1")
-		if err != nil {
-			return err
-		}
-		if o.Partition != "aws" || h.Partition != "aws" {
-			t.Errorf("after the migration: organization partition %q, handshake partition %q; want aws", o.Partition, h.Partition)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.CheckMigratedPartitions(t, s)
 }
