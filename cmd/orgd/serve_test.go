@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sqlite"
 )
@@ -27,6 +28,7 @@ import (
 func client(url, accessKey string) *organizations.Client {
 	return organizations.New(organizations.Options{
 		BaseEndpoint: aws.String(url), Region: "us-east-1", RetryMaxAttempts: 1,
+		HTTPClient: apitest.HTTPClient(),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "x"}, nil
 		}),

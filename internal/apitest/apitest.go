@@ -85,6 +85,32 @@ func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 	return &Server{t: t, URL: hs.URL, Server: srv}
 }
 
+// HTTPClient is the HTTP client for SDK clients in tests (their Options.HTTPClient): it
+// keeps connections to reuse across clients, and sends request bodies as bodyReads says.
+func HTTPClient() *http.Client { return httpClient }
+
+var httpClient = &http.Client{Transport: bodyReads{&http.Transport{MaxIdleConnsPerHost: 16}}}
+
+// bodyReads sends requests with a body that offers only Read. The SDK wraps each request
+// body in a reader whose WriteTo answers io.EOF once the SDK has closed it, which it does
+// as soon as the response arrives; net/http may still be draining the body at that moment
+// (through WriteTo), takes the io.EOF for a failed write, and closes the connection while
+// the SDK reads the response: "deserialization failed ... use of closed network
+// connection" in about one test run in a thousand. Through Read, a closed body is a clean
+// end of file.
+type bodyReads struct{ next http.RoundTripper }
+
+func (b bodyReads) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req = req.Clone(req.Context())
+		req.Body = readOnly{req.Body}
+	}
+	return b.next.RoundTrip(req)
+}
+
+// readOnly hides every method of a request body but Read and Close.
+type readOnly struct{ io.ReadCloser }
+
 // logWriter fails a test with each line the server logs.
 type logWriter struct{ t testing.TB }
 
@@ -127,6 +153,7 @@ func (s *Server) ClientIn(accessKey, region string) *organizations.Client {
 		BaseEndpoint:     aws.String(s.URL),
 		Region:           region,
 		RetryMaxAttempts: 1,
+		HTTPClient:       httpClient,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "orgd-test-secret"}, nil
 		}),

@@ -92,7 +92,7 @@ func TestUnsignedSDKRequest(t *testing.T) {
 	srv := apitest.Start(t)
 	c := organizations.New(organizations.Options{
 		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", RetryMaxAttempts: 1,
-		Credentials: aws.AnonymousCredentials{},
+		HTTPClient: apitest.HTTPClient(), Credentials: aws.AnonymousCredentials{},
 	})
 	_, err := c.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
 	apitest.RequireCode(t, err, "MissingAuthenticationTokenException", "")
