@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orgd/orgd/internal/iam"
 	"github.com/orgd/orgd/internal/model"
 )
 
@@ -197,11 +198,13 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 
 // Caller is who sends a request: the account its access key maps to, and the AWS partition
 // (aws, aws-cn, aws-us-gov, ...) of the region it signed for, which its organization must
-// share (see membership); "" is aws.
+// share (see membership); "" is aws. Principal is the root user, IAM user or role session
+// that signed (its Account is AccountID); a zero Principal is the account's root user.
 type Caller struct {
 	AccountID   string
 	AccessKeyID string
 	Partition   string
+	Principal   iam.Principal
 }
 
 // PartitionAWS is the commercial partition: the admin API's, and that of every organization

@@ -4,12 +4,16 @@
 package sigv4
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/orgd/orgd/internal/iam"
 	"github.com/orgd/orgd/internal/model"
 )
 
@@ -110,12 +114,36 @@ type Failure struct {
 
 func (f *Failure) Error() string { return f.Code + ": " + f.Detail }
 
-// Identity is who sends a request: the account, the access key it signed with and the AWS
-// partition its credential scope's region belongs to.
+// Identity is who sends a request: the account, the access key it signed with, the AWS
+// partition its credential scope's region belongs to, and the principal that signed.
 type Identity struct {
 	AccountID   string
 	AccessKeyID string
 	Partition   string
+	Principal   iam.Principal
+}
+
+// Secret is what the server knows of an access key: its secret, and for temporary
+// credentials their session token and expiry, and the principal the key acts as.
+type Secret struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string    // temporary credentials only
+	Expires         time.Time // temporary credentials only, on the server's clock
+	Principal       iam.Principal
+}
+
+// ErrUnknownKey is what Sessions.Session answers for an access key it did not issue.
+var ErrUnknownKey = errors.New("sigv4: unknown access key")
+
+// Sessions finds the temporary credentials that STS issued (AssumeRole, GetSessionToken);
+// they live in the store, so every replica knows them.
+type Sessions interface {
+	// Session returns the credentials of a temporary access key (ASIA...), or ErrUnknownKey.
+	Session(ctx context.Context, accessKeyID string) (Secret, error)
+	// Now is the server's clock, against which temporary credentials expire (the admin API
+	// moves it; signatures' dates are checked against the real clock instead).
+	Now(ctx context.Context) (time.Time, error)
 }
 
 // Identify returns the account of the request's caller, its access key and its partition.
