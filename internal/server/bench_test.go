@@ -108,3 +108,17 @@ func BenchmarkServeDescribeHandshake(b *testing.B) {
 		x.send(mgmt, "DescribeHandshake", body)
 	}
 }
+
+// BenchmarkServeInviteAcceptFile times orgd-bench's InviteAccept cycle on a database file:
+// the management account invites a new account, which accepts.
+func BenchmarkServeInviteAcceptFile(b *testing.B) {
+	x := newBench(b, filepath.Join(b.TempDir(), "orgd.db"))
+	x.organization(0)
+	i := 0
+	for b.Loop() {
+		account := fmt.Sprintf("3%011d", i)
+		inv := x.call(mgmt, "InviteAccountToOrganization", `{"Target":{"Type":"ACCOUNT","Id":"`+account+`"}}`)
+		x.send(account, "AcceptHandshake", `{"HandshakeId":"`+inv["Handshake"].(map[string]any)["Id"].(string)+`"}`)
+		i++
+	}
+}
