@@ -43,6 +43,9 @@ func do(t *testing.T, srv *apitest.Server, method, path, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +203,9 @@ func TestRegisterAccountRejects(t *testing.T) {
 		{"e-mail without @", `{"Id":"` + mgmt + `","Email":"bill.amazon.com"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
 		{"e-mail without a dot in the domain", `{"Id":"` + mgmt + `","Email":"bill@amazon"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
 		{"e-mail with a space", `{"Id":"` + mgmt + `","Email":"bi ll@amazon.com"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
-		{"e-mail over 64", `{"Id":"` + mgmt + `","Email":"` + strings.Repeat("b", 60) + `@amazon.com"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
+		{"e-mail over 64", `{"Id":"` + mgmt + `","Email":"` + strings.Repeat("b", 60) + `@amazon.com"}`, invalid, model.InvalidInputExceptionReasonMaxLengthExceeded},
+		{"e-mail under 6", `{"Id":"` + mgmt + `","Email":"b@a.c"}`, invalid, model.InvalidInputExceptionReasonMinLengthExceeded},
+		{"name over 128", `{"Id":"` + mgmt + `","Name":"` + strings.Repeat("n", 129) + `"}`, invalid, model.InvalidInputExceptionReasonMaxLengthExceeded},
 		{"unknown seller", `{"Id":"` + mgmt + `","SellerOfRecord":"AMAZON"}`, invalid, model.InvalidInputExceptionReasonInvalidEnum},
 		{"seller in lower case", `{"Id":"` + mgmt + `","SellerOfRecord":"aisPL"}`, invalid, model.InvalidInputExceptionReasonInvalidEnum},
 		{"e-mail of another account", `{"Id":"` + member + `","Email":"bill@amazon.com"}`, model.CodeConflictException, ""},
