@@ -35,6 +35,16 @@ type answer struct {
 
 func do(t *testing.T, srv *apitest.Server, method, path, body string) answer {
 	t.Helper()
+	h := http.Header{}
+	if body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	return doWith(t, srv, method, path, body, h)
+}
+
+// doWith sends a request with the given headers; a "Host" among them sets the request's Host.
+func doWith(t *testing.T, srv *apitest.Server, method, path, body string, header http.Header) answer {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -43,8 +53,12 @@ func do(t *testing.T, srv *apitest.Server, method, path, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v[0]
+			continue
+		}
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
