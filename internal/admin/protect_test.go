@@ -31,7 +31,7 @@ var endpoints = []struct{ method, path, body string }{
 	{http.MethodPost, "/moto-api/reset", "{}"},
 }
 
-// state is what a refused request must leave as it was: the registered e-mail, the
+// requireUnchanged fails unless what a refused request must leave is as it was: the registered e-mail, the
 // organization and the clock.
 func requireUnchanged(t *testing.T, srv *apitest.Server) {
 	t.Helper()
