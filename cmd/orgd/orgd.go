@@ -97,7 +97,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
 	db := fs.String("db", "", `SQLite database file, "memory" to keep nothing on disk, or a postgres:// URL shared by replicas (default DATA-DIR/orgd.db)`)
 	syncMode := fs.String("sync", "full", "durability of an SQLite database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
-	creds := fs.String("credentials", "", "JSON file mapping access keys to accounts")
+	creds := fs.String("credentials", os.Getenv("ORGD_CREDENTIALS"), "JSON file mapping access keys to accounts (env ORGD_CREDENTIALS)")
+	insecureOpen := fs.Bool("insecure-open", false, "serve on a non-loopback address without --credentials: anyone who reaches orgd can act as any account")
+	adminToken := fs.String("admin-token", os.Getenv("ORGD_ADMIN_TOKEN"), "bearer token the admin API requires (env ORGD_ADMIN_TOKEN); off loopback, without one, orgd generates one into DIR/admin-token beside the database")
+	var publicHosts hostList
+	fs.Var(&publicHosts, "public-host", "a name clients reach orgd by, which requests' Host header may give (repeat, or separate by commas); NAME:PORT for one port only")
+	maxConns := fs.Int("max-connections", 1024, "connections served at once; more wait until one closes")
 	defAccount := fs.String("default-account", org.DefaultAccountID, "account of callers whose access key names none")
 	fs.IntVar(&q.MaxAccounts, "max-accounts", q.MaxAccounts, "quota: accounts per organization, open invitations included")
 	fs.IntVar(&q.InvitationsPerDay, "invitations-per-day", q.InvitationsPerDay, "quota: invitations per organization in 24 hours (AWS allows max of this and max-accounts)")
@@ -146,6 +151,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if compat == org.CompatMoto && *createDelay > 0 {
 		return fmt.Errorf("--compat moto creates accounts inside the CreateAccount call: it takes no --create-account-delay")
 	}
+	if *maxConns < 1 {
+		return fmt.Errorf("--max-connections must be at least 1, not %d", *maxConns)
+	}
+	// Secure by default: open mode lets any access key act as any account, which only the
+	// machine's own users may be trusted with.
+	loopback, listenName := loopbackAddr(*listen)
+	if !loopback && *creds == "" && !*insecureOpen {
+		return fmt.Errorf("--listen %s is not a loopback address, and without verified signatures anyone who reaches orgd could act as any account: "+
+			"give --credentials FILE (or ORGD_CREDENTIALS) to verify them, or --insecure-open to serve open anyway", *listen)
+	}
+	if listenName != "" {
+		publicHosts = append(publicHosts, listenName)
+	}
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	if *db == "" {
 		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
@@ -153,23 +171,46 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		*db = filepath.Join(*dataDir, "orgd.db")
 	}
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DB:              *db,
 		Sync:            *syncMode,
 		Exclusive:       true,
 		CredentialsFile: *creds,
+		InsecureOpen:    !loopback && *insecureOpen,
+		AdminToken:      *adminToken,
+		PublicHosts:     publicHosts,
 		Logger:          logger,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
 			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat},
-	})
+	}
+	// Off loopback the admin API, which can rewrite any state, always needs a token: one
+	// made now unless given, in a file only this user can read, where the client commands
+	// look for it. The file is written once the store has opened (and locked its file), so
+	// a start refused because another orgd serves the database leaves that one's token.
+	tokenFile := ""
+	if !loopback && cfg.AdminToken == "" {
+		tokenFile = filepath.Join(tokenDir(*db, *dataDir), adminTokenFile)
+		if cfg.AdminToken, err = newAdminToken(); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	m.srv = srv
+	if tokenFile != "" {
+		if err := writeAdminToken(tokenFile, cfg.AdminToken); err != nil {
+			return err
+		}
 	}
 	if compat != "" {
 		logger.Info("compatibility profile on", "compat", string(compat), "changes", compat.Changes())
 	}
-	m.srv = srv
-	attrs := []any{"db", redacted(*db)}
+	attrs := []any{"db", redacted(*db), "mode", cfg.Mode()}
+	if tokenFile != "" {
+		attrs = append(attrs, "admin_token_file", tokenFile)
+	}
 	// The durability the database file actually runs with, as SQLite reports it.
 	mode, err := srv.Synchronous(ctx)
 	if err != nil {
@@ -182,9 +223,27 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
+	// Every phase of a connection has a deadline, so a client that stalls (or trickles a
+	// byte at a time) loses its connection instead of holding it, and the cap bounds how
+	// many it can hold meanwhile. Requests are small (the API reads at most a few MB) and
+	// answered in milliseconds: the bounds leave room for a slow network, not for waiting.
+	hs := &http.Server{
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(server.LimitListener(ln, *maxConns)) }()
+	switch cfg.Mode() {
+	case server.ModeOpen:
+		logger.Info("orgd serves open on loopback: any access key acts as its account, signatures are not verified")
+	case server.ModeInsecureOpen:
+		logger.Warn(server.InsecureOpenWarning)
+	}
 	logger.Info("orgd serving", append([]any{"addr", ln.Addr().String()}, attrs...)...)
 	if m.Listening != nil {
 		m.Listening(ln.Addr().String())
@@ -195,21 +254,70 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	case <-ctx.Done():
 	}
 	logger.Info("orgd shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Requests in flight get a moment to finish; a client that holds its connection past
+	// it is cut off, so shutdown never waits on a stalled one.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		logger.Warn("connections still open at the shutdown deadline: closing them", "err", err)
+		if err := hs.Close(); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
 	return nil
 }
 
-// endpointFlag adds --endpoint to a client command's flags.
-func endpointFlag(fs *flag.FlagSet) *string {
+// shutdownGrace is how long shutdown waits for requests in flight.
+const shutdownGrace = 5 * time.Second
+
+// loopbackAddr reports whether a --listen address is on loopback only: 127.0.0.0/8, ::1 or
+// localhost. An empty host (all interfaces) is not, nor is a name, which orgd does not
+// resolve: what it resolves to may change. name is the host when it is a name, which
+// requests' Host header may then give.
+func loopbackAddr(listen string) (loopback bool, name string) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false, ""
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback(), ""
+	}
+	if host == "" {
+		return false, ""
+	}
+	return strings.EqualFold(host, "localhost"), host
+}
+
+// hostList is a flag that collects names, repeated or separated by commas.
+type hostList []string
+
+func (l *hostList) String() string { return strings.Join(*l, ",") }
+
+func (l *hostList) Set(v string) error {
+	for _, h := range strings.Split(v, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			*l = append(*l, h)
+		}
+	}
+	return nil
+}
+
+// clientFlags are the flags of the commands that call the admin API.
+type clientFlags struct {
+	endpoint, token, dataDir *string
+}
+
+// addClientFlags adds --endpoint, --admin-token and --data-dir to a client command's flags.
+func addClientFlags(fs *flag.FlagSet) clientFlags {
 	def := os.Getenv("ORGD_ENDPOINT")
 	if def == "" {
 		def = "http://" + DefaultListen
 	}
-	return fs.String("endpoint", def, "orgd's URL (env ORGD_ENDPOINT)")
+	return clientFlags{
+		endpoint: fs.String("endpoint", def, "orgd's URL (env ORGD_ENDPOINT)"),
+		token:    fs.String("admin-token", os.Getenv("ORGD_ADMIN_TOKEN"), "the admin API's bearer token (env ORGD_ADMIN_TOKEN; default: the one orgd serve wrote into DATA-DIR/"+adminTokenFile+")"),
+		dataDir:  fs.String("data-dir", defaultDataDir(), "the data directory of orgd serve, where it writes a generated admin token"),
+	}
 }
 
 func (m *Main) accounts(ctx context.Context, args []string) error {
@@ -218,7 +326,7 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("accounts add", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	endpoint := endpointFlag(fs)
+	cf := addClientFlags(fs)
 	id := fs.String("id", "", "12-digit account id (required)")
 	email := fs.String("email", "", "the account owner's e-mail address")
 	name := fs.String("name", "", "account name")
@@ -240,13 +348,13 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 			body["EmailVerified"] = !*unverified
 		}
 	})
-	return m.request(ctx, *endpoint, http.MethodPost, "/_orgd/accounts", body)
+	return m.request(ctx, cf, http.MethodPost, "/_orgd/accounts", body)
 }
 
 func (m *Main) clock(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("clock", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	endpoint := endpointFlag(fs)
+	cf := addClientFlags(fs)
 	advance := fs.String("advance", "", "move the clock forward by this Go duration, e.g. 384h")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -255,16 +363,16 @@ func (m *Main) clock(ctx context.Context, args []string) error {
 		return fmt.Errorf("clock takes no arguments, only flags: %q", fs.Args())
 	}
 	if *advance == "" {
-		return m.request(ctx, *endpoint, http.MethodGet, "/_orgd/clock", nil)
+		return m.request(ctx, cf, http.MethodGet, "/_orgd/clock", nil)
 	}
-	return m.request(ctx, *endpoint, http.MethodPost, "/_orgd/clock", map[string]string{"Advance": *advance})
+	return m.request(ctx, cf, http.MethodPost, "/_orgd/clock", map[string]string{"Advance": *advance})
 }
 
-// call runs a client command that takes only --endpoint.
+// call runs a client command that takes only the client flags.
 func (m *Main) call(ctx context.Context, name string, args []string, method, path string, body any) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	endpoint := endpointFlag(fs)
+	cf := addClientFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -273,11 +381,18 @@ func (m *Main) call(ctx context.Context, name string, args []string, method, pat
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
 	}
-	return m.request(ctx, *endpoint, method, path, body)
+	return m.request(ctx, cf, method, path, body)
 }
 
 // request calls the admin API and prints its JSON answer, indented.
-func (m *Main) request(ctx context.Context, endpoint, method, path string, body any) error {
+func (m *Main) request(ctx context.Context, cf clientFlags, method, path string, body any) error {
+	endpoint, token := *cf.endpoint, *cf.token
+	if token == "" {
+		var err error
+		if token, err = readAdminToken(*cf.dataDir); err != nil {
+			return err
+		}
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -291,6 +406,9 @@ func (m *Main) request(ctx context.Context, endpoint, method, path string, body 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("call orgd at %s: %w", endpoint, err)

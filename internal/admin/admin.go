@@ -1,16 +1,20 @@
 // Package admin serves orgd's own API under /_orgd/: register accounts, read the outbox,
-// reset state and move the clock. It speaks plain JSON and reports errors in the same
+// reset state, move the clock and check health. Since it can rewrite any state, it takes
+// only requests a web page cannot send (JSON bodies), and a bearer token when one is set. It speaks plain JSON and reports errors in the same
 // {"__type", "Message"} form as the AWS API.
 package admin
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orgd/orgd/internal/model"
@@ -21,12 +25,25 @@ import (
 type Handler struct {
 	svc    *org.Service
 	logger *slog.Logger
+	opts   Options
 	mux    *http.ServeMux
 }
 
+// Options configure the admin API's protection and what its health check reports.
+type Options struct {
+	// Token, when set, is the bearer token every request but the health check must carry
+	// (Authorization: Bearer TOKEN).
+	Token string
+	// Mode is how the AWS API authenticates callers, as the health check reports it:
+	// "open", "verified" or "insecure-open".
+	Mode string
+	// Warnings are what the health check lists for an operator to act on.
+	Warnings []string
+}
+
 // New returns the admin API's handler; it answers /_orgd/ and /moto-api/reset.
-func New(svc *org.Service, logger *slog.Logger) *Handler {
-	h := &Handler{svc: svc, logger: logger, mux: http.NewServeMux()}
+func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
+	h := &Handler{svc: svc, logger: logger, opts: opts, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /_orgd/accounts", h.registerAccount)
 	h.mux.HandleFunc("GET /_orgd/accounts", h.listAccounts)
 	h.mux.HandleFunc("GET /_orgd/outbox", h.listOutbox)
@@ -37,8 +54,9 @@ func New(svc *org.Service, logger *slog.Logger) *Handler {
 	h.mux.HandleFunc("POST /moto-api/reset", h.reset)
 	// The mux would answer unknown paths and wrong methods in text/plain; the admin API
 	// promises AWS-form errors throughout. The method patterns above are more specific than
-	// these, so they still win.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset"} {
+	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
+	// no Access-Control-* header, so no browser lets a page send what it asked about.
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset", healthPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -51,7 +69,72 @@ func New(svc *org.Service, logger *slog.Logger) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// healthPath is the health check, which orchestrators probe without a token.
+const healthPath = "/_orgd/health"
+
+// ServeHTTP answers the health check to anyone, and everything else only to requests a web
+// page cannot make (a JSON body) carrying the token when one is set. The server in front
+// has already refused a foreign Host or Origin (internal/server).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == healthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		h.health(w, r)
+		return
+	}
+	if h.opts.Token != "" {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case !ok || token == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="orgd"`)
+			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeMissingAuthenticationTokenException, Status: http.StatusUnauthorized,
+				Detail: fmt.Sprintf("%s %s without a bearer token", r.Method, r.URL.Path)})
+			return
+		case subtle.ConstantTimeCompare([]byte(token), []byte(h.opts.Token)) != 1:
+			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeAccessDeniedException, Status: http.StatusForbidden,
+				Detail: fmt.Sprintf("%s %s with a bearer token that is not the admin token", r.Method, r.URL.Path)})
+			return
+		}
+	}
+	// A page may send text/plain, form and multipart bodies to any address without a
+	// preflight; application/json needs one, which orgd never grants. An empty body carries
+	// nothing to refuse (moto-era suites POST /moto-api/reset without one), and a page's
+	// empty POST still carries an Origin, which the server refuses.
+	if r.ContentLength != 0 {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/json" {
+			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnsupportedMediaTypeException, Status: http.StatusUnsupportedMediaType,
+				Detail: fmt.Sprintf("%s %s with a body of Content-Type %q", r.Method, r.URL.Path, r.Header.Get("Content-Type"))})
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// Health is the health check's answer.
+type Health struct {
+	Status   string // "ok", or "unavailable" when the store does not answer
+	Mode     string
+	Warnings []string
+	Reason   string `json:",omitempty"` // why the store does not answer
+}
+
+// health answers 200 while the store answers a cheap read, else 503. It shows the mode and
+// the warnings an operator should see, nothing secret: no token, no database URL.
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	out := Health{Status: "ok", Mode: h.opts.Mode, Warnings: h.opts.Warnings}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	status := http.StatusOK
+	if _, err := h.svc.Now(ctx); err != nil {
+		h.logger.Warn("health check: the store does not answer", "err", err)
+		out.Status, out.Reason, status = "unavailable", "the store does not answer a read: "+err.Error(), http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(out)
+}
 
 // Account is an account as the admin API shows it.
 type Account struct {

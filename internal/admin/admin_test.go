@@ -35,6 +35,16 @@ type answer struct {
 
 func do(t *testing.T, srv *apitest.Server, method, path, body string) answer {
 	t.Helper()
+	h := http.Header{}
+	if body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	return doWith(t, srv, method, path, body, h)
+}
+
+// doWith sends a request with the given headers; a "Host" among them sets the request's Host.
+func doWith(t *testing.T, srv *apitest.Server, method, path, body string, header http.Header) answer {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -42,6 +52,13 @@ func do(t *testing.T, srv *apitest.Server, method, path, body string) answer {
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v[0]
+			continue
+		}
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -200,7 +217,9 @@ func TestRegisterAccountRejects(t *testing.T) {
 		{"e-mail without @", `{"Id":"` + mgmt + `","Email":"bill.amazon.com"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
 		{"e-mail without a dot in the domain", `{"Id":"` + mgmt + `","Email":"bill@amazon"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
 		{"e-mail with a space", `{"Id":"` + mgmt + `","Email":"bi ll@amazon.com"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
-		{"e-mail over 64", `{"Id":"` + mgmt + `","Email":"` + strings.Repeat("b", 60) + `@amazon.com"}`, invalid, model.InvalidInputExceptionReasonInvalidPattern},
+		{"e-mail over 64", `{"Id":"` + mgmt + `","Email":"` + strings.Repeat("b", 60) + `@amazon.com"}`, invalid, model.InvalidInputExceptionReasonMaxLengthExceeded},
+		{"e-mail under 6", `{"Id":"` + mgmt + `","Email":"b@a.c"}`, invalid, model.InvalidInputExceptionReasonMinLengthExceeded},
+		{"name over 128", `{"Id":"` + mgmt + `","Name":"` + strings.Repeat("n", 129) + `"}`, invalid, model.InvalidInputExceptionReasonMaxLengthExceeded},
 		{"unknown seller", `{"Id":"` + mgmt + `","SellerOfRecord":"AMAZON"}`, invalid, model.InvalidInputExceptionReasonInvalidEnum},
 		{"seller in lower case", `{"Id":"` + mgmt + `","SellerOfRecord":"aisPL"}`, invalid, model.InvalidInputExceptionReasonInvalidEnum},
 		{"e-mail of another account", `{"Id":"` + member + `","Email":"bill@amazon.com"}`, model.CodeConflictException, ""},

@@ -34,6 +34,8 @@ type Server struct {
 	t      testing.TB
 	URL    string
 	Server *server.Server
+	// AdminToken is the admin API's bearer token, which Admin sends: the configuration's.
+	AdminToken string
 }
 
 // EnvStore selects the store Start opens, so that a package's API tests run on it:
@@ -82,7 +84,7 @@ func Start(t testing.TB, cfg ...func(*server.Config)) *Server {
 		hs.Close()
 		srv.Close()
 	})
-	return &Server{t: t, URL: hs.URL, Server: srv}
+	return &Server{t: t, URL: hs.URL, Server: srv, AdminToken: c.AdminToken}
 }
 
 // HTTPClient is the HTTP client for SDK clients in tests (their Options.HTTPClient): it
@@ -174,6 +176,12 @@ func (s *Server) Admin(method, path string, body, out any) {
 	req, err := http.NewRequest(method, s.URL+path, rd)
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if s.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+s.AdminToken)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

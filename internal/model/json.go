@@ -333,6 +333,9 @@ func (d *decoder) str(p *fieldPath, dst **string) error {
 		if err != nil {
 			return err
 		}
+		if err := noNUL(p, b); err != nil {
+			return err
+		}
 		s := string(b)
 		*dst = &s
 		return nil
@@ -364,6 +367,9 @@ func (d *decoder) strList(p *fieldPath, dst *[]string) error {
 		}
 		b, err := d.stringBytes()
 		if err != nil {
+			return err
+		}
+		if err := noNUL(&fieldPath{parent: p, index: i, indexed: true}, b); err != nil {
 			return err
 		}
 		l = append(l, string(b))

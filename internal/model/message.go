@@ -21,6 +21,9 @@ const (
 	CodeMissingAuthenticationTokenException = "MissingAuthenticationTokenException"
 	CodeIncompleteSignatureException        = "IncompleteSignatureException"
 	CodeNotImplemented                      = "NotImplementedException"
+	// CodeUnsupportedMediaTypeException (HTTP 415) refuses an admin request whose body is
+	// not application/json: the content types a web page may send without asking first.
+	CodeUnsupportedMediaTypeException = "UnsupportedMediaTypeException"
 )
 
 // The operations of orgd's admin API (internal/admin), which have texts of their own.
@@ -29,6 +32,9 @@ const (
 	AdminRegisterAccount = "orgd:RegisterAccount"
 	AdminListOutbox      = "orgd:ListOutbox"
 	AdminAdvanceClock    = "orgd:AdvanceClock"
+	// ForeignRequest is the answer to a request whose Host or Origin header is not this
+	// server's, on any path (internal/server): a web page's, or one through a rebound name.
+	ForeignRequest = "orgd:ForeignRequest"
 )
 
 type codeReason struct{ code, reason string }
@@ -62,6 +68,10 @@ var opTexts = map[opCodeReason]string{
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "Advance must be a duration in whole milliseconds, such as 384h.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded}:  "The clock only moves forward.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMaxValueExceeded}:  "The clock moves at most a century in all.",
+	{AdminAPI, CodeUnsupportedMediaTypeException, ""}:                                            "The admin API takes request bodies of Content-Type application/json only.",
+	{AdminAPI, CodeMissingAuthenticationTokenException, ""}:                                      "The admin API needs the header Authorization: Bearer with orgd's admin token.",
+	{AdminAPI, CodeAccessDeniedException, ""}:                                                    "The bearer token is not orgd's admin token.",
+	{ForeignRequest, CodeAccessDeniedException, ""}:                                              "orgd answers only requests whose Host header names it and whose Origin, if any, is its own.",
 }
 
 var texts = map[codeReason]string{

@@ -6,9 +6,10 @@ import "regexp"
 
 var _ = regexp.MustCompile
 
-// Constraints of the shapes that inputs use.
+// Constraints of the shapes that inputs and the admin API use.
 var (
 	ruleAccountId                  = stringRule{max: 12, hasMax: true, pattern: regexp.MustCompile(`^(?:^\d{12}$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
+	ruleAccountName                = stringRule{min: 1, hasMin: true, max: 128, hasMax: true}
 	ruleActionType                 = stringRule{enum: validActionType, enumReason: InvalidInputExceptionReasonInvalidEnum}
 	ruleChildId                    = stringRule{max: 100, hasMax: true, pattern: regexp.MustCompile(`^(?:^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$)$`), patternReason: InvalidInputExceptionReasonInvalidPattern}
 	ruleChildType                  = stringRule{enum: validChildType, enumReason: InvalidInputExceptionReasonInvalidEnum}
@@ -116,6 +117,16 @@ func validResponsibilityTransferType(s string) bool {
 		return true
 	}
 	return false
+}
+
+// CheckAccountName checks s, the value of the admin API's member, against the model's AccountName shape.
+func CheckAccountName(member, s string) error {
+	return checkString(&fieldPath{name: member}, s, &ruleAccountName)
+}
+
+// CheckEmail checks s, the value of the admin API's member, against the model's Email shape.
+func CheckEmail(member, s string) error {
+	return checkString(&fieldPath{name: member}, s, &ruleEmail)
 }
 
 func (v *AcceptHandshakeRequest) validate(p *fieldPath) error {

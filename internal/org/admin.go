@@ -35,13 +35,18 @@ func (s *Service) RegisterAccount(ctx context.Context, r AccountRegistration) (*
 		if err != nil {
 			return err
 		}
+		// An account's Email and Name as the model's Account structure constrains them, the
+		// shapes AWS's own answers carry: a registered account must be one AWS could return.
 		if r.Email != "" {
-			if l := len(r.Email); l < 6 || l > 64 || !emailPattern.MatchString(r.Email) {
-				return invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "Email %q is not a valid e-mail address.", r.Email)
+			if err := model.CheckEmail("Email", r.Email); err != nil {
+				return err
 			}
 			a.Email = r.Email
 		}
 		if r.Name != "" {
+			if err := model.CheckAccountName("Name", r.Name); err != nil {
+				return err
+			}
 			a.Name = r.Name
 		}
 		switch r.SellerOfRecord {

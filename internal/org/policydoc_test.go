@@ -9,15 +9,19 @@ import (
 	"github.com/orgd/orgd/internal/model"
 )
 
-func TestValidatePolicyContent(t *testing.T) {
+// policyContentCase is a document, its type and whether the type's grammar takes it.
+type policyContentCase struct {
+	name    string
+	typ     string
+	content string
+	ok      bool
+}
+
+// policyContentCases are TestValidatePolicyContent's table, and FuzzPolicyDocument's seeds.
+func policyContentCases() []policyContentCase {
 	const scp, rcp, tag, ai, backup, s3 = model.PolicyTypeServiceControlPolicy, model.PolicyTypeResourceControlPolicy,
 		model.PolicyTypeTagPolicy, model.PolicyTypeAiservicesOptOutPolicy, model.PolicyTypeBackupPolicy, model.PolicyTypeS3Policy
-	cases := []struct {
-		name    string
-		typ     string
-		content string
-		ok      bool
-	}{
+	return []policyContentCase{
 		// SCPs: the IAM grammar without principals.
 		{"scp FullAWSAccess", scp, awsManagedPolicies[fullAWSAccessID].Content, true},
 		{"scp statement object", scp, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}`, true},
@@ -82,7 +86,10 @@ func TestValidatePolicyContent(t *testing.T) {
 		{"type without a documented top key", s3, `{"anything":{"setting":{"@@assign":true}}}`, true},
 		{"management not an object", backup, `"plans"`, false},
 	}
-	for _, c := range cases {
+}
+
+func TestValidatePolicyContent(t *testing.T) {
+	for _, c := range policyContentCases() {
 		t.Run(c.name, func(t *testing.T) {
 			err := validatePolicyContent(c.typ, c.content)
 			if c.ok {

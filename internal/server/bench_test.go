@@ -47,7 +47,7 @@ func (x *bench) call(account, op, body string) map[string]any {
 
 // send is call without decoding the answer, for the timed loops.
 func (x *bench) send(account, op, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, "http://localhost/", strings.NewReader(body))
 	req.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+account+

@@ -30,6 +30,15 @@ type Config struct {
 	Exclusive bool
 	// CredentialsFile maps access keys to accounts (see sigv4.LoadKeys); optional.
 	CredentialsFile string
+	// AdminToken, when set, is the bearer token the admin API requires (see admin.Options).
+	AdminToken string
+	// InsecureOpen says the server listens beyond loopback without verifying callers: the
+	// health check then warns.
+	InsecureOpen bool
+	// PublicHosts are the names, besides the address a request arrives on and loopback,
+	// that its Host header may give: a name with a port matches that port only, a bare
+	// name any port (see guard).
+	PublicHosts []string
 	// Org configures the domain: quotas, default account, clock.
 	Org org.Config
 	// WrapStore, when set, wraps the opened store: tests use it to change how the store
@@ -76,7 +85,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
-	adm := admin.New(svc, cfg.Logger)
+	adm := admin.New(svc, cfg.Logger, admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings()})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/") {
 			adm.ServeHTTP(w, r)
@@ -84,7 +93,36 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		api.ServeHTTP(w, r)
 	})
-	return &Server{Handler: handler, Service: svc, store: store, db: cfg.DB}, nil
+	return &Server{Handler: newGuard(handler, cfg.PublicHosts, cfg.Logger), Service: svc, store: store, db: cfg.DB}, nil
+}
+
+// The modes of a server, as the health check reports them.
+const (
+	ModeOpen         = "open"          // on loopback; any access key acts as its account
+	ModeVerified     = "verified"      // every request's signature is checked
+	ModeInsecureOpen = "insecure-open" // beyond loopback, and yet any access key works
+)
+
+// InsecureOpenWarning is the warning of a server in ModeInsecureOpen.
+const InsecureOpenWarning = "orgd listens beyond loopback without verifying signatures (--insecure-open): anyone who reaches it can act as any account"
+
+// Mode is how the server authenticates callers.
+func (c *Config) Mode() string {
+	switch {
+	case c.CredentialsFile != "":
+		return ModeVerified
+	case c.InsecureOpen:
+		return ModeInsecureOpen
+	}
+	return ModeOpen
+}
+
+// Warnings are the warnings the mode calls for.
+func (c *Config) Warnings() []string {
+	if c.Mode() == ModeInsecureOpen {
+		return []string{InsecureOpenWarning}
+	}
+	return nil
 }
 
 // openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one.

@@ -45,7 +45,8 @@ type Options struct {
 	// be lost on power loss but the database stays consistent).
 	Synchronous string
 	// Exclusive makes this Store the only one that may open the file until it is closed (it
-	// holds a lock on DB-FILE.lock; another Exclusive Store fails to open), which lets it keep
+	// holds a lock on the file itself, whatever name reaches it; another Exclusive Store
+	// fails to open), which lets it keep
 	// the rows most calls read in memory. Other processes must not write the file meanwhile.
 	// An in-memory database is always private and always cached.
 	Exclusive bool
@@ -110,15 +111,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		s.r = s.w
 	} else {
-		abs, err := filepath.Abs(dsn)
+		// Everything that may refuse the file runs before anything writes to it.
+		abs, err := resolveFile(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 		}
 		if opts.Exclusive {
-			if s.lock, err = lockFile(abs + ".lock"); err != nil {
+			if s.lock, err = lockFile(abs); err != nil {
 				return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 			}
 			s.cache = newCache()
+		}
+		if err := checkFile(ctx, abs); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 		}
 		base := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?"
 		w := url.Values{"_txlock": {"immediate"}, "_pragma": common["_pragma"]}

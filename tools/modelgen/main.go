@@ -803,6 +803,11 @@ func (g *gen) decoders(b *bytes.Buffer) {
 
 // ---- validate_gen.go ----
 
+// adminShapes are the string shapes of the Account structure that orgd's admin API takes
+// when it registers an account (Name, Email): it checks them as the model constrains them,
+// through the generated Check functions, rather than with patterns of its own.
+var adminShapes = []string{"AccountName", "Email"}
+
 func (g *gen) ruleName(n string) string { return "rule" + n }
 
 // hasRule reports whether values of the shape need a check beyond presence.
@@ -818,9 +823,9 @@ func (g *gen) hasRule(s *shape) bool {
 
 func (g *gen) validators(b *bytes.Buffer) {
 	pf(b, "package model\n\nimport \"regexp\"\n\nvar _ = regexp.MustCompile\n\n")
-	pf(b, "// Constraints of the shapes that inputs use.\nvar (\n")
+	pf(b, "// Constraints of the shapes that inputs and the admin API use.\nvar (\n")
 	for _, s := range g.m.shapes {
-		if !g.inputs[s.name] || !g.hasRule(s) {
+		if !g.inputs[s.name] && !slices.Contains(adminShapes, s.name) || !g.hasRule(s) {
 			continue
 		}
 		var fields []string
@@ -860,6 +865,14 @@ func (g *gen) validators(b *bytes.Buffer) {
 			pf(b, "%s", enumConst(s.name, v))
 		}
 		pf(b, ":\n\t\treturn true\n\t}\n\treturn false\n}\n\n")
+	}
+	for _, n := range adminShapes {
+		s := g.shape(n)
+		if s == nil || s.typ != "string" || !g.hasRule(s) {
+			panic(fmt.Sprintf("admin shape %s is no constrained string in the model", n))
+		}
+		pf(b, "// Check%s checks s, the value of the admin API's member, against the model's %s shape.\n", n, n)
+		pf(b, "func Check%s(member, s string) error {\n\treturn checkString(&fieldPath{name: member}, s, &%s)\n}\n\n", n, g.ruleName(n))
 	}
 	for _, s := range g.inputStructures() {
 		pf(b, "func (v *%s) validate(p *fieldPath) error {\n", s.name)
