@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -223,26 +225,47 @@ func TestOpenRefusesAnotherApplicationsDatabase(t *testing.T) {
 // TestOpenRefusesReadOnlyDatabase: a file or directory orgd cannot write is refused
 // unchanged, before SQLite fails a first write.
 func TestOpenRefusesReadOnlyDatabase(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("SKIPPED: root may write any file, so no file is read-only to this test")
-	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "orgd.db")
 	orgdDB(t, db)
-	if err := os.Chmod(db, 0o444); err != nil {
-		t.Fatal(err)
-	}
+	undo := readOnly(t, db, 0o444)
 	before := snap(t, db)
 	requireRefused(t, db, Options{Exclusive: true}, "cannot write the database file")
 	before.requireSame(t, db)
-	if err := os.Chmod(db, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chmod(dir, 0o755)
+	undo()
+	undo = readOnly(t, dir, 0o555)
+	defer undo()
 	before = snap(t, db)
 	requireRefused(t, db, Options{Exclusive: true}, "cannot write the directory")
 	before.requireSame(t, db)
+}
+
+// readOnly makes path unwritable and returns what undoes it. A mode does that for other
+// users; root may write whatever the mode says, so as root (CI runs as root) it sets the
+// file system's immutable attribute instead, which binds root too.
+func readOnly(t *testing.T, path string, mode os.FileMode) (undo func()) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return func() { os.Chmod(path, info.Mode().Perm()) }
+	}
+	if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+		t.Skipf("SKIPPED: running as root, and chattr +i (which binds root) failed: %v %s", err, out)
+	}
+	var once sync.Once
+	undo = func() {
+		once.Do(func() {
+			if out, err := exec.Command("chattr", "-i", path).CombinedOutput(); err != nil {
+				t.Errorf("chattr -i %s: %v %s", path, err, out)
+			}
+		})
+	}
+	t.Cleanup(undo)
+	return undo
 }
