@@ -97,7 +97,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
 	db := fs.String("db", "", `SQLite database file, "memory" to keep nothing on disk, or a postgres:// URL shared by replicas (default DATA-DIR/orgd.db)`)
 	syncMode := fs.String("sync", "full", "durability of an SQLite database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
-	creds := fs.String("credentials", "", "JSON file mapping access keys to accounts")
+	creds := fs.String("credentials", os.Getenv("ORGD_CREDENTIALS"), `JSON file of access keys, their secrets and accounts: {"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId", "UserName"}]}; with it every request's signature is verified, without it any key is accepted unverified (env ORGD_CREDENTIALS)`)
 	defAccount := fs.String("default-account", org.DefaultAccountID, "account of callers whose access key names none")
 	fs.IntVar(&q.MaxAccounts, "max-accounts", q.MaxAccounts, "quota: accounts per organization, open invitations included")
 	fs.IntVar(&q.InvitationsPerDay, "invitations-per-day", q.InvitationsPerDay, "quota: invitations per organization in 24 hours (AWS allows max of this and max-accounts)")
@@ -164,6 +164,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if srv.Resolver.Verified() {
+		logger.Info("verified: every request's SigV4 signature is checked", "keys", len(srv.Resolver.Keys))
+	} else {
+		logger.Info("open: any access key, signatures not verified")
 	}
 	if compat != "" {
 		logger.Info("compatibility profile on", "compat", string(compat), "changes", compat.Changes())
