@@ -47,8 +47,8 @@ type Server struct {
 	// Resolver identifies the callers of every protocol; Verified says whether it checks
 	// signatures, and Keys holds the credentials file's keys.
 	Resolver *sigv4.Resolver
-	store   org.Store
-	db      string // Config.DB
+	store    org.Store
+	db       string // Config.DB
 }
 
 // New opens the store and builds the handlers.
