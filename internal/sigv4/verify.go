@@ -289,16 +289,15 @@ func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 	return b
 }
 
-// appendTrimmed appends v without leading and trailing spaces and with each inner run of
-// spaces (and tabs) as one space.
+// appendTrimmed appends v without leading and trailing white space and with each inner run
+// of spaces as one space, as SigV4 defines it (inner tabs stay: aws-sdk-go-v2 keeps them).
 func appendTrimmed(b []byte, v string) []byte {
-	space := false
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' }) {
-		if space {
-			b = append(b, ' ')
+	v = strings.TrimSpace(v)
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
 		}
-		b = append(b, f...)
-		space = true
+		b = append(b, v[i])
 	}
 	return b
 }
