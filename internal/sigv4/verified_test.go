@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/sigv4"
+	"github.com/orgd/orgd/internal/testenv"
 )
 
 // startVerified starts a server with a credentials file: AKIAMGMT is 111111111111's root
@@ -231,5 +235,27 @@ func TestVerifiedStatuses(t *testing.T) {
 	status, h, _ := rawCall(t, srv.URL, "DescribeOrganization", `{}`, nil)
 	if status != http.StatusForbidden || h.Get("X-Amzn-ErrorType") != "MissingAuthenticationTokenException" {
 		t.Errorf("no Authorization: %d %s", status, h.Get("X-Amzn-ErrorType"))
+	}
+}
+
+// TestVerifiedBoto3: botocore, a second real signer, gets the same answers
+// (testdata/verified_boto3.py): its signature verifies, and a wrong secret, a body changed
+// after signing, a clock six minutes behind, an unknown key and an unsigned request each get
+// AWS's code and text.
+func TestVerifiedBoto3(t *testing.T) {
+	err := exec.Command("python3", "-c", "import boto3, botocore.auth; botocore.auth.get_current_datetime").Run()
+	testenv.Require(t, fmt.Sprintf("python3 with boto3 and a botocore whose signer reads get_current_datetime (%v)", err), err == nil)
+	srv := startVerified(t)
+	cmd := exec.CommandContext(t.Context(), "python3", "testdata/verified_boto3.py")
+	cmd.Env = append(os.Environ(), "ORGD_ENDPOINT="+srv.URL, "ORGD_KEY=AKIAMGMT", "ORGD_SECRET="+apitest.Secret,
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3 against verified orgd: %v\n%s", err, out)
+	}
+	for _, c := range []string{"right secret", "wrong secret", "tampered body", "stale date", "unknown key", "unsigned"} {
+		if !strings.Contains(string(out), "PASS "+c+"\n") {
+			t.Errorf("case %q did not pass:\n%s", c, out)
+		}
 	}
 }
