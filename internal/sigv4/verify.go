@@ -276,7 +276,11 @@ func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 	if lower == "host" {
 		return appendTrimmed(b, r.Host)
 	}
-	values := r.Header.Values(name)
+	key, ok := canonicalNames[lower]
+	if !ok {
+		key = http.CanonicalHeaderKey(name)
+	}
+	values := r.Header[key]
 	if len(values) == 0 && lower == "content-length" && r.ContentLength >= 0 {
 		return strconv.AppendInt(b, r.ContentLength, 10)
 	}
@@ -287,6 +291,20 @@ func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 		b = appendTrimmed(b, v)
 	}
 	return b
+}
+
+// canonicalNames are the header names clients sign, as net/http keys them: looking them up
+// costs no allocation (http.CanonicalHeaderKey allocates for a lower-case name).
+var canonicalNames = map[string]string{
+	"amz-sdk-invocation-id": "Amz-Sdk-Invocation-Id",
+	"amz-sdk-request":       "Amz-Sdk-Request",
+	"content-length":        "Content-Length",
+	"content-type":          "Content-Type",
+	"x-amz-content-sha256":  "X-Amz-Content-Sha256",
+	"x-amz-date":            "X-Amz-Date",
+	"x-amz-security-token":  "X-Amz-Security-Token",
+	"x-amz-target":          "X-Amz-Target",
+	"x-amz-user-agent":      "X-Amz-User-Agent",
 }
 
 // appendTrimmed appends v without leading and trailing white space and with each inner run
