@@ -50,7 +50,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	op, account, status := "", "", 0
+	op, status := "", 0
+	var caller org.Caller
 	var failed *model.Error
 	var level slog.Level
 	logger := h.logger()
@@ -60,16 +61,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = writeError(w, op, failed)
 		}
 		if failed != nil {
-			logger.Log(context.Background(), level, "request failed", "op", op, "account", account,
-				"status", status, "code", failed.Code, "reason", failed.Reason, "detail", failed.Detail,
+			logger.Log(context.Background(), level, "request failed", "op", op, "account", caller.AccountID,
+				"principal", principalARN(caller), "status", status, "code", failed.Code, "reason", failed.Reason, "detail", failed.Detail,
 				"request_id", reqID)
 			return
 		}
-		logger.Debug("request", "op", op, "account", account, "status", status,
+		logger.Debug("request", "op", op, "account", caller.AccountID, "status", status,
 			"duration", time.Since(start), "request_id", reqID)
 	}()
 	body, op, caller, err := h.decode(w, r)
-	account = caller.AccountID
 	if err == nil {
 		var out []byte
 		if out, err = h.invoke(r.Context(), op, caller, body); err == nil {
@@ -83,6 +83,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	failed, level = apiError(err)
 	status = writeError(w, op, failed)
+}
+
+// principalARN is the ARN of the caller's principal, for the log; "" before the caller is
+// known.
+func principalARN(c org.Caller) string {
+	if c.Principal.Account == "" {
+		return ""
+	}
+	partition := c.Partition
+	if partition == "" {
+		partition = org.PartitionAWS
+	}
+	return c.Principal.ARN(partition)
 }
 
 // apiError is err as the client sees it, and the level to log it at: an error that is not
