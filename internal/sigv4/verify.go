@@ -63,7 +63,16 @@ func parseAuthorization(h string, dateMissing bool) (Authorization, *Failure) {
 	trimmed := strings.TrimSpace(h)
 	alg, rest, _ := strings.Cut(trimmed, " ")
 	var credential, signedHeaders string
-	for _, part := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+	for rest != "" {
+		part := rest
+		if i := strings.IndexAny(rest, ", \t"); i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if part == "" {
+			continue
+		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
 			return a, fail(IncompleteSignature, fmt.Sprintf(textNoEqualSign, part, h), "authorization component %q is not key=value", part)
@@ -93,14 +102,16 @@ func parseAuthorization(h string, dateMissing bool) (Authorization, *Failure) {
 		// orgd's fixed text: AWS's for another algorithm is not known.
 		return a, fail(IncompleteSignature, "", "authorization algorithm %q is not %s", alg, Algorithm)
 	}
-	scope := strings.Split(credential, "/")
-	if len(scope) != 5 {
+	if strings.Count(credential, "/") != 4 {
 		return a, fail(IncompleteSignature, fmt.Sprintf(textCredential, credential), "credential %q is not AKID/date/region/service/aws4_request", credential)
 	}
-	if scope[0] == "" {
+	a.AccessKeyID, rest, _ = strings.Cut(credential, "/")
+	a.Date, rest, _ = strings.Cut(rest, "/")
+	a.Region, rest, _ = strings.Cut(rest, "/")
+	a.Service, a.Terminator, _ = strings.Cut(rest, "/")
+	if a.AccessKeyID == "" {
 		return a, fail(IncompleteSignature, "", "credential %q names no access key", credential)
 	}
-	a.AccessKeyID, a.Date, a.Region, a.Service, a.Terminator = scope[0], scope[1], scope[2], scope[3], scope[4]
 	a.SignedHeaders = strings.Split(signedHeaders, ";")
 	return a, nil
 }
@@ -209,7 +220,18 @@ func (s *signed) checkTime(now time.Time) *Failure {
 func (rs *Resolver) verify(r *http.Request, body []byte, s *signed, secret string) *Failure {
 	canonical := canonicalRequest(r, body, s)
 	sum := sha256.Sum256(canonical)
-	toSign := make([]byte, 0, 160)
+	// HMAC-SHA256(signing key, string to sign), written out so that the string to sign is
+	// built right after the key's inner pad, in one buffer, and nothing is allocated.
+	key := rs.keys.get(secret, s.Date, s.Region, s.Service)
+	var pad [sha256.BlockSize]byte
+	for i := range pad {
+		pad[i] = 0x36
+	}
+	for i, k := range key {
+		pad[i] ^= k
+	}
+	toSign := make([]byte, 0, 256)
+	toSign = append(toSign, pad[:]...)
 	toSign = append(toSign, Algorithm+"\n"...)
 	toSign = append(toSign, s.amzDate...)
 	toSign = append(toSign, '\n')
@@ -222,9 +244,15 @@ func (rs *Resolver) verify(r *http.Request, body []byte, s *signed, secret strin
 	toSign = append(toSign, s.Terminator...)
 	toSign = append(toSign, '\n')
 	toSign = hex.AppendEncode(toSign, sum[:])
-	mac := hmac.New(sha256.New, rs.keys.get(secret, s.Date, s.Region, s.Service))
-	mac.Write(toSign)
-	want := hex.AppendEncode(make([]byte, 0, 64), mac.Sum(nil))
+	inner := sha256.Sum256(toSign)
+	var outer [sha256.BlockSize + sha256.Size]byte
+	for i := range sha256.BlockSize {
+		outer[i] = pad[i] ^ (0x36 ^ 0x5c)
+	}
+	copy(outer[sha256.BlockSize:], inner[:])
+	mac := sha256.Sum256(outer[:])
+	var wantBuf [2 * sha256.Size]byte
+	want := hex.AppendEncode(wantBuf[:0], mac[:])
 	if subtle.ConstantTimeCompare(want, []byte(s.Signature)) != 1 {
 		// The canonical request itself may hold a session token: its hash and the signed
 		// headers are what a client's debug log can be compared with.
