@@ -75,7 +75,7 @@ func parseAuthorization(h string, dateMissing bool) (Authorization, *Failure) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return a, fail(IncompleteSignature, fmt.Sprintf(textNoEqualSign, part, h), "authorization component %q is not key=value", part)
+			return Authorization{}, fail(IncompleteSignature, fmt.Sprintf(textNoEqualSign, part, h), "authorization component %q is not key=value", part)
 		}
 		switch k {
 		case "Credential":
@@ -96,21 +96,21 @@ func parseAuthorization(h string, dateMissing bool) (Authorization, *Failure) {
 		missing.WriteString(textRequiresDate)
 	}
 	if missing.Len() > 0 {
-		return a, fail(IncompleteSignature, missing.String()+"Authorization="+h, "authorization header lacks parts")
+		return Authorization{}, fail(IncompleteSignature, missing.String()+"Authorization="+h, "authorization header lacks parts")
 	}
 	if alg != Algorithm {
 		// orgd's fixed text: AWS's for another algorithm is not known.
-		return a, fail(IncompleteSignature, "", "authorization algorithm %q is not %s", alg, Algorithm)
+		return Authorization{}, fail(IncompleteSignature, "", "authorization algorithm %q is not %s", alg, Algorithm)
 	}
 	if strings.Count(credential, "/") != 4 {
-		return a, fail(IncompleteSignature, fmt.Sprintf(textCredential, credential), "credential %q is not AKID/date/region/service/aws4_request", credential)
+		return Authorization{}, fail(IncompleteSignature, fmt.Sprintf(textCredential, credential), "credential %q is not AKID/date/region/service/aws4_request", credential)
 	}
 	a.AccessKeyID, rest, _ = strings.Cut(credential, "/")
 	a.Date, rest, _ = strings.Cut(rest, "/")
 	a.Region, rest, _ = strings.Cut(rest, "/")
 	a.Service, a.Terminator, _ = strings.Cut(rest, "/")
 	if a.AccessKeyID == "" {
-		return a, fail(IncompleteSignature, "", "credential %q names no access key", credential)
+		return Authorization{}, fail(IncompleteSignature, "", "credential %q names no access key", credential)
 	}
 	a.SignedHeaders = strings.Split(signedHeaders, ";")
 	return a, nil
@@ -147,6 +147,9 @@ func readPresigned(q url.Values, verified bool) (*signed, *Failure) {
 		", SignedHeaders=" + q.Get("X-Amz-SignedHeaders") + ", Signature=" + q.Get("X-Amz-Signature")
 	a, f := parseAuthorization(h, verified && s.amzDate == "")
 	if f != nil {
+		// AWS's texts name the parts of a header; the client sent none, and AWS's texts for
+		// a query are not known: the protocol's fixed text.
+		f.Message = ""
 		return nil, f
 	}
 	s.Authorization = a

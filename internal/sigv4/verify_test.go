@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -280,6 +281,14 @@ func TestVerifyPresigned(t *testing.T) {
 		t.Error("a changed presigned URL verifies")
 	} else {
 		requireFailure(t, err, SignatureMismatch)
+	}
+	u, _ := url.Parse(uri)
+	q := u.Query()
+	q.Del("X-Amz-Signature")
+	u.RawQuery = q.Encode()
+	_, err = rs.Identify(get(u.String()), nil)
+	if f := requireFailure(t, err, IncompleteSignature); f.Message != "" {
+		t.Errorf("a presigned URL without a signature: text %q, want the fixed one (it has no header to name)", f.Message)
 	}
 	later := verifiedResolver(mgmtKey)
 	later.Now = func() time.Time { return testNow.Add(61 * time.Second) }
