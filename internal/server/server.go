@@ -61,11 +61,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	resolver := &sigv4.Resolver{DefaultAccount: cfg.Org.DefaultAccountID}
 	if cfg.CredentialsFile != "" {
-		keys, err := sigv4.Load(cfg.CredentialsFile)
+		creds, err := sigv4.Load(cfg.CredentialsFile)
 		if err != nil {
 			return nil, err
 		}
-		resolver.Keys = keys
+		resolver.Keys = creds.Keys
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {

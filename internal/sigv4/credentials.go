@@ -40,18 +40,24 @@ func userID(accessKeyID string) string {
 // userName is IAM's pattern for a user name (the UserName shape of IAM's model).
 var userName = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 
-// File is the credentials file (orgd serve --credentials FILE):
+// File is the layout of the credentials file (orgd serve --credentials FILE):
 //
 //	{"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId", "UserName"}]}
 //
 // UserName is optional. Every part the file declares is parsed and checked in Load, so that
-// a server never starts on a file it would misread.
+// a server never starts on a file it would misread; a part added to the file (roles declared
+// per account) is added here, checked in Load and returned in Credentials.
 type File struct {
 	Credentials []Key `json:"Credentials"`
 }
 
-// Load reads and checks a credentials file and returns its keys by access key id.
-func Load(path string) (map[string]Key, error) {
+// Credentials is what a credentials file declares, checked: its keys by access key id.
+type Credentials struct {
+	Keys map[string]Key
+}
+
+// Load reads and checks a credentials file.
+func Load(path string) (*Credentials, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("sigv4: read credentials: %w", err)
@@ -78,5 +84,5 @@ func Load(path string) (map[string]Key, error) {
 		}
 		keys[k.AccessKeyID] = k
 	}
-	return keys, nil
+	return &Credentials{Keys: keys}, nil
 }

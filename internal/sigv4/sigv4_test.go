@@ -172,10 +172,11 @@ func TestLoad(t *testing.T) {
 		{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "secret1", "AccountId": "111111111111"},
 		{"AccessKeyId": "AKIAOTHER", "SecretAccessKey": "secret2", "AccountId": "222222222222", "UserName": "alice"}
 	]}`)
-	keys, err := Load(path)
+	creds, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := creds.Keys
 	want := map[string]Key{
 		"AKIAEXAMPLE": {AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secret1", AccountID: "111111111111"},
 		"AKIAOTHER":   {AccessKeyID: "AKIAOTHER", SecretAccessKey: "secret2", AccountID: "222222222222", UserName: "alice"},
@@ -184,9 +185,9 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load = %+v, want %+v", keys, want)
 	}
 
-	keys, err = Load(writeFile(t, `{"Credentials": []}`))
-	if err != nil || keys == nil || len(keys) != 0 {
-		t.Errorf("empty list: %v, %v; want an empty map (a verified server that knows no key)", keys, err)
+	creds, err = Load(writeFile(t, `{"Credentials": []}`))
+	if err != nil || creds.Keys == nil || len(creds.Keys) != 0 {
+		t.Errorf("empty list: %+v, %v; want an empty map (a verified server that knows no key)", creds, err)
 	}
 }
 
@@ -234,9 +235,9 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, tt.content)
-			keys, err := Load(path)
+			creds, err := Load(path)
 			if err == nil {
-				t.Fatalf("Load accepted %s: %+v", tt.content, keys)
+				t.Fatalf("Load accepted %s: %+v", tt.content, creds)
 			}
 			if !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name the file", err)
