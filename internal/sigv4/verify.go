@@ -189,8 +189,9 @@ func (s *signed) checkScope(service string) *Failure {
 		return fail(SignatureMismatch, fmt.Sprintf(textTerminator, s.Terminator), "credential scope terminator %q", s.Terminator)
 	case s.Service != "organizations" && s.Service != "sts":
 		return fail(SignatureMismatch, fmt.Sprintf(textService, service), "credential scope service %q is neither organizations nor sts", s.Service)
-	case s.Date != s.date.Format("20060102"):
-		return fail(SignatureMismatch, fmt.Sprintf(textScopeDate, s.Date, s.date.Format("20060102"), s.amzDate),
+	// amzDate is in ISO 8601's basic format: its first eight characters are the day.
+	case s.Date != s.amzDate[:8]:
+		return fail(SignatureMismatch, fmt.Sprintf(textScopeDate, s.Date, s.amzDate[:8], s.amzDate),
 			"credential scope date %q is not the request's day %s", s.Date, s.amzDate)
 	}
 	if !slices.Contains(s.SignedHeaders, "host") {
@@ -342,6 +343,9 @@ var canonicalNames = map[string]string{
 // of spaces as one space, as SigV4 defines it (inner tabs stay: aws-sdk-go-v2 keeps them).
 func appendTrimmed(b []byte, v string) []byte {
 	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return append(b, v...)
+	}
 	for i := 0; i < len(v); i++ {
 		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
 			continue
