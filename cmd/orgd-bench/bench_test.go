@@ -89,11 +89,27 @@ func TestBenchEndToEnd(t *testing.T) {
 			t.Errorf("%s: restart %vms, resident memory %d kB, database %d bytes: not measured", s.Name, s.RestartMs, s.RSSAfterSetupKB, s.DBBytes)
 		}
 	}
+	// The verified column measures the read operations, all of them without an error (its
+	// client signs with the keys of its credentials file), and its ratio to orgd.
+	for _, op := range []string{"DescribeOrganization", "ListAccounts/100", "DescribeHandshake"} {
+		r, ok := got[[2]string{op, "orgd-verified"}]
+		if !ok || r.NA || r.Errors != 0 || r.OK == 0 {
+			t.Errorf("%s on orgd-verified: %+v (measured: %v)", op, r, ok)
+		}
+	}
+	for _, op := range []string{"TagResource", "InviteAccept", "CreateAccount"} {
+		if r, ok := got[[2]string{op, "orgd-verified"}]; ok {
+			t.Errorf("orgd-verified measured the write %s: %+v", op, r)
+		}
+	}
 	ratios := map[[2]string]int{}
 	for _, r := range rep.Ratios {
-		if r.Versus == "ceiling" && r.Ratio > 0 {
+		if (r.Versus == "ceiling" || r.Server == "orgd-verified" && r.Versus == "orgd") && r.Ratio > 0 {
 			ratios[[2]string{r.Server, r.Versus}]++
 		}
+	}
+	if n := ratios[[2]string{"orgd-verified", "orgd"}]; n != 3 {
+		t.Errorf("orgd-verified: %d positive ratios to orgd, want one per read operation (3)", n)
 	}
 	for _, server := range servers {
 		if strings.HasPrefix(server, "orgd") && ratios[[2]string{server, "ceiling"}] != len(wantOps) {

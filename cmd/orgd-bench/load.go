@@ -64,10 +64,15 @@ func (e *apiError) Error() string {
 	return s
 }
 
+// clientSecret is the secret every request is signed with (orgd-verified's credentials file
+// gives it to each key).
+const clientSecret = "orgd-bench"
+
 // call sends op's input in as account and decodes the answer into out (when not nil). The
 // request is signed as aws-sdk-go-v2 signs it: SigV4 over the payload's SHA-256, service
 // organizations, region us-east-1, the access key being the account id. The
-// x-moto-account-id header makes moto act as that account (orgd reads it too, first).
+// x-moto-account-id header makes moto act as that account (orgd reads it too, first, unless
+// it verifies signatures: then the key names the account).
 func (c *client) call(ctx context.Context, op, account string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -81,7 +86,7 @@ func (c *client) call(ctx context.Context, op, account string, in, out any) erro
 	req.Header.Set("X-Amz-Target", targetPrefix+op)
 	req.Header.Set("x-moto-account-id", account)
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: account, SecretAccessKey: "orgd-bench"}
+	creds := aws.Credentials{AccessKeyID: account, SecretAccessKey: clientSecret}
 	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "organizations", "us-east-1", time.Now()); err != nil {
 		return err
 	}

@@ -92,6 +92,7 @@ type config struct {
 	moto             string
 	motoBudget       time.Duration
 	memory           bool
+	verified         bool
 	postgres         string
 	postgresBudget   time.Duration
 	only             string
@@ -114,6 +115,7 @@ func (m *Main) parse(args []string) (*config, error) {
 	// Off by default: the memory column repeats the whole setup, and filling the
 	// 100,000-account organization through CreateAccount takes orgd minutes.
 	fs.BoolVar(&cfg.memory, "memory", true, "also benchmark orgd with --db memory (repeats the setup)")
+	fs.BoolVar(&cfg.verified, "verified", true, "also benchmark orgd verifying every signature (--credentials with a key for each account the bench acts as, the orgd column's kind of database; repeats the setup): the read operations, next to the orgd column")
 	fs.StringVar(&cfg.postgres, "postgres", "auto", "benchmark orgd with --db postgres://: auto (the server $"+postgresEnv+
 		" names, else a private one when initdb and postgres are installed, else none), true (the same, but none is an error), false, or a postgres:// URL; the bench runs in a schema of its own there")
 	fs.DurationVar(&cfg.postgresBudget, "postgres-budget", 2*time.Minute, "time orgd-postgres may spend creating the ListAccounts organizations; larger sizes that would not fit are skipped (0: no limit)")
@@ -256,6 +258,9 @@ type serverSpec struct {
 	budget     time.Duration
 	budgetFlag string
 	required   bool // a failure to start fails the run
+	// readsOnly marks a server measured on the read operations alone (orgd-verified: the
+	// accounts the write cycles create have no keys to sign with).
+	readsOnly bool
 }
 
 // Run runs the whole benchmark.
@@ -341,6 +346,18 @@ func (m *Main) servers(ctx context.Context, cfg *config, rep *Report) ([]serverS
 			return n, nil
 		},
 	}}
+	if cfg.verified {
+		vdb := filepath.Join(m.tmp, "orgd-verified.db")
+		creds, err := m.writeCredentials(cfg.sizes)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, serverSpec{name: "orgd-verified", command: "orgd serve --db " + vdb + " --credentials " + creds,
+			required: true, readsOnly: true,
+			start: func(ctx context.Context) (*proc, error) {
+				return m.startChild(ctx, "orgd-verified", "orgd", childDBEnv+"="+vdb, childCredentialsEnv+"="+creds)
+			}})
+	}
 	if cfg.memory {
 		specs = append(specs, serverSpec{name: "orgd-memory", command: "orgd serve --db memory", required: true,
 			start: func(ctx context.Context) (*proc, error) {
@@ -442,6 +459,9 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 	c := newClient(p.url, cfg.conns)
 	defer c.close()
 
+	if spec.readsOnly {
+		ops = slices.DeleteFunc(slices.Clone(ops), func(op operation) bool { return !op.read })
+	}
 	f := newFixture(spec.name, c, cfg.conns, spec.opaque)
 	f.setupBudget, f.budgetFlag = spec.budget, spec.budgetFlag
 	setupErr := map[string]error{}
@@ -468,7 +488,7 @@ func (m *Main) bench(ctx context.Context, cfg *config, spec serverSpec, ops []op
 	}
 	// orgd's memory is measured holding as many open invitations as its largest organization
 	// has accounts (moto has no invitations; the ceiling holds nothing).
-	if strings.HasPrefix(spec.name, "orgd") && cfg.handshakes > 0 {
+	if strings.HasPrefix(spec.name, "orgd") && !spec.readsOnly && cfg.handshakes > 0 {
 		step := SetupStep{Op: fmt.Sprintf("Handshakes/%d", cfg.handshakes)}
 		t0 := time.Now()
 		if spec.remoteStore {
@@ -602,7 +622,7 @@ func (m *Main) restart(ctx context.Context, spec serverSpec, p *proc, sr *Server
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // ratios divides each orgd column's throughput by moto's and the ceiling's, where both
-// measured the operation.
+// measured the operation, and orgd-verified's by orgd's: what verifying signatures costs.
 func ratios(rep *Report) []Ratio {
 	byKey := map[[2]string]Result{}
 	for _, r := range rep.Results {
@@ -610,12 +630,16 @@ func ratios(rep *Report) []Ratio {
 	}
 	var out []Ratio
 	for _, op := range rep.Operations {
-		for _, s := range []string{"orgd", "orgd-memory", "orgd-postgres"} {
+		for _, s := range []string{"orgd", "orgd-verified", "orgd-memory", "orgd-postgres"} {
 			a, ok := byKey[[2]string{op, s}]
 			if !ok || a.NA {
 				continue
 			}
-			for _, v := range []string{"moto", "ceiling", "ceiling-sized"} {
+			versus := []string{"moto", "ceiling", "ceiling-sized"}
+			if s == "orgd-verified" {
+				versus = append(versus, "orgd")
+			}
+			for _, v := range versus {
 				if b, ok := byKey[[2]string{op, v}]; ok && !b.NA && b.PerSecond > 0 {
 					out = append(out, Ratio{Op: op, Server: s, Versus: v, Ratio: a.PerSecond / b.PerSecond})
 				}
@@ -765,4 +789,25 @@ func printTable(w io.Writer, rows [][]string, left int) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
+}
+
+// writeCredentials writes the credentials file of orgd-verified: a key for each account the
+// bench signs as on the read path and in their setup (the key is the account id, as the
+// client signs, and its secret the client's), and returns its path.
+func (m *Main) writeCredentials(sizes []int) (string, error) {
+	type key struct{ AccessKeyId, SecretAccessKey, AccountId string }
+	accounts := []string{mgmtBase, mgmtInvite, mgmtCreate, mgmtMemory}
+	for _, size := range sizes {
+		accounts = append(accounts, listMgmt(size))
+	}
+	var f struct{ Credentials []key }
+	for _, a := range accounts {
+		f.Credentials = append(f.Credentials, key{a, clientSecret, a})
+	}
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(m.tmp, "credentials.json")
+	return path, os.WriteFile(path, raw, 0o600)
 }

@@ -33,6 +33,7 @@ type operation struct {
 	name  string // as the table and -only spell it
 	group string // -only also takes this: "ListAccounts" selects every size
 	unit  string // what one measured unit is
+	read  bool   // it changes nothing: orgd-verified measures these
 	// setup prepares the server's state before anything is measured; nil needs none.
 	setup func(ctx context.Context, f *fixture) error
 	// run returns the measured unit of work.
@@ -43,7 +44,7 @@ type operation struct {
 // which grow organizations the reads would otherwise see grow.
 func operations(sizes []int) []operation {
 	ops := []operation{{
-		name: "DescribeOrganization", unit: "request",
+		name: "DescribeOrganization", unit: "request", read: true,
 		setup: func(ctx context.Context, f *fixture) error { return f.org(ctx, mgmtBase) },
 		run: func(f *fixture) unit {
 			return func(ctx context.Context, c *client, _ int64) error {
@@ -54,7 +55,7 @@ func operations(sizes []int) []operation {
 	for _, size := range sizes {
 		mgmt := listMgmt(size)
 		ops = append(ops, operation{
-			name: fmt.Sprintf("ListAccounts/%d", size), group: "ListAccounts", unit: "request",
+			name: fmt.Sprintf("ListAccounts/%d", size), group: "ListAccounts", unit: "request", read: true,
 			setup: func(ctx context.Context, f *fixture) error { return f.listOrg(ctx, size) },
 			run: func(f *fixture) unit {
 				// The first page of 20, AWS's largest: the most common call against a big
@@ -67,7 +68,7 @@ func operations(sizes []int) []operation {
 		})
 	}
 	ops = append(ops, operation{
-		name: "DescribeHandshake", unit: "request",
+		name: "DescribeHandshake", unit: "request", read: true,
 		setup: func(ctx context.Context, f *fixture) error { return f.openInvitation(ctx) },
 		run: func(f *fixture) unit {
 			in := map[string]any{"HandshakeId": f.handshake}

@@ -33,6 +33,8 @@ import (
 const (
 	childEnv   = "ORGD_BENCH_CHILD" // "orgd" or "ceiling"
 	childDBEnv = "ORGD_BENCH_DB"    // orgd's --db
+	// childCredentialsEnv is orgd's --credentials (orgd-verified); empty runs it open.
+	childCredentialsEnv = "ORGD_BENCH_CREDENTIALS"
 	// childProfileEnv names the file a child writes its CPU profile to (-cpuprofile).
 	childProfileEnv = "ORGD_BENCH_CPUPROFILE"
 	// listeningPrefix starts the line a child writes on stdout once it accepts connections.
@@ -69,7 +71,7 @@ func childMain() int {
 	var err error
 	switch kind := os.Getenv(childEnv); kind {
 	case "orgd":
-		err = serveOrgd(ctx, os.Getenv(childDBEnv))
+		err = serveOrgd(ctx, os.Getenv(childDBEnv), os.Getenv(childCredentialsEnv))
 	case "ceiling":
 		err = serveCeiling(ctx)
 	case "ceiling-sized":
@@ -97,8 +99,9 @@ func benchQuotas() org.Quotas {
 
 // serveOrgd builds the server as `orgd serve` does (cmd/orgd/orgd.go: server.New with the
 // same Config fields, its logger at the default info level, the same http.Server settings),
-// except for the quotas, on a listener of the kernel's choosing.
-func serveOrgd(ctx context.Context, db string) error {
+// except for the quotas, on a listener of the kernel's choosing; with a credentials file it
+// verifies every signature.
+func serveOrgd(ctx context.Context, db, credentials string) error {
 	if db == "" {
 		return errors.New("no database given")
 	}
@@ -108,8 +111,9 @@ func serveOrgd(ctx context.Context, db string) error {
 		// orgd serve locks a database file for itself, which lets it cache rows. A
 		// PostgreSQL database is shared by replicas: nothing is locked, nothing cached
 		// (server.New ignores the field there; false says so).
-		Exclusive: !postgres.IsURL(db),
-		Logger:    logger,
+		Exclusive:       !postgres.IsURL(db),
+		CredentialsFile: credentials,
+		Logger:          logger,
 		Org: org.Config{Quotas: benchQuotas(), DefaultAccountID: org.DefaultAccountID,
 			AllFeaturesLabel: "FULL"},
 	})

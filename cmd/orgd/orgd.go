@@ -97,7 +97,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
 	db := fs.String("db", "", `SQLite database file, "memory" to keep nothing on disk, or a postgres:// URL shared by replicas (default DATA-DIR/orgd.db)`)
 	syncMode := fs.String("sync", "full", "durability of an SQLite database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
-	creds := fs.String("credentials", os.Getenv("ORGD_CREDENTIALS"), "JSON file mapping access keys to accounts (env ORGD_CREDENTIALS)")
+	creds := fs.String("credentials", os.Getenv("ORGD_CREDENTIALS"), `JSON file of access keys, their secrets and accounts: {"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId", "UserName"}]}; with it every request's signature is verified, without it any key is accepted unverified (env ORGD_CREDENTIALS)`)
 	insecureOpen := fs.Bool("insecure-open", false, "serve on a non-loopback address without --credentials: anyone who reaches orgd can act as any account")
 	adminToken := fs.String("admin-token", os.Getenv("ORGD_ADMIN_TOKEN"), "bearer token the admin API requires (env ORGD_ADMIN_TOKEN); off loopback, without one, orgd generates one into DIR/admin-token beside the database")
 	var publicHosts hostList
@@ -239,6 +239,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(server.LimitListener(ln, *maxConns)) }()
 	switch cfg.Mode() {
+	case server.ModeVerified:
+		logger.Info("orgd verifies every request's SigV4 signature", "keys", len(srv.Resolver.Keys))
 	case server.ModeOpen:
 		logger.Info("orgd serves open on loopback: any access key acts as its account, signatures are not verified")
 	case server.ModeInsecureOpen:

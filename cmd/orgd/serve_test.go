@@ -127,13 +127,14 @@ func freePort(t *testing.T) string {
 func TestServeFlags(t *testing.T) {
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "credentials.json")
-	if err := os.WriteFile(creds, []byte(`{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111"}]}`), 0o600); err != nil {
+	// The secret is client's.
+	if err := os.WriteFile(creds, []byte(`{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "x", "AccountId": "111111111111"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	db := filepath.Join(dir, "flags.db")
 	listen := freePort(t)
 	url, _ := serveOrgd(t, "--listen", listen, "--db", db, "--max-accounts", "2", "--credentials", creds,
-		"--default-account", "999999999999", "--all-features-label", "ALL")
+		"--all-features-label", "ALL")
 
 	if url != "http://"+listen {
 		t.Errorf("--listen %s: serving on %s", listen, url)
@@ -151,14 +152,9 @@ func TestServeFlags(t *testing.T) {
 	if got := aws.ToString(created.Organization.MasterAccountId); got != "111111111111" {
 		t.Errorf("--credentials: AKIAEXAMPLE acted as %s", got)
 	}
-	// --default-account: a key naming no account is 999999999999.
-	other, err := client(url, "AKIANOBODY").CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := aws.ToString(other.Organization.MasterAccountId); got != "999999999999" {
-		t.Errorf("--default-account: AKIANOBODY acted as %s", got)
-	}
+	// --credentials verifies: a key the file does not hold is no one.
+	_, err = client(url, "AKIANOBODY").CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
+	requireCode(t, err, "UnrecognizedClientException")
 
 	// --max-accounts 2: the management account and one invitation fill the organization.
 	inv, err := mgmt.InviteAccountToOrganization(t.Context(), &organizations.InviteAccountToOrganizationInput{
@@ -186,7 +182,15 @@ func TestServeFlags(t *testing.T) {
 // the domain.
 func TestServeLifecycleFlags(t *testing.T) {
 	url, _ := serveOrgd(t, "--listen", "127.0.0.1:0", "--db", "memory",
-		"--create-account-delay", "1h", "--close-account-delay", "1h", "--max-ous", "1")
+		"--create-account-delay", "1h", "--close-account-delay", "1h", "--max-ous", "1", "--default-account", "999999999999")
+	// --default-account: without --credentials, a key naming no account is 999999999999.
+	other, err := client(url, "AKIANOBODY").CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(other.Organization.MasterAccountId); got != "999999999999" {
+		t.Errorf("--default-account: AKIANOBODY acted as %s", got)
+	}
 	mgmt := client(url, "111111111111")
 	if _, err := mgmt.CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
@@ -284,6 +288,10 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	if err := os.WriteFile(badCreds, []byte(`{"Credentials": [{"AccessKeyId": "AKIA", "AccountId": "42"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	noSecret := filepath.Join(dir, "nosecret.json")
+	if err := os.WriteFile(noSecret, []byte(`{"Credentials": [{"AccessKeyId": "AKIA", "AccountId": "111111111111"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -295,6 +303,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	}{
 		{"missing credentials file", []string{"--credentials", filepath.Join(dir, "none.json")}},
 		{"bad credentials file", []string{"--credentials", badCreds}},
+		{"credentials file without a secret", []string{"--credentials", noSecret}},
 		{"unknown log level", []string{"--log-level", "loud"}},
 		{"unknown flag", []string{"--port", "9323"}},
 		{"a stray argument", []string{"9323"}},
@@ -513,5 +522,50 @@ func TestServeUsesTheRowCache(t *testing.T) {
 	url, _ = serveOrgd(t, "--listen", "127.0.0.1:0", "--db", db)
 	if got := email(url); got != "after@example.org" {
 		t.Errorf("after a restart orgd answers %q, want the address written from outside", got)
+	}
+}
+
+// TestServeLogsMode: serve says at start whether it verifies signatures, and how many keys it
+// verifies with; ORGD_CREDENTIALS gives the file as --credentials does.
+func TestServeLogsMode(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(creds, []byte(`{"Credentials": [
+		{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "x", "AccountId": "111111111111"},
+		{"AccessKeyId": "AKIAALICE", "SecretAccessKey": "x", "AccountId": "111111111111", "UserName": "alice"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ env, want, unwanted string }{
+		{"", "open: any access key, signatures not verified", "keys="},
+		{creds, "keys=2", "open:"},
+	} {
+		t.Setenv("ORGD_CREDENTIALS", tt.env)
+		m := NewMain()
+		logs := &syncBuffer{}
+		m.Stderr = logs
+		ctx, cancel := context.WithCancel(t.Context())
+		addr := make(chan string, 1)
+		m.Listening = func(a string) { addr <- a }
+		done := make(chan error, 1)
+		go func() { done <- m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "memory"}) }()
+		var url string
+		select {
+		case a := <-addr:
+			url = "http://" + a
+		case err := <-done:
+			t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
+		}
+		_, err := client(url, "AKIANOBODY").DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		if tt.env != "" {
+			// Verified: the env's file is in force.
+			requireCode(t, err, "UnrecognizedClientException")
+		}
+		if l := logs.String(); !strings.Contains(l, tt.want) || strings.Contains(l, tt.unwanted) {
+			t.Errorf("ORGD_CREDENTIALS=%q: start-up log lacks %q (or says %q):\n%s", tt.env, tt.want, tt.unwanted, l)
+		}
 	}
 }

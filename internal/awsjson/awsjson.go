@@ -50,7 +50,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	op, account, status := "", "", 0
+	op, status := "", 0
+	var caller org.Caller
 	var failed *model.Error
 	var level slog.Level
 	logger := h.logger()
@@ -60,16 +61,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = writeError(w, op, failed)
 		}
 		if failed != nil {
-			logger.Log(context.Background(), level, "request failed", "op", op, "account", account,
-				"status", status, "code", failed.Code, "reason", failed.Reason, "detail", failed.Detail,
+			logger.Log(context.Background(), level, "request failed", "op", op, "account", caller.AccountID,
+				"principal", principalARN(caller), "status", status, "code", failed.Code, "reason", failed.Reason, "detail", failed.Detail,
 				"request_id", reqID)
 			return
 		}
-		logger.Debug("request", "op", op, "account", account, "status", status,
+		logger.Debug("request", "op", op, "account", caller.AccountID, "status", status,
 			"duration", time.Since(start), "request_id", reqID)
 	}()
 	body, op, caller, err := h.decode(w, r)
-	account = caller.AccountID
 	if err == nil {
 		var out []byte
 		if out, err = h.invoke(r.Context(), op, caller, body); err == nil {
@@ -85,6 +85,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status = writeError(w, op, failed)
 }
 
+// principalARN is the ARN of the caller's principal, for the log; "" before the caller is
+// known.
+func principalARN(c org.Caller) string {
+	if c.Principal.Account == "" {
+		return ""
+	}
+	partition := c.Partition
+	if partition == "" {
+		partition = org.PartitionAWS
+	}
+	return c.Principal.ARN(partition)
+}
+
 // apiError is err as the client sees it, and the level to log it at: an error that is not
 // an answer of the API is orgd's own failure (a store error), which the client sees as AWS's
 // internal error. (It is a function of its own so that errors.As's target escapes only on
@@ -97,8 +110,8 @@ func apiError(err error) (*model.Error, slog.Level) {
 	return &model.Error{Code: model.CodeServiceException, Detail: err.Error()}, slog.LevelError
 }
 
-// decode finds the operation and the caller and reads the body, refusing oversized bodies
-// before reading them.
+// decode finds the operation, reads the body (refusing oversized bodies before reading
+// them) and then the caller, whose signature covers the body.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, op string, caller org.Caller, err error) {
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, model.TargetPrefix+".")
@@ -107,15 +120,6 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 	}
 	if _, ok := model.Lookup(name); !ok {
 		return nil, name, caller, model.Fail(model.CodeUnknownOperationException, "", "unknown operation %s", name)
-	}
-	id, err := h.Resolver.Identify(r)
-	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition}
-	if err != nil {
-		var f *sigv4.Failure
-		if errors.As(err, &f) {
-			return nil, name, caller, &model.Error{Code: f.Code, Detail: f.Detail, Status: f.Status}
-		}
-		return nil, name, caller, err
 	}
 	limit := h.MaxBody
 	if limit == 0 {
@@ -132,7 +136,37 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 	if err != nil {
 		return nil, name, caller, model.Fail(model.CodeSerializationException, "", "read the request body: %v", err)
 	}
+	id, err := h.Resolver.Identify(r, body)
+	if err != nil {
+		var f *sigv4.Failure
+		if errors.As(err, &f) {
+			return nil, name, caller, authError(f)
+		}
+		return nil, name, caller, err
+	}
+	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition, Principal: id.Principal}
 	return body, name, caller, nil
+}
+
+// authErrors are the awsJson codes of sigv4's failures and the statuses AWS's JSON services
+// answer them with (real answers: 400 for a bad or expired signature, an unknown key and an
+// expired token alike; 403 for a request without authentication).
+var authErrors = map[sigv4.Kind]struct {
+	code   string
+	status int
+}{
+	sigv4.MissingToken:        {model.CodeMissingAuthenticationTokenException, http.StatusForbidden},
+	sigv4.IncompleteSignature: {model.CodeIncompleteSignatureException, http.StatusBadRequest},
+	sigv4.SignatureMismatch:   {model.CodeInvalidSignatureException, http.StatusBadRequest},
+	sigv4.SignatureExpired:    {model.CodeInvalidSignatureException, http.StatusBadRequest},
+	sigv4.UnknownKey:          {model.CodeUnrecognizedClientException, http.StatusBadRequest},
+	sigv4.ExpiredToken:        {model.CodeExpiredTokenException, http.StatusBadRequest},
+}
+
+// authError is f as awsJson answers it, with AWS's text where AWS builds it from the request.
+func authError(f *sigv4.Failure) *model.Error {
+	e := authErrors[f.Kind]
+	return &model.Error{Code: e.code, Status: e.status, Detail: f.Detail, Text: f.Message}
 }
 
 func (h *Handler) invoke(ctx context.Context, name string, caller org.Caller, body []byte) ([]byte, error) {

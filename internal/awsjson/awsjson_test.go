@@ -736,7 +736,7 @@ func TestFailedRequestLogsOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, want := range map[string]any{
-		"level": "INFO", "op": "DescribeOrganization", "account": mgmt, "status": float64(400),
+		"level": "INFO", "op": "DescribeOrganization", "account": mgmt, "principal": "arn:aws:iam::" + mgmt + ":root", "status": float64(400),
 		"code": "AccountNotFoundException", "reason": "", "detail": "account 999999999999 doesn't exist",
 		"request_id": r.header.Get("x-amzn-RequestId"),
 	} {

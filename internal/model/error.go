@@ -14,6 +14,11 @@ type Error struct {
 	Reason string // omitted from JSON when empty
 	Detail string // for the log, never sent
 	Status int    // HTTP status; 0 means derive: 500 for the model's fault shapes, else 400
+	// Text is the one exception to the fixed-text rule: a text AWS itself builds from the
+	// request's values and sends in place of the catalogue's (the signature's times in
+	// "Signature expired: ...", the part an Authorization header lacks). Only such texts
+	// go here, each of a form IsBuiltText recognises.
+	Text string
 }
 
 // Error is the code, the reason and the detail (or, without a detail, the catalogue's text):
@@ -47,7 +52,11 @@ func (e *Error) AppendJSON(b []byte, op string) []byte {
 	b = append(b, `{"__type":`...)
 	b = appendString(b, e.Code)
 	b = append(b, `,"Message":`...)
-	b = appendString(b, Message(op, e.Code, e.Reason))
+	if e.Text != "" {
+		b = appendString(b, e.Text)
+	} else {
+		b = appendString(b, Message(op, e.Code, e.Reason))
+	}
 	if e.Reason != "" {
 		b = append(b, `,"Reason":`...)
 		b = appendString(b, e.Reason)

@@ -1,5 +1,7 @@
 package model
 
+import "regexp"
+
 // The catalogue of the texts orgd answers in an error's "Message": one place per text, so
 // that real output found later changes one line. Message looks the text up in order:
 //
@@ -12,6 +14,8 @@ package model
 //
 // No text carries a value of the request: users' tests compare AWS's texts exactly, and
 // AWS's own tooling matches substrings of them. The values go to Error.Detail and orgd's log.
+// The one exception are the authentication texts AWS itself builds from the request
+// (Error.Text, of the forms builtTexts lists).
 
 // The codes of the protocol, which the model does not list as shapes.
 const (
@@ -20,6 +24,9 @@ const (
 	CodeRequestEntityTooLargeException      = "RequestEntityTooLargeException"
 	CodeMissingAuthenticationTokenException = "MissingAuthenticationTokenException"
 	CodeIncompleteSignatureException        = "IncompleteSignatureException"
+	CodeInvalidSignatureException           = "InvalidSignatureException"
+	CodeUnrecognizedClientException         = "UnrecognizedClientException"
+	CodeExpiredTokenException               = "ExpiredTokenException"
 	CodeNotImplemented                      = "NotImplementedException"
 	// CodeUnsupportedMediaTypeException (HTTP 415) refuses an admin request whose body is
 	// not application/json: the content types a web page may send without asking first.
@@ -105,14 +112,25 @@ var texts = map[codeReason]string{
 	{CodeAccountNotRegisteredException, ""}:     "The provided account is not a registered delegated administrator for your organization.",
 	{CodeConstraintViolationException, ConstraintViolationExceptionReasonCannotRegisterMasterAsDelegatedAdministrator}: "You cannot register master account/yourself as delegated administrator for your organization.",
 
-	// The protocol. AWS's JSON services answer these before Organizations sees the request;
-	// API Gateway's form of the missing token, the others orgd's own, fixed.
+	// The protocol. AWS's JSON services answer these before Organizations sees the request.
+	// Confirmed: AWS's answer to an unsigned request (its SigV4 troubleshooting guide, real
+	// answers).
 	{CodeMissingAuthenticationTokenException, ""}: "Missing Authentication Token",
-	{CodeIncompleteSignatureException, ""}:        "The Authorization header is not a valid AWS Signature Version 4 header.",
-	{CodeUnknownOperationException, ""}:           "The operation that the X-Amz-Target header names is not an operation of this service.",
-	{CodeSerializationException, ""}:              "The request body is not a valid JSON object of this operation's input.",
-	{CodeRequestEntityTooLargeException, ""}:      "The request body is too large.",
-	{CodeNotImplemented, ""}:                      "orgd does not implement this operation yet.",
+	// orgd's own, for the malformed headers whose text from AWS is not known (another
+	// algorithm, a credential without an access key); AWS's texts for the others are built
+	// (builtTexts).
+	{CodeIncompleteSignatureException, ""}: "The Authorization header is not a valid AWS Signature Version 4 header.",
+	// Confirmed: the JSON services' answer to a wrong secret or a changed request (real
+	// answers of DynamoDB, Kinesis, Secrets Manager quoted in SDK issues).
+	{CodeInvalidSignatureException, ""}: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+	// Confirmed: an unknown access key (Cognito, DynamoDB, Lambda answers quoted in issues).
+	{CodeUnrecognizedClientException, ""}: "The security token included in the request is invalid.",
+	// Confirmed: temporary credentials past their expiry (DynamoDB's answer; no full stop).
+	{CodeExpiredTokenException, ""}:          "The security token included in the request is expired",
+	{CodeUnknownOperationException, ""}:      "The operation that the X-Amz-Target header names is not an operation of this service.",
+	{CodeSerializationException, ""}:         "The request body is not a valid JSON object of this operation's input.",
+	{CodeRequestEntityTooLargeException, ""}: "The request body is too large.",
+	{CodeNotImplemented, ""}:                 "orgd does not implement this operation yet.",
 }
 
 // modelCases picks, where the model documents a Reason with one sentence per case, the case
@@ -147,4 +165,36 @@ func Message(op, code, reason string) string {
 		return t
 	}
 	return modelTexts[code]
+}
+
+// builtTexts are the forms of the texts AWS builds from a request's values for its
+// authentication failures (Error.Text), by code; internal/sigv4 builds them. Each is
+// quoted from real answers of AWS's JSON services, except the terminator's, which is
+// AWS's form as known but not confirmed.
+var builtTexts = map[string][]*regexp.Regexp{
+	CodeIncompleteSignatureException: {
+		// Each missing part named, then the header repeated (API Gateway's and the JSON
+		// services' answer to a header without Signature, SignedHeaders, ...).
+		regexp.MustCompile(`(?s)^(Authorization header requires ('(Credential|Signature|SignedHeaders)' parameter|existence of either a 'X-Amz-Date' or a 'Date' header)\. )+Authorization=.*$`),
+		regexp.MustCompile(`(?s)^'.*' not a valid key=value pair \(missing equal-sign\) in Authorization header: '.*'\.$`),
+		regexp.MustCompile(`(?s)^Credential must have exactly 5 slash-delimited elements, e\.g\. keyid/date/region/service/term, got '.*'$`),
+		regexp.MustCompile(`^'Host' must be a 'SignedHeader' in the AWS Authorization\.$`),
+	},
+	CodeInvalidSignatureException: {
+		regexp.MustCompile(`^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$`),
+		regexp.MustCompile(`^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$`),
+		regexp.MustCompile(`^Credential should be scoped to correct service: '[a-z]+'\. $`),
+		regexp.MustCompile(`(?s)^Credential should be scoped with a valid terminator: 'aws4_request', not '.*'\. $`),
+		regexp.MustCompile(`(?s)^Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '.*' != '\d{8}', from '\d{8}T\d{6}Z'\.$`),
+	},
+}
+
+// IsBuiltText reports whether text is of a form AWS builds for code (see Error.Text).
+func IsBuiltText(code, text string) bool {
+	for _, re := range builtTexts[code] {
+		if re.MatchString(text) {
+			return true
+		}
+	}
+	return false
 }

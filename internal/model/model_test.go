@@ -583,3 +583,41 @@ func TestMessageLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestIsBuiltText: the forms of AWS's built authentication texts are recognised for their
+// code only, and nothing else passes for one.
+func TestIsBuiltText(t *testing.T) {
+	tests := []struct {
+		code, text string
+		want       bool
+	}{
+		{CodeInvalidSignatureException, "Signature expired: 20261130T020000Z is now earlier than 20261130T021500Z (20261130T022000Z - 5 min.)", true},
+		{CodeInvalidSignatureException, "Signature not yet current: 20261130T022600Z is still later than 20261130T022500Z (20261130T022000Z + 5 min.)", true},
+		{CodeInvalidSignatureException, "Credential should be scoped to correct service: 'organizations'. ", true},
+		{CodeIncompleteSignatureException, "Authorization header requires 'Signature' parameter. Authorization=AWS4-HMAC-SHA256 Credential=a/b/c/d/e", true},
+		{CodeIncompleteSignatureException, "'x' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS x'.", true},
+		// Another code, another text, a text with something appended.
+		{CodeUnrecognizedClientException, "Signature expired: 20261130T020000Z is now earlier than 20261130T021500Z (20261130T022000Z - 5 min.)", false},
+		{CodeInvalidSignatureException, Message("", CodeInvalidSignatureException, ""), false},
+		{CodeInvalidSignatureException, "Signature expired: 20261130T020000Z is now earlier than 20261130T021500Z (20261130T022000Z - 5 min.) (request 42)", false},
+		{CodeInvalidInputException, "Authorization header requires 'Signature' parameter. Authorization=x", false},
+	}
+	for _, tt := range tests {
+		if got := IsBuiltText(tt.code, tt.text); got != tt.want {
+			t.Errorf("IsBuiltText(%s, %q) = %v, want %v", tt.code, tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestErrorText: an Error's built Text goes on the wire in place of the catalogue's.
+func TestErrorText(t *testing.T) {
+	e := &Error{Code: CodeInvalidSignatureException, Text: "Signature expired: 20261130T020000Z is now earlier than 20261130T021500Z (20261130T022000Z - 5 min.)"}
+	want := `{"__type":"InvalidSignatureException","Message":"Signature expired: 20261130T020000Z is now earlier than 20261130T021500Z (20261130T022000Z - 5 min.)"}`
+	if got := string(e.AppendJSON(nil, "DescribeOrganization")); got != want {
+		t.Errorf("AppendJSON = %s, want %s", got, want)
+	}
+	e.Text = ""
+	if got := string(e.AppendJSON(nil, "DescribeOrganization")); !strings.Contains(got, "The request signature we calculated does not match") {
+		t.Errorf("without Text: %s", got)
+	}
+}

@@ -28,7 +28,9 @@ type Config struct {
 	// Exclusive locks the database file for this server alone, which lets it keep the rows
 	// most calls read in memory (see sqlite.Options); orgd serve sets it.
 	Exclusive bool
-	// CredentialsFile maps access keys to accounts (see sigv4.LoadKeys); optional.
+	// CredentialsFile maps access keys to accounts and secrets (see sigv4.Load); with one,
+	// every request's signature is verified. Optional: without one, orgd runs open (any
+	// access key, no verification; see sigv4.Resolver).
 	CredentialsFile string
 	// AdminToken, when set, is the bearer token the admin API requires (see admin.Options).
 	AdminToken string
@@ -51,8 +53,11 @@ type Config struct {
 type Server struct {
 	Handler http.Handler
 	Service *org.Service
-	store   org.Store
-	db      string // Config.DB
+	// Resolver identifies the callers of every protocol; Verified says whether it checks
+	// signatures, and Keys holds the credentials file's keys.
+	Resolver *sigv4.Resolver
+	store    org.Store
+	db       string // Config.DB
 }
 
 // New opens the store and builds the handlers.
@@ -65,11 +70,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	resolver := &sigv4.Resolver{DefaultAccount: cfg.Org.DefaultAccountID}
 	if cfg.CredentialsFile != "" {
-		keys, err := sigv4.LoadKeys(cfg.CredentialsFile)
+		creds, err := sigv4.Load(cfg.CredentialsFile)
 		if err != nil {
 			return nil, err
 		}
-		resolver.Keys = keys
+		resolver.Keys = creds.Keys
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -84,6 +89,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	// Temporary credentials (STS) live in the store, so the domain service finds them: it is
+	// the resolver's Sessions once it implements sigv4.Sessions.
+	if sessions, ok := any(svc).(sigv4.Sessions); ok {
+		resolver.Sessions = sessions
+	}
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	adm := admin.New(svc, cfg.Logger, admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings()})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		api.ServeHTTP(w, r)
 	})
-	return &Server{Handler: newGuard(handler, cfg.PublicHosts, cfg.Logger), Service: svc, store: store, db: cfg.DB}, nil
+	return &Server{Handler: newGuard(handler, cfg.PublicHosts, cfg.Logger), Service: svc, Resolver: resolver, store: store, db: cfg.DB}, nil
 }
 
 // The modes of a server, as the health check reports them.

@@ -128,36 +128,19 @@ func TestAnyRegion(t *testing.T) {
 	}
 }
 
-// TestCallerThroughServer checks the resolver's order end to end: who DescribeOrganization's
+// TestCallerOpenMode checks the open resolver's order end to end: who DescribeOrganization's
 // caller is decides whether it sees the organization.
-func TestCallerThroughServer(t *testing.T) {
-	creds := filepath.Join(t.TempDir(), "credentials.json")
-	if err := os.WriteFile(creds, []byte(`{"Credentials": [
-		{"AccessKeyId": "AKIAMGMT", "SecretAccessKey": "s", "AccountId": "111111111111"},
-		{"AccessKeyId": "222222222222", "SecretAccessKey": "s", "AccountId": "111111111111"}]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := apitest.Start(t, func(c *server.Config) {
-		c.CredentialsFile = creds
-		c.Org.DefaultAccountID = "999999999999"
-	})
-	// The management account is reached through its credentials-file key.
-	out, err := srv.ClientWithKey("AKIAMGMT").CreateOrganization(t.Context(), &organizations.CreateOrganizationInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := aws.ToString(out.Organization.MasterAccountId); got != "111111111111" {
-		t.Fatalf("AKIAMGMT created an organization managed by %s", got)
-	}
+func TestCallerOpenMode(t *testing.T) {
+	srv := apitest.Start(t, func(c *server.Config) { c.Org.DefaultAccountID = "999999999999" })
+	srv.CreateOrganization("111111111111")
 	tests := []struct {
 		name    string
 		header  map[string]string
 		inOrgAs string // the MasterAccountId seen; "" means not in an organization
 	}{
-		{"credentials-file key", map[string]string{"Authorization": auth("AKIAMGMT", "us-east-1")}, "111111111111"},
-		{"credentials file beats a 12-digit key", map[string]string{"Authorization": auth("222222222222", "us-east-1")}, "111111111111"},
-		{"12-digit key", map[string]string{"Authorization": auth("333333333333", "us-east-1")}, ""},
-		{"x-moto-account-id beats the key", map[string]string{"Authorization": auth("AKIAMGMT", "us-east-1"), "x-moto-account-id": "333333333333"}, ""},
+		{"12-digit key", map[string]string{"Authorization": auth("111111111111", "us-east-1")}, "111111111111"},
+		{"another 12-digit key", map[string]string{"Authorization": auth("333333333333", "us-east-1")}, ""},
+		{"x-moto-account-id beats the key", map[string]string{"Authorization": auth("111111111111", "us-east-1"), "x-moto-account-id": "333333333333"}, ""},
 		{"x-moto-account-id names the management account", map[string]string{"Authorization": auth("AKIAOTHER", "us-east-1"), "x-moto-account-id": "111111111111"}, "111111111111"},
 		{"default account", map[string]string{"Authorization": auth("AKIAOTHER", "us-east-1")}, ""},
 	}

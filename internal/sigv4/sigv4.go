@@ -1,15 +1,16 @@
-// Package sigv4 reads the AWS Signature Version 4 Authorization header and maps the access
-// key in it to the account that calls. Signatures are not verified yet; the secret keys are
-// kept in Key so that verification can be added without changing the credentials file.
+// Package sigv4 decides who sends a request: it reads the AWS Signature Version 4
+// authentication (the Authorization header, or a presigned URL's query), verifies the
+// signature as AWS does when the server has a credentials file, and maps the access key to
+// its account and principal. Its failures say what went wrong (Kind), so that each protocol
+// answers them with its own codes.
 package sigv4
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -17,102 +18,70 @@ import (
 	"github.com/orgd/orgd/internal/model"
 )
 
-// Algorithm is the only signing algorithm AWS's SigV4 clients use with this service.
+// Algorithm is the only signing algorithm AWS's SigV4 clients use with these services.
 const Algorithm = "AWS4-HMAC-SHA256"
+
+// Skew is how far a request's date may be from the server's real time: AWS's five minutes.
+const Skew = 5 * time.Minute
+
+// timeFormat is ISO 8601's basic format, as X-Amz-Date and the string to sign carry it.
+const timeFormat = "20060102T150405Z"
 
 // Authorization is a parsed Authorization header:
 // AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/organizations/aws4_request,
 // SignedHeaders=host;x-amz-date, Signature=hex
 type Authorization struct {
-	AccessKeyID   string
-	Date          string
-	Region        string // any region is accepted (clients sign for whatever region they use); it names the partition (see Partition)
-	Service       string
+	AccessKeyID string
+	Date        string // the credential scope's YYYYMMDD
+	Region      string // any region is accepted (clients sign for whatever region they use); it names the partition (see Partition)
+	Service     string
+	Terminator  string // aws4_request
+	// SignedHeaders are the header names the client signed, as it lists them.
 	SignedHeaders []string
 	Signature     string
 }
 
-// ParseAuthorization parses the value of an Authorization header.
-func ParseAuthorization(h string) (Authorization, error) {
-	var a Authorization
-	alg, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || alg != Algorithm {
-		return a, fmt.Errorf("authorization header must start with %s", Algorithm)
-	}
-	for _, part := range strings.Split(rest, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return a, fmt.Errorf("authorization component %q is not key=value", part)
-		}
-		switch k {
-		case "Credential":
-			scope := strings.Split(v, "/")
-			if len(scope) != 5 || scope[0] == "" || scope[4] != "aws4_request" {
-				return a, fmt.Errorf("credential %q is not AKID/date/region/service/aws4_request", v)
-			}
-			a.AccessKeyID, a.Date, a.Region, a.Service = scope[0], scope[1], scope[2], scope[3]
-		case "SignedHeaders":
-			a.SignedHeaders = strings.Split(v, ";")
-		case "Signature":
-			a.Signature = v
-		}
-	}
-	if a.AccessKeyID == "" || a.SignedHeaders == nil || a.Signature == "" {
-		return a, fmt.Errorf("authorization header lacks Credential, SignedHeaders or Signature")
-	}
-	return a, nil
-}
+// Kind is what went wrong with a request's authentication.
+type Kind string
 
-// Key is one entry of the credentials file.
-type Key struct {
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string `json:"SecretAccessKey"`
-	AccountID       string `json:"AccountId"`
-}
+// The kinds of Failure. Each protocol answers them with its own codes (awsJson:
+// MissingAuthenticationTokenException, IncompleteSignatureException,
+// InvalidSignatureException for both SignatureMismatch and SignatureExpired,
+// UnrecognizedClientException, ExpiredTokenException; STS's query protocol:
+// MissingAuthenticationToken, IncompleteSignature, SignatureDoesNotMatch, InvalidClientTokenId,
+// ExpiredToken).
+const (
+	MissingToken        Kind = "missing authentication token" // no Authorization header, no presigned query
+	IncompleteSignature Kind = "incomplete signature"         // the authentication is malformed or lacks a part
+	SignatureMismatch   Kind = "signature mismatch"           // wrong secret, changed request, or a scope AWS refuses
+	SignatureExpired    Kind = "signature expired"            // the request's date is over five minutes from now
+	UnknownKey          Kind = "unknown access key"           // no such key, or a session token that does not match it
+	ExpiredToken        Kind = "expired token"                // temporary credentials past their expiry
+)
 
-// credentialsFile is the layout of --credentials FILE.
-type credentialsFile struct {
-	Credentials []Key `json:"Credentials"`
-}
-
-// LoadKeys reads a credentials file: {"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId"}]}.
-func LoadKeys(path string) (map[string]Key, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("sigv4: read credentials: %w", err)
-	}
-	var f credentialsFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("sigv4: parse credentials %s: %w", path, err)
-	}
-	keys := make(map[string]Key, len(f.Credentials))
-	for _, k := range f.Credentials {
-		if k.AccessKeyID == "" || !model.IsAccountID(k.AccountID) {
-			return nil, fmt.Errorf("sigv4: credentials %s: entry %q needs an AccessKeyId and a 12-digit AccountId", path, k.AccessKeyID)
-		}
-		// A key listed twice would otherwise act as whichever entry came last.
-		if _, dup := keys[k.AccessKeyID]; dup {
-			return nil, fmt.Errorf("sigv4: credentials %s: access key %q is listed twice", path, k.AccessKeyID)
-		}
-		keys[k.AccessKeyID] = k
-	}
-	return keys, nil
-}
-
-// Resolver maps a request to the account that sends it.
-type Resolver struct {
-	Keys           map[string]Key // from the credentials file; may be nil
-	DefaultAccount string         // for access keys that name no account
-}
-
-// Failure is why a request could not be attributed to an account: AWS's error code for it.
+// Failure is why a request could not be attributed to a principal.
 type Failure struct {
-	Code   string // MissingAuthenticationTokenException or IncompleteSignatureException
+	Kind Kind
+	// Status is the HTTP status AWS's query protocol (STS) answers for the kind; a protocol
+	// whose services answer another (awsJson) maps the kind itself.
 	Status int
-	Detail string // what was wrong, for the log; the text on the wire is the catalogue's
+	Detail string // what was wrong, for the log
+	// Message is, for the failures whose text AWS builds from the request's values (the
+	// signature's times, the part of the Authorization header that is missing), that text;
+	// empty, the protocol's fixed text for the code applies.
+	Message string
 }
 
-func (f *Failure) Error() string { return f.Code + ": " + f.Detail }
+func (f *Failure) Error() string { return string(f.Kind) + ": " + f.Detail }
+
+// fail returns a Failure of kind with the status that goes with it.
+func fail(kind Kind, message, detailFormat string, args ...any) *Failure {
+	status := http.StatusForbidden
+	if kind == IncompleteSignature {
+		status = http.StatusBadRequest
+	}
+	return &Failure{Kind: kind, Status: status, Message: message, Detail: fmt.Sprintf(detailFormat, args...)}
+}
 
 // Identity is who sends a request: the account, the access key it signed with, the AWS
 // partition its credential scope's region belongs to, and the principal that signed.
@@ -146,31 +115,139 @@ type Sessions interface {
 	Now(ctx context.Context) (time.Time, error)
 }
 
-// Identify returns the account of the request's caller, its access key and its partition.
-// The account is, in order: the x-moto-account-id header (so suites written for moto's server
-// mode run unchanged), a key of the credentials file, a key that is itself 12 digits, else
-// the default account.
-func (r *Resolver) Identify(req *http.Request) (Identity, error) {
-	h := req.Header.Get("Authorization")
-	if h == "" {
-		return Identity{}, &Failure{Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Detail: "no Authorization header"}
+// temporaryPrefix starts the access keys of temporary credentials (AWS's ASIA...); only
+// those are looked up in Sessions, so that other keys cost the store nothing.
+const temporaryPrefix = "ASIA"
+
+// Resolver maps a request to the principal that sends it. It runs in one of two modes:
+//
+//   - open (Keys nil, no credentials file): any access key is accepted and no signature is
+//     checked; the account is the x-moto-account-id header's, else a key that is itself 12
+//     digits, else DefaultAccount. Suites written for moto's server mode run unchanged.
+//   - verified (Keys not nil, even empty): every request's signature is checked against the
+//     secret of its key, as AWS checks it; a key that is not in Keys is unknown, and
+//     x-moto-account-id is ignored.
+//
+// In both, a temporary key that Sessions knows acts as its session's principal: its session
+// token must match, it expires on the server's clock, and in verified mode its signature is
+// checked with its secret. A Resolver must not be copied after first use.
+type Resolver struct {
+	Keys           map[string]Key // from the credentials file; nil means open mode
+	DefaultAccount string         // open mode: the account of access keys that name none
+	Sessions       Sessions       // may be nil: no temporary credentials
+	// Now is the real clock signatures' dates are checked against (never the server's
+	// clock, which tests move); nil means time.Now.
+	Now func() time.Time
+
+	keys keyCache
+}
+
+// Verified reports whether the resolver checks signatures.
+func (rs *Resolver) Verified() bool { return rs.Keys != nil }
+
+func (rs *Resolver) now() time.Time {
+	if rs.Now != nil {
+		return rs.Now()
 	}
-	auth, perr := ParseAuthorization(h)
-	if perr != nil {
-		return Identity{}, &Failure{Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Detail: "malformed Authorization header: " + perr.Error()}
+	return time.Now()
+}
+
+// Identify returns who sends r: its account, access key, partition and principal, or a
+// *Failure saying why the request is refused. body is r's body, already read (its hash is
+// part of the signature); r's context is passed to Sessions.
+func (rs *Resolver) Identify(r *http.Request, body []byte) (Identity, error) {
+	verified := rs.Verified()
+	s, f := readSigned(r, verified)
+	if f != nil {
+		return Identity{}, f
 	}
-	id := Identity{AccessKeyID: auth.AccessKeyID, Partition: Partition(auth.Region)}
-	switch moto := req.Header.Get("x-moto-account-id"); {
-	case model.IsAccountID(moto):
-		id.AccountID = moto
-	case r.Keys[id.AccessKeyID].AccountID != "":
-		id.AccountID = r.Keys[id.AccessKeyID].AccountID
-	case model.IsAccountID(id.AccessKeyID):
-		id.AccountID = id.AccessKeyID
+	id := Identity{AccessKeyID: s.AccessKeyID, Partition: Partition(s.Region)}
+	if verified {
+		if f := s.checkScope(expectedService(r)); f != nil {
+			return Identity{}, f
+		}
+		if f := s.checkTime(rs.now()); f != nil {
+			return Identity{}, f
+		}
+	}
+	secret, found, err := rs.session(r.Context(), s)
+	if err != nil {
+		return Identity{}, err
+	}
+	switch {
+	case found:
+	case verified:
+		k, ok := rs.Keys[s.AccessKeyID]
+		if !ok {
+			return Identity{}, fail(UnknownKey, "", "access key %q is not in the credentials file", s.AccessKeyID)
+		}
+		if s.token != "" {
+			// AWS refuses a session token sent with a long-term key.
+			return Identity{}, fail(UnknownKey, "", "access key %q is a long-term key, but the request carries a session token", s.AccessKeyID)
+		}
+		secret = Secret{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal()}
 	default:
-		id.AccountID = r.DefaultAccount
+		id.AccountID = rs.openAccount(r, s.AccessKeyID)
+		id.Principal = iam.Principal{Account: id.AccountID, Kind: iam.Root}
+		return id, nil
 	}
+	if verified {
+		if f := rs.verify(r, body, s, secret.SecretAccessKey); f != nil {
+			return Identity{}, f
+		}
+	}
+	id.AccountID, id.Principal = secret.Principal.Account, secret.Principal
 	return id, nil
+}
+
+// openAccount is the account of an open-mode request: x-moto-account-id, a key that is
+// itself 12 digits, else the default account.
+func (rs *Resolver) openAccount(r *http.Request, key string) string {
+	switch moto := r.Header.Get("x-moto-account-id"); {
+	case model.IsAccountID(moto):
+		return moto
+	case model.IsAccountID(key):
+		return key
+	}
+	return rs.DefaultAccount
+}
+
+// session finds the temporary credentials of s's key and checks its session token and
+// expiry; found is false for a key Sessions did not issue. An error that is not a *Failure is
+// the store's.
+func (rs *Resolver) session(ctx context.Context, s *signed) (Secret, bool, error) {
+	if rs.Sessions == nil || !strings.HasPrefix(s.AccessKeyID, temporaryPrefix) {
+		return Secret{}, false, nil
+	}
+	secret, err := rs.Sessions.Session(ctx, s.AccessKeyID)
+	if errors.Is(err, ErrUnknownKey) {
+		return Secret{}, false, nil
+	}
+	if err != nil {
+		return Secret{}, false, fmt.Errorf("sigv4: find session of %s: %w", s.AccessKeyID, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(s.token), []byte(secret.SessionToken)) != 1 {
+		return Secret{}, false, fail(UnknownKey, "", "the session token does not match temporary access key %q", s.AccessKeyID)
+	}
+	now, err := rs.Sessions.Now(ctx)
+	if err != nil {
+		return Secret{}, false, fmt.Errorf("sigv4: read the server's clock: %w", err)
+	}
+	if !now.Before(secret.Expires) {
+		return Secret{}, false, fail(ExpiredToken, "", "temporary access key %q expired at %s (server clock %s)",
+			s.AccessKeyID, secret.Expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return secret, true, nil
+}
+
+// expectedService is the service a request's credential scope should name, as AWS's text
+// for a wrong one names it: Organizations for its awsJson requests (X-Amz-Target), STS for
+// the others.
+func expectedService(r *http.Request) string {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return "organizations"
+	}
+	return "sts"
 }
 
 // Partition returns the AWS partition of a region, as AWS's endpoint rules name them:

@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/orgd/orgd/internal/iam"
 )
 
 const validHeader = "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/organizations/aws4_request, " +
@@ -16,7 +19,7 @@ const validHeader = "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/
 
 func TestParseAuthorization(t *testing.T) {
 	valid := Authorization{
-		AccessKeyID: "AKIAEXAMPLE", Date: "20250101", Region: "us-east-1", Service: "organizations",
+		AccessKeyID: "AKIAEXAMPLE", Date: "20250101", Region: "us-east-1", Service: "organizations", Terminator: "aws4_request",
 		SignedHeaders: []string{"content-type", "host", "x-amz-date", "x-amz-target"},
 		Signature:     "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
 	}
@@ -51,10 +54,14 @@ func TestParseAuthorization(t *testing.T) {
 		{"missing Signature", "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/organizations/aws4_request, SignedHeaders=host", Authorization{}},
 		{"empty Signature", strings.Replace(validHeader, "Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024", "Signature=", 1), Authorization{}},
 		{"component without =", validHeader + ", Garbage", Authorization{}},
-		{"trailing comma", validHeader + ",", Authorization{}},
+		// AWS reads components separated by commas or spaces: an empty one is no component.
+		{"trailing comma", validHeader + ",", valid},
+		{"spaces only between components", strings.ReplaceAll(validHeader, ", ", " "), valid},
 		{"scope of four parts", strings.Replace(validHeader, "/organizations/aws4_request", "/aws4_request", 1), Authorization{}},
 		{"scope of six parts", strings.Replace(validHeader, "/aws4_request", "/aws4_request/x", 1), Authorization{}},
-		{"scope without the terminator", strings.Replace(validHeader, "aws4_request", "aws4_requests", 1), Authorization{}},
+		// The terminator is the scope's to check (verified mode), as the service and date are.
+		{"another terminator", strings.Replace(validHeader, "aws4_request", "aws4_requests", 1),
+			func() Authorization { a := valid; a.Terminator = "aws4_requests"; return a }()},
 		{"scope without access key", strings.Replace(validHeader, "AKIAEXAMPLE/", "/", 1), Authorization{}},
 		{"bare access key", strings.Replace(validHeader, "/20250101/us-east-1/organizations/aws4_request", "", 1), Authorization{}},
 	}
@@ -82,28 +89,20 @@ func header(key string) string {
 	return strings.Replace(validHeader, "AKIAEXAMPLE", key, 1)
 }
 
+// TestResolverOrder: in open mode the account is x-moto-account-id's, else a 12-digit key's,
+// else the default account; the principal is the account's root user.
 func TestResolverOrder(t *testing.T) {
-	r := &Resolver{
-		Keys: map[string]Key{
-			"AKIAEXAMPLE":  {AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s", AccountID: "111111111111"},
-			"999999999999": {AccessKeyID: "999999999999", SecretAccessKey: "s", AccountID: "444444444444"},
-		},
-		DefaultAccount: "123456789012",
-	}
+	r := &Resolver{DefaultAccount: "123456789012"}
 	tests := []struct {
 		name, key, moto, want string
 	}{
-		{"x-moto-account-id beats the credentials file", "AKIAEXAMPLE", "555555555555", "555555555555"},
 		{"x-moto-account-id beats a 12-digit key", "222222222222", "555555555555", "555555555555"},
 		{"x-moto-account-id beats the default", "AKIAOTHER", "555555555555", "555555555555"},
-		{"an x-moto-account-id that is no account id is ignored", "AKIAEXAMPLE", "5555", "111111111111"},
-		{"credentials file", "AKIAEXAMPLE", "", "111111111111"},
-		{"credentials file beats a 12-digit key", "999999999999", "", "444444444444"},
+		{"an x-moto-account-id that is no account id is ignored", "222222222222", "5555", "222222222222"},
 		{"12-digit key", "222222222222", "", "222222222222"},
 		{"13-digit key is not an account", "2222222222223", "", "123456789012"},
 		{"11-digit key is not an account", "22222222222", "", "123456789012"},
 		{"default account", "AKIAOTHER", "", "123456789012"},
-		{"keys are case-sensitive", "akiaexample", "", "123456789012"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,40 +111,30 @@ func TestResolverOrder(t *testing.T) {
 			if tt.moto != "" {
 				req.Header.Set("x-moto-account-id", tt.moto)
 			}
-			id, err := r.Identify(req)
+			id, err := r.Identify(req, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if id.AccountID != tt.want || id.AccessKeyID != tt.key {
-				t.Errorf("Identify = %s, %s; want %s, %s", id.AccountID, id.AccessKeyID, tt.want, tt.key)
+			root := iam.Principal{Account: tt.want, Kind: iam.Root}
+			if id.AccountID != tt.want || id.AccessKeyID != tt.key || id.Principal != root {
+				t.Errorf("Identify = %+v; want account %s, key %s, its root user", id, tt.want, tt.key)
 			}
 		})
 	}
-
-	t.Run("no credentials file", func(t *testing.T) {
-		r := &Resolver{DefaultAccount: "123456789012"}
-		for key, want := range map[string]string{"AKIAEXAMPLE": "123456789012", "222222222222": "222222222222"} {
-			req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
-			req.Header.Set("Authorization", header(key))
-			if got, err := r.Identify(req); err != nil || got.AccountID != want {
-				t.Errorf("key %s: Identify = %s, %v; want %s", key, got.AccountID, err, want)
-			}
-		}
-	})
 }
 
 func TestResolverFailures(t *testing.T) {
 	r := &Resolver{DefaultAccount: "123456789012"}
 	tests := []struct {
 		name, auth, moto string
-		code             string
+		kind             Kind
 		status           int
 	}{
-		{"no Authorization", "", "", "MissingAuthenticationTokenException", http.StatusForbidden},
+		{"no Authorization", "", "", MissingToken, http.StatusForbidden},
 		// x-moto-account-id names the account only of signed requests.
-		{"no Authorization, moto header", "", "111111111111", "MissingAuthenticationTokenException", http.StatusForbidden},
-		{"malformed", "AWS4-HMAC-SHA256 Credential=x", "", "IncompleteSignatureException", http.StatusBadRequest},
-		{"malformed, moto header", "Basic dXNlcjpwdw==", "111111111111", "IncompleteSignatureException", http.StatusBadRequest},
+		{"no Authorization, moto header", "", "111111111111", MissingToken, http.StatusForbidden},
+		{"malformed", "AWS4-HMAC-SHA256 Credential=x", "", IncompleteSignature, http.StatusBadRequest},
+		{"malformed, moto header", "Basic dXNlcjpwdw==", "111111111111", IncompleteSignature, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,14 +145,14 @@ func TestResolverFailures(t *testing.T) {
 			if tt.moto != "" {
 				req.Header.Set("x-moto-account-id", tt.moto)
 			}
-			id, err := r.Identify(req)
+			id, err := r.Identify(req, nil)
 			account := id.AccountID
 			var f *Failure
 			if !errors.As(err, &f) {
 				t.Fatalf("Identify = %q, %v; want a *Failure", account, err)
 			}
-			if f.Code != tt.code || f.Status != tt.status || f.Detail == "" || account != "" {
-				t.Errorf("Failure = %+v, account %q; want %s %d with a message", f, account, tt.code, tt.status)
+			if f.Kind != tt.kind || f.Status != tt.status || f.Detail == "" || account != "" {
+				t.Errorf("Failure = %+v, account %q; want %s %d with a detail", f, account, tt.kind, tt.status)
 			}
 		})
 	}
@@ -178,55 +167,84 @@ func writeFile(t *testing.T, content string) string {
 	return path
 }
 
-func TestLoadKeys(t *testing.T) {
+func TestLoad(t *testing.T) {
 	path := writeFile(t, `{"Credentials": [
 		{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "secret1", "AccountId": "111111111111"},
-		{"AccessKeyId": "AKIAOTHER", "SecretAccessKey": "secret2", "AccountId": "222222222222"}
+		{"AccessKeyId": "AKIAOTHER", "SecretAccessKey": "secret2", "AccountId": "222222222222", "UserName": "alice"}
 	]}`)
-	keys, err := LoadKeys(path)
+	creds, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := creds.Keys
 	want := map[string]Key{
 		"AKIAEXAMPLE": {AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secret1", AccountID: "111111111111"},
-		"AKIAOTHER":   {AccessKeyID: "AKIAOTHER", SecretAccessKey: "secret2", AccountID: "222222222222"},
+		"AKIAOTHER":   {AccessKeyID: "AKIAOTHER", SecretAccessKey: "secret2", AccountID: "222222222222", UserName: "alice"},
 	}
 	if !reflect.DeepEqual(keys, want) {
-		t.Errorf("LoadKeys = %+v, want %+v", keys, want)
+		t.Errorf("Load = %+v, want %+v", keys, want)
 	}
 
-	keys, err = LoadKeys(writeFile(t, `{"Credentials": []}`))
-	if err != nil || len(keys) != 0 {
-		t.Errorf("empty list: %v, %v", keys, err)
+	creds, err = Load(writeFile(t, `{"Credentials": []}`))
+	if err != nil || creds.Keys == nil || len(creds.Keys) != 0 {
+		t.Errorf("empty list: %+v, %v; want an empty map (a verified server that knows no key)", creds, err)
 	}
 }
 
-func TestLoadKeysRefusesBadFiles(t *testing.T) {
+// TestKeyPrincipal: a key without UserName is its account's root user; with one, that IAM
+// user, with an id of IAM's form that depends on the key alone.
+func TestKeyPrincipal(t *testing.T) {
+	root := Key{AccessKeyID: "AKIAROOT", AccountID: "111111111111"}.Principal()
+	if root != (iam.Principal{Account: "111111111111", Kind: iam.Root}) {
+		t.Errorf("root key: %+v", root)
+	}
+	alice := Key{AccessKeyID: "AKIAALICE", AccountID: "111111111111", UserName: "alice"}
+	p := alice.Principal()
+	if p.Kind != iam.User || p.Name != "alice" || p.Account != "111111111111" || p.ARN("aws") != "arn:aws:iam::111111111111:user/alice" {
+		t.Errorf("user key: %+v", p)
+	}
+	if !regexp.MustCompile(`^AIDA[A-Z2-7]{17}$`).MatchString(p.ID) || p.UserID() != p.ID {
+		t.Errorf("user id %q is not of IAM's form", p.ID)
+	}
+	if again := alice.Principal(); again.ID != p.ID {
+		t.Errorf("the user id changed: %s, then %s", p.ID, again.ID)
+	}
+	bob := Key{AccessKeyID: "AKIABOB", AccountID: "111111111111", UserName: "alice"}
+	if bob.Principal().ID == p.ID {
+		t.Errorf("two keys share the user id %s", p.ID)
+	}
+}
+
+func TestLoadRefusesBadFiles(t *testing.T) {
 	tests := []struct{ name, content string }{
 		{"not JSON", `Credentials: AKIAEXAMPLE`},
 		{"truncated", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE"`},
 		{"wrong type", `{"Credentials": {"AccessKeyId": "AKIAEXAMPLE"}}`},
 		{"missing access key", `{"Credentials": [{"SecretAccessKey": "s", "AccountId": "111111111111"}]}`},
 		{"missing account", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s"}]}`},
+		{"missing secret", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "111111111111"}]}`},
+		{"empty secret", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "", "AccountId": "111111111111"}]}`},
+		{"user name with a slash", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111", "UserName": "a/b"}]}`},
+		{"user name of 65 characters", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111", "UserName": "` + strings.Repeat("a", 65) + `"}]}`},
 		{"account of 11 digits", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "11111111111"}]}`},
 		{"account with letters", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "11111111111a"}]}`},
 		{"one key, two accounts", `{"Credentials": [
-			{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "111111111111"},
-			{"AccessKeyId": "AKIAEXAMPLE", "AccountId": "222222222222"}]}`},
+			{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111"},
+			{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "222222222222"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, tt.content)
-			keys, err := LoadKeys(path)
+			creds, err := Load(path)
 			if err == nil {
-				t.Fatalf("LoadKeys accepted %s: %+v", tt.content, keys)
+				t.Fatalf("Load accepted %s: %+v", tt.content, creds)
 			}
 			if !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name the file", err)
 			}
 		})
 	}
-	if _, err := LoadKeys(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v, want an error wrapping os.ErrNotExist", err)
 	}
 }
@@ -264,7 +282,7 @@ func TestIdentifyPartition(t *testing.T) {
 	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "us-isob-east-1": "aws-iso-b"} {
 		req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
 		req.Header.Set("Authorization", strings.Replace(header("222222222222"), "/us-east-1/", "/"+region+"/", 1))
-		id, err := r.Identify(req)
+		id, err := r.Identify(req, nil)
 		if err != nil || id.Partition != want || id.AccountID != "222222222222" {
 			t.Errorf("region %s: Identify = %+v, %v; want partition %s", region, id, err, want)
 		}
