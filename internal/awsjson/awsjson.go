@@ -108,8 +108,8 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 	if _, ok := model.Lookup(name); !ok {
 		return nil, name, caller, model.Fail(model.CodeUnknownOperationException, "", "unknown operation %s", name)
 	}
-	id, err := h.Resolver.Identify(r)
-	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition}
+	id, err := h.Resolver.Identify(r, nil)
+	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition, Principal: id.Principal}
 	if err != nil {
 		var f *sigv4.Failure
 		if errors.As(err, &f) {

@@ -20,6 +20,8 @@ const (
 	CodeRequestEntityTooLargeException      = "RequestEntityTooLargeException"
 	CodeMissingAuthenticationTokenException = "MissingAuthenticationTokenException"
 	CodeIncompleteSignatureException        = "IncompleteSignatureException"
+	CodeUnrecognizedClientException         = "UnrecognizedClientException"
+	CodeExpiredTokenException               = "ExpiredTokenException"
 	CodeNotImplemented                      = "NotImplementedException"
 )
 
@@ -99,6 +101,8 @@ var texts = map[codeReason]string{
 	// API Gateway's form of the missing token, the others orgd's own, fixed.
 	{CodeMissingAuthenticationTokenException, ""}: "Missing Authentication Token",
 	{CodeIncompleteSignatureException, ""}:        "The Authorization header is not a valid AWS Signature Version 4 header.",
+	{CodeUnrecognizedClientException, ""}:         "The security token included in the request is invalid.",
+	{CodeExpiredTokenException, ""}:               "The security token included in the request is expired",
 	{CodeUnknownOperationException, ""}:           "The operation that the X-Amz-Target header names is not an operation of this service.",
 	{CodeSerializationException, ""}:              "The request body is not a valid JSON object of this operation's input.",
 	{CodeRequestEntityTooLargeException, ""}:      "The request body is too large.",

@@ -5,6 +5,7 @@ package sigv4
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,16 +64,40 @@ func ParseAuthorization(h string) (Authorization, error) {
 	return a, nil
 }
 
-// Key is one entry of the credentials file.
+// Key is one entry of the credentials file. A key with a UserName is that IAM user's; one
+// without is the account's root user's.
 type Key struct {
 	AccessKeyID     string `json:"AccessKeyId"`
 	SecretAccessKey string `json:"SecretAccessKey"`
 	AccountID       string `json:"AccountId"`
+	UserName        string `json:"UserName,omitempty"`
+}
+
+// Role is a role the credentials file declares: orgd creates it at start-up unless it exists.
+type Role struct {
+	AccountID          string   `json:"AccountId"`
+	RoleName           string   `json:"RoleName"`
+	TrustedPrincipals  []string `json:"TrustedPrincipals"`
+	MaxSessionDuration int      `json:"MaxSessionDuration,omitempty"`
 }
 
 // credentialsFile is the layout of --credentials FILE.
 type credentialsFile struct {
-	Credentials []Key `json:"Credentials"`
+	Credentials []Key  `json:"Credentials"`
+	Roles       []Role `json:"Roles"`
+}
+
+// LoadRoles reads the roles a credentials file declares; the domain checks each.
+func LoadRoles(path string) ([]Role, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sigv4: read credentials: %w", err)
+	}
+	var f credentialsFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("sigv4: parse credentials %s: %w", path, err)
+	}
+	return f.Roles, nil
 }
 
 // LoadKeys reads a credentials file: {"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId"}]}.
@@ -103,12 +128,28 @@ func LoadKeys(path string) (map[string]Key, error) {
 type Resolver struct {
 	Keys           map[string]Key // from the credentials file; may be nil
 	DefaultAccount string         // for access keys that name no account
+	// Sessions knows the temporary credentials STS issued; nil: none are accepted.
+	Sessions Sessions
 }
+
+// Kind is what was wrong with a request's credentials; each protocol answers it with its
+// own code (awsJson: ExpiredTokenException, STS's query protocol: ExpiredToken, ...).
+type Kind int
+
+const (
+	KindMissingToken     Kind = iota + 1 // no Authorization header
+	KindIncomplete                       // an Authorization header that is not SigV4's
+	KindMismatch                         // the signature does not match the request
+	KindExpiredSignature                 // the request's date is too far from now
+	KindUnknownKey                       // an access key nobody issued
+	KindExpiredToken                     // temporary credentials past their expiry
+)
 
 // Failure is why a request could not be attributed to an account: AWS's error code for it.
 type Failure struct {
-	Code   string // MissingAuthenticationTokenException or IncompleteSignatureException
-	Status int
+	Kind   Kind
+	Code   string // the awsJson protocol's code for Kind
+	Status int    // the awsJson protocol's status
 	Detail string // what was wrong, for the log; the text on the wire is the catalogue's
 }
 
@@ -150,27 +191,86 @@ type Sessions interface {
 // The account is, in order: the x-moto-account-id header (so suites written for moto's server
 // mode run unchanged), a key of the credentials file, a key that is itself 12 digits, else
 // the default account.
-func (r *Resolver) Identify(req *http.Request) (Identity, error) {
+//
+// Temporary credentials (an access key STS issued) act as their principal while they last,
+// and only with their session token. body is the request body already read; signatures are
+// not verified yet, so it is not used.
+func (r *Resolver) Identify(req *http.Request, body []byte) (Identity, error) {
 	h := req.Header.Get("Authorization")
 	if h == "" {
-		return Identity{}, &Failure{Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Detail: "no Authorization header"}
+		return Identity{}, &Failure{Kind: KindMissingToken, Code: "MissingAuthenticationTokenException", Status: http.StatusForbidden, Detail: "no Authorization header"}
 	}
 	auth, perr := ParseAuthorization(h)
 	if perr != nil {
-		return Identity{}, &Failure{Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Detail: "malformed Authorization header: " + perr.Error()}
+		return Identity{}, &Failure{Kind: KindIncomplete, Code: "IncompleteSignatureException", Status: http.StatusBadRequest, Detail: "malformed Authorization header: " + perr.Error()}
 	}
 	id := Identity{AccessKeyID: auth.AccessKeyID, Partition: Partition(auth.Region)}
+	key, inFile := r.Keys[id.AccessKeyID]
 	switch moto := req.Header.Get("x-moto-account-id"); {
 	case model.IsAccountID(moto):
 		id.AccountID = moto
-	case r.Keys[id.AccessKeyID].AccountID != "":
-		id.AccountID = r.Keys[id.AccessKeyID].AccountID
+	case inFile:
+		id.AccountID = key.AccountID
+		if key.UserName != "" {
+			id.Principal = iam.Principal{Account: key.AccountID, Kind: iam.User, Name: key.UserName, ID: UserID(key.AccessKeyID)}
+		}
 	case model.IsAccountID(id.AccessKeyID):
 		id.AccountID = id.AccessKeyID
+	case r.Sessions != nil && strings.HasPrefix(id.AccessKeyID, TemporaryKeyPrefix):
+		return r.session(req, id)
 	default:
 		id.AccountID = r.DefaultAccount
 	}
+	if id.Principal.Kind == "" {
+		id.Principal = iam.Principal{Account: id.AccountID, Kind: iam.Root}
+	}
 	return id, nil
+}
+
+// TemporaryKeyPrefix begins the access keys of temporary credentials, as on AWS.
+const TemporaryKeyPrefix = "ASIA"
+
+// session identifies a request signed with a temporary access key: unknown to the store it
+// is the default account's, as any unknown key is today.
+func (r *Resolver) session(req *http.Request, id Identity) (Identity, error) {
+	ctx := req.Context()
+	s, err := r.Sessions.Session(ctx, id.AccessKeyID)
+	if errors.Is(err, ErrUnknownKey) {
+		id.AccountID = r.DefaultAccount
+		id.Principal = iam.Principal{Account: id.AccountID, Kind: iam.Root}
+		return id, nil
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("sigv4: find session %s: %w", id.AccessKeyID, err)
+	}
+	// AWS takes temporary credentials without their token for a key nobody issued.
+	if req.Header.Get("X-Amz-Security-Token") != s.SessionToken {
+		return Identity{}, &Failure{Kind: KindUnknownKey, Code: "UnrecognizedClientException", Status: http.StatusBadRequest,
+			Detail: "access key " + id.AccessKeyID + " came without its session token"}
+	}
+	now, err := r.Sessions.Now(ctx)
+	if err != nil {
+		return Identity{}, fmt.Errorf("sigv4: read the server's clock: %w", err)
+	}
+	if !now.Before(s.Expires) {
+		return Identity{}, &Failure{Kind: KindExpiredToken, Code: "ExpiredTokenException", Status: http.StatusBadRequest,
+			Detail: fmt.Sprintf("access key %s expired at %s", id.AccessKeyID, s.Expires.Format(time.RFC3339))}
+	}
+	id.AccountID, id.Principal = s.Principal.Account, s.Principal
+	return id, nil
+}
+
+// UserID is the unique id of the IAM user a credentials-file key belongs to: AIDA and 17
+// characters of IAM's alphabet, derived from the key so that it stays the same across
+// restarts.
+func UserID(accessKeyID string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	sum := sha256.Sum256([]byte(accessKeyID))
+	b := []byte("AIDA")
+	for _, c := range sum[:17] {
+		b = append(b, alphabet[c%32])
+	}
+	return string(b)
 }
 
 // Partition returns the AWS partition of a region, as AWS's endpoint rules name them:

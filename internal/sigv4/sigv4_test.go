@@ -112,7 +112,7 @@ func TestResolverOrder(t *testing.T) {
 			if tt.moto != "" {
 				req.Header.Set("x-moto-account-id", tt.moto)
 			}
-			id, err := r.Identify(req)
+			id, err := r.Identify(req, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestResolverOrder(t *testing.T) {
 		for key, want := range map[string]string{"AKIAEXAMPLE": "123456789012", "222222222222": "222222222222"} {
 			req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
 			req.Header.Set("Authorization", header(key))
-			if got, err := r.Identify(req); err != nil || got.AccountID != want {
+			if got, err := r.Identify(req, nil); err != nil || got.AccountID != want {
 				t.Errorf("key %s: Identify = %s, %v; want %s", key, got.AccountID, err, want)
 			}
 		}
@@ -156,7 +156,7 @@ func TestResolverFailures(t *testing.T) {
 			if tt.moto != "" {
 				req.Header.Set("x-moto-account-id", tt.moto)
 			}
-			id, err := r.Identify(req)
+			id, err := r.Identify(req, nil)
 			account := id.AccountID
 			var f *Failure
 			if !errors.As(err, &f) {
@@ -264,7 +264,7 @@ func TestIdentifyPartition(t *testing.T) {
 	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "us-isob-east-1": "aws-iso-b"} {
 		req, _ := http.NewRequest(http.MethodPost, "http://orgd/", nil)
 		req.Header.Set("Authorization", strings.Replace(header("222222222222"), "/us-east-1/", "/"+region+"/", 1))
-		id, err := r.Identify(req)
+		id, err := r.Identify(req, nil)
 		if err != nil || id.Partition != want || id.AccountID != "222222222222" {
 			t.Errorf("region %s: Identify = %+v, %v; want partition %s", region, id, err, want)
 		}
