@@ -15,6 +15,7 @@ import (
 	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/sigv4"
 	"github.com/orgd/orgd/internal/sqlite"
+	"github.com/orgd/orgd/internal/sts"
 )
 
 // Config configures a Server.
@@ -61,6 +62,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		resolver.Keys = keys
+		roles, err := sigv4.LoadRoles(cfg.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			cfg.Org.Roles = append(cfg.Org.Roles, org.RoleDeclaration{AccountID: r.AccountID, RoleName: r.RoleName,
+				TrustedPrincipals: r.TrustedPrincipals, MaxSessionDuration: r.MaxSessionDuration})
+		}
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -75,16 +84,37 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	resolver.Sessions = svc
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
+	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	adm := admin.New(svc, cfg.Logger)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/"):
 			adm.ServeHTTP(w, r)
-			return
+		case isSTS(r):
+			stsAPI.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	})
 	return &Server{Handler: handler, Service: svc, store: store, db: cfg.DB}, nil
+}
+
+// isSTS reports whether a request is for STS's query protocol rather than Organizations'
+// awsJson: no X-Amz-Target, and a form body, an Action in the query, or a signature scoped
+// to the sts service.
+func isSTS(r *http.Request) bool {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return false
+	}
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
+		return true
+	}
+	if r.URL.Query().Has("Action") {
+		return true
+	}
+	return strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request")
 }
 
 // openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one.

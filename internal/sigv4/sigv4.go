@@ -227,6 +227,28 @@ func (r *Resolver) Identify(req *http.Request, body []byte) (Identity, error) {
 	return id, nil
 }
 
+// AccountOf is the account an access key belongs to, as STS's GetAccessKeyInfo answers it:
+// a key of the credentials file, a 12-digit key, temporary credentials, else (AWS decodes
+// any key into an account) the default account.
+func (r *Resolver) AccountOf(ctx context.Context, accessKeyID string) (string, error) {
+	if k, ok := r.Keys[accessKeyID]; ok {
+		return k.AccountID, nil
+	}
+	if model.IsAccountID(accessKeyID) {
+		return accessKeyID, nil
+	}
+	if r.Sessions != nil && strings.HasPrefix(accessKeyID, TemporaryKeyPrefix) {
+		s, err := r.Sessions.Session(ctx, accessKeyID)
+		if err == nil {
+			return s.Principal.Account, nil
+		}
+		if !errors.Is(err, ErrUnknownKey) {
+			return "", fmt.Errorf("sigv4: find session %s: %w", accessKeyID, err)
+		}
+	}
+	return r.DefaultAccount, nil
+}
+
 // TemporaryKeyPrefix begins the access keys of temporary credentials, as on AWS.
 const TemporaryKeyPrefix = "ASIA"
 
