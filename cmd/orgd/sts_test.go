@@ -52,7 +52,9 @@ func TestAssumeRoleWithAWSCLI(t *testing.T) {
 		t.Fatalf("get-caller-identity: %+v", who)
 	}
 	awsCLI(t, url, "111111111111", "organizations", "create-organization")
-	var created struct{ CreateAccountStatus struct{ Id, AccountId string } }
+	var created struct {
+		CreateAccountStatus struct{ Id, AccountId string }
+	}
 	decodeJSON(t, awsCLI(t, url, "111111111111", "organizations", "create-account", "--email", "member@example.org", "--account-name", "member"), &created)
 	decodeJSON(t, awsCLI(t, url, "111111111111", "organizations", "describe-create-account-status",
 		"--create-account-request-id", created.CreateAccountStatus.Id), &created)
@@ -97,7 +99,9 @@ func TestAssumeRoleWithAWSCLI(t *testing.T) {
 	if accepted.Handshake.State != "ACCEPTED" {
 		t.Fatalf("accept-handshake: %s", out)
 	}
-	var org struct{ Organization struct{ MasterAccountId string } }
+	var org struct {
+		Organization struct{ MasterAccountId string }
+	}
 	out, err = awsCLIWith(t, url, c.AccessKeyId, c.SecretAccessKey, c.SessionToken, "organizations", "describe-organization")
 	if err != nil {
 		t.Fatal(err)
