@@ -42,6 +42,7 @@ const usage = `usage: orgd <command> [flags]
 commands:
   serve      start the server
   accounts   list accounts, or "accounts add" to register one
+  roles      list roles, or "roles add" to declare one that STS's AssumeRole can assume
   outbox     list the e-mails orgd would have sent
   reset      wipe all state
   clock      show the server's clock, or move it with --advance
@@ -58,6 +59,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args[1:])
 	case "accounts":
 		return m.accounts(ctx, args[1:])
+	case "roles":
+		return m.roles(ctx, args[1:])
 	case "outbox":
 		return m.call(ctx, "outbox", args[1:], http.MethodGet, "/_orgd/outbox", nil)
 	case "reset":
@@ -351,6 +354,42 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 		}
 	})
 	return m.request(ctx, cf, http.MethodPost, "/_orgd/accounts", body)
+}
+
+func (m *Main) roles(ctx context.Context, args []string) error {
+	add := len(args) > 0 && args[0] == "add"
+	name := "roles"
+	if add {
+		name, args = "roles add", args[1:]
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	cf := addClientFlags(fs)
+	account := fs.String("account", "", "12-digit account id of the role (required to add; filters the list)")
+	var role, trust *string
+	var maxSession *int
+	if add {
+		role = fs.String("name", "", "role name (required)")
+		trust = fs.String("trust", "", "comma-separated principals the role trusts: account ids, arn:aws:iam::ID:root, user or role ARNs (required)")
+		maxSession = fs.Int("max-session-duration", 0, "longest session in seconds, 3600 to 43200 (default 3600)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
+	}
+	if !add {
+		return m.request(ctx, cf, http.MethodGet, "/_orgd/roles?account="+url.QueryEscape(*account), nil)
+	}
+	trusted := []string{}
+	for p := range strings.SplitSeq(*trust, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			trusted = append(trusted, p)
+		}
+	}
+	body := map[string]any{"AccountId": *account, "RoleName": *role, "TrustedPrincipals": trusted, "MaxSessionDuration": *maxSession}
+	return m.request(ctx, cf, http.MethodPost, "/_orgd/roles", body)
 }
 
 func (m *Main) clock(ctx context.Context, args []string) error {

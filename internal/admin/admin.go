@@ -46,6 +46,8 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	h := &Handler{svc: svc, logger: logger, opts: opts, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /_orgd/accounts", h.registerAccount)
 	h.mux.HandleFunc("GET /_orgd/accounts", h.listAccounts)
+	h.mux.HandleFunc("POST /_orgd/roles", h.declareRole)
+	h.mux.HandleFunc("GET /_orgd/roles", h.listRoles)
 	h.mux.HandleFunc("GET /_orgd/outbox", h.listOutbox)
 	h.mux.HandleFunc("POST /_orgd/reset", h.reset)
 	h.mux.HandleFunc("GET /_orgd/clock", h.clock)
@@ -56,7 +58,7 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	// promises AWS-form errors throughout. The method patterns above are more specific than
 	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
 	// no Access-Control-* header, so no browser lets a page send what it asked about.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset", healthPath} {
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset", healthPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -207,6 +209,57 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(accts) == maxPage {
 		out.Next = accts[len(accts)-1].ID
+	}
+	h.reply(w, out)
+}
+
+// Role is a role as the admin API shows it, and the body of POST /_orgd/roles (which
+// ignores RoleId and CreateDate).
+type Role struct {
+	AccountId          string
+	RoleName           string
+	RoleId             string `json:",omitempty"`
+	Arn                string `json:",omitempty"`
+	TrustedPrincipals  []string
+	MaxSessionDuration int        `json:",omitempty"`
+	CreateDate         *time.Time `json:",omitempty"`
+}
+
+func roleJSON(r *org.Role) Role {
+	return Role{AccountId: r.AccountID, RoleName: r.Name, RoleId: r.ID, Arn: "arn:aws:iam::" + r.AccountID + ":role/" + r.Name,
+		TrustedPrincipals: r.TrustedPrincipals, MaxSessionDuration: r.MaxSessionDuration, CreateDate: &r.CreatedAt}
+}
+
+// declareRole creates a role, or replaces the trust and session limit of an existing one.
+func (h *Handler) declareRole(w http.ResponseWriter, r *http.Request) {
+	var req Role
+	if !h.decode(w, r, model.AdminDeclareRole, &req) {
+		return
+	}
+	role, err := h.svc.DeclareRole(r.Context(), org.RoleDeclaration{AccountID: req.AccountId, RoleName: req.RoleName,
+		TrustedPrincipals: req.TrustedPrincipals, MaxSessionDuration: req.MaxSessionDuration})
+	if err != nil {
+		h.fail(w, model.AdminDeclareRole, err)
+		return
+	}
+	h.reply(w, roleJSON(role))
+}
+
+// listRoles lists the roles of ?account=ID, or of every account.
+func (h *Handler) listRoles(w http.ResponseWriter, r *http.Request) {
+	account := r.URL.Query().Get("account")
+	if account != "" && !model.IsAccountID(account) {
+		h.fail(w, model.AdminAPI, model.Fail(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "account=%q is not 12 digits", account))
+		return
+	}
+	roles, err := h.svc.Roles(r.Context(), account)
+	if err != nil {
+		h.fail(w, model.AdminAPI, err)
+		return
+	}
+	out := struct{ Roles []Role }{Roles: []Role{}}
+	for i := range roles {
+		out.Roles = append(out.Roles, roleJSON(&roles[i]))
 	}
 	h.reply(w, out)
 }

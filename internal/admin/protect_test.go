@@ -24,6 +24,8 @@ import (
 var endpoints = []struct{ method, path, body string }{
 	{http.MethodPost, "/_orgd/accounts", `{"Id":"` + mgmt + `","Email":"mallory@evil.example"}`},
 	{http.MethodGet, "/_orgd/accounts", ""},
+	{http.MethodPost, "/_orgd/roles", `{"AccountId":"` + mgmt + `","RoleName":"Backdoor","TrustedPrincipals":["666666666666"]}`},
+	{http.MethodGet, "/_orgd/roles", ""},
 	{http.MethodGet, "/_orgd/outbox", ""},
 	{http.MethodPost, "/_orgd/reset", "{}"},
 	{http.MethodGet, "/_orgd/clock", ""},
@@ -32,7 +34,7 @@ var endpoints = []struct{ method, path, body string }{
 }
 
 // requireUnchanged fails unless what a refused request must leave is as it was: the registered e-mail, the
-// organization and the clock.
+// organization, the clock, and the roles (none).
 func requireUnchanged(t *testing.T, srv *apitest.Server) {
 	t.Helper()
 	l := listAccounts(t, srv, "")
@@ -44,6 +46,11 @@ func requireUnchanged(t *testing.T, srv *apitest.Server) {
 	}
 	if d := getClock(t, srv).Sub(time.Now()); d > time.Hour {
 		t.Errorf("refused requests moved the clock %v ahead", d)
+	}
+	var roles struct{ Roles []map[string]any }
+	srv.Admin(http.MethodGet, "/_orgd/roles?account="+mgmt, nil, &roles)
+	if len(roles.Roles) != 0 {
+		t.Errorf("refused requests declared roles: %v", roles.Roles)
 	}
 }
 

@@ -38,6 +38,7 @@ const (
 	AdminAPI             = "orgd"
 	AdminRegisterAccount = "orgd:RegisterAccount"
 	AdminListOutbox      = "orgd:ListOutbox"
+	AdminDeclareRole     = "orgd:DeclareRole"
 	AdminAdvanceClock    = "orgd:AdvanceClock"
 	// ForeignRequest is the answer to a request whose Host or Origin header is not this
 	// server's, on any path (internal/server): a web page's, or one through a rebound name.
@@ -71,6 +72,10 @@ var opTexts = map[opCodeReason]string{
 	{AdminRegisterAccount, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}: "Id must be 12 digits and Email an e-mail address of 6 to 64 characters.",
 	{AdminRegisterAccount, CodeInvalidInputException, InvalidInputExceptionReasonInvalidEnum}:    "SellerOfRecord must be AWS or AISPL.",
 	{AdminRegisterAccount, CodeConflictException, ""}:                                            "Another account already has this e-mail address.",
+	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:     "AccountId must be 12 digits and each trusted principal an account id or an IAM root, user or role ARN.",
+	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInvalidRoleName}:    "RoleName must be 1 to 64 letters, digits or characters of +=,.@_-.",
+	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonMaxValueExceeded}:   "MaxSessionDuration must be from 3600 to 43200 seconds.",
+	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInputRequired}:      "A role must trust at least one principal.",
 	{AdminListOutbox, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:      "after must be a sequence number.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "Advance must be a duration in whole milliseconds, such as 384h.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded}:  "The clock only moves forward.",

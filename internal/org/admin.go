@@ -97,13 +97,17 @@ func (s *Service) Outbox(ctx context.Context, afterSeq int64, limit int) ([]Outb
 }
 
 // Reset wipes all state, the clock offset included. The pagination key survives, so the
-// replicas that share the store keep agreeing on it.
+// replicas that share the store keep agreeing on it, and so do the roles the configuration
+// declares, as after a restart.
 func (s *Service) Reset(ctx context.Context) error {
-	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.Reset(ctx); err != nil {
+	return s.run(ctx, s.store.Update, func(t *txn) error {
+		if err := t.Reset(ctx); err != nil {
 			return fmt.Errorf("org: reset: %w", err)
 		}
-		return tx.PutSetting(ctx, settingTokenKey, string(s.tokenKey))
+		if err := t.PutSetting(ctx, settingTokenKey, string(s.tokenKey)); err != nil {
+			return fmt.Errorf("org: reset: %w", err)
+		}
+		return t.declareRoles(s.cfg.Roles)
 	})
 }
 

@@ -251,6 +251,9 @@ func (t *txn) settleCreation(r *CreateAccountRequest) error {
 	if err := t.attachDefaultPolicies(o, id, model.TargetTypeAccount); err != nil {
 		return err
 	}
+	if err := t.createAccountRole(id, r.RoleName, o.ManagementAccountID); err != nil {
+		return err
+	}
 	r.State, r.AccountID = model.CreateAccountStateSucceeded, id
 	if r.GovCloud {
 		// The GovCloud account is standalone, in another partition; orgd only names it.

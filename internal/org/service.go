@@ -126,6 +126,8 @@ type Config struct {
 	// account creation in its call, so it refuses a CreateAccountDelay.
 	Compat Compat
 	Clock  Clock
+	// Roles are declared at start and again after a reset (the credentials file's).
+	Roles []RoleDeclaration
 }
 
 // DefaultAccountID is the account of callers whose access key names no account.
@@ -180,6 +182,14 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("org: load token key: %w", err)
+	}
+	for i := range cfg.Roles {
+		if err := cfg.Roles[i].check(); err != nil {
+			return nil, fmt.Errorf("org: role %s of %s: %w", cfg.Roles[i].RoleName, cfg.Roles[i].AccountID, err)
+		}
+	}
+	if err := s.run(ctx, s.store.Update, func(t *txn) error { return t.declareRoles(cfg.Roles) }); err != nil {
+		return nil, fmt.Errorf("org: declare roles: %w", err)
 	}
 	if s.creationOrder() {
 		// Accounts that joined while the store served without the profile have no place in

@@ -75,6 +75,7 @@ func WriteKey(ctx context.Context) (string, bool) {
 // any other failure with context. Slices returned are owned by the caller.
 type Tx interface {
 	delegationTx
+	roleTx
 	// Setting returns a server-wide setting, or ErrNotFound.
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error

@@ -547,7 +547,7 @@ func (t *tx) MarkSent(ctx context.Context, seq int64, at time.Time) error {
 // row to update.
 var resetTables = [...]string{"organizations", "settings", "accounts", "ous", "create_account_requests",
 	"handshakes", "tags", "outbox", "policies", "policy_attachments", "policy_types",
-	"service_access", "delegated_admins", "resource_policies", "transfers"}
+	"service_access", "delegated_admins", "resource_policies", "transfers", "roles", "sessions"}
 
 // Reset empties every table but schema_migrations. It deletes rather than truncates: DELETE
 // keeps the identity sequences, so handshake and outbox sequence numbers never repeat, and

@@ -15,6 +15,7 @@ import (
 	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/sigv4"
 	"github.com/orgd/orgd/internal/sqlite"
+	"github.com/orgd/orgd/internal/sts"
 )
 
 // Config configures a Server.
@@ -75,6 +76,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		resolver.Keys = creds.Keys
+		for _, r := range creds.Roles {
+			cfg.Org.Roles = append(cfg.Org.Roles, org.RoleDeclaration{AccountID: r.AccountID, RoleName: r.RoleName,
+				TrustedPrincipals: r.TrustedPrincipals, MaxSessionDuration: r.MaxSessionDuration})
+		}
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -89,19 +94,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	// Temporary credentials (STS) live in the store, so the domain service finds them: it is
-	// the resolver's Sessions once it implements sigv4.Sessions.
-	if sessions, ok := any(svc).(sigv4.Sessions); ok {
-		resolver.Sessions = sessions
-	}
+	// Temporary credentials (STS) live in the store, where the domain service finds them.
+	resolver.Sessions = svc
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
+	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	adm := admin.New(svc, cfg.Logger, admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings()})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/"):
 			adm.ServeHTTP(w, r)
-			return
+		case isSTS(r):
+			stsAPI.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	})
 	return &Server{Handler: newGuard(handler, cfg.PublicHosts, cfg.Logger), Service: svc, Resolver: resolver, store: store, db: cfg.DB}, nil
 }
@@ -133,6 +139,22 @@ func (c *Config) Warnings() []string {
 		return []string{InsecureOpenWarning}
 	}
 	return nil
+}
+
+// isSTS reports whether a request is for STS's query protocol rather than Organizations'
+// awsJson: no X-Amz-Target, and a form body, an Action in the query, or a signature scoped
+// to the sts service.
+func isSTS(r *http.Request) bool {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return false
+	}
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
+		return true
+	}
+	if r.URL.Query().Has("Action") {
+		return true
+	}
+	return strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request")
 }
 
 // openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one.

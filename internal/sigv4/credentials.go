@@ -48,12 +48,24 @@ var userName = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 // a server never starts on a file it would misread; a part added to the file (roles declared
 // per account) is added here, checked in Load and returned in Credentials.
 type File struct {
-	Credentials []Key `json:"Credentials"`
+	Credentials []Key  `json:"Credentials"`
+	Roles       []Role `json:"Roles,omitempty"`
 }
 
-// Credentials is what a credentials file declares, checked: its keys by access key id.
+// Role is a role the credentials file declares in an account: orgd creates it at start-up
+// unless it exists (the domain checks its fields as the admin API's).
+type Role struct {
+	AccountID          string   `json:"AccountId"`
+	RoleName           string   `json:"RoleName"`
+	TrustedPrincipals  []string `json:"TrustedPrincipals"`
+	MaxSessionDuration int      `json:"MaxSessionDuration,omitempty"`
+}
+
+// Credentials is what a credentials file declares, checked: its keys by access key id, and
+// its roles.
 type Credentials struct {
-	Keys map[string]Key
+	Keys  map[string]Key
+	Roles []Role
 }
 
 // Load reads and checks a credentials file.
@@ -84,5 +96,5 @@ func Load(path string) (*Credentials, error) {
 		}
 		keys[k.AccessKeyID] = k
 	}
-	return &Credentials{Keys: keys}, nil
+	return &Credentials{Keys: keys, Roles: f.Roles}, nil
 }

@@ -115,9 +115,9 @@ type Sessions interface {
 	Now(ctx context.Context) (time.Time, error)
 }
 
-// temporaryPrefix starts the access keys of temporary credentials (AWS's ASIA...); only
+// TemporaryKeyPrefix starts the access keys of temporary credentials (AWS's ASIA...); only
 // those are looked up in Sessions, so that other keys cost the store nothing.
-const temporaryPrefix = "ASIA"
+const TemporaryKeyPrefix = "ASIA"
 
 // Resolver maps a request to the principal that sends it. It runs in one of two modes:
 //
@@ -216,7 +216,7 @@ func (rs *Resolver) openAccount(r *http.Request, key string) string {
 // expiry; found is false for a key Sessions did not issue. An error that is not a *Failure is
 // the store's.
 func (rs *Resolver) session(ctx context.Context, s *signed) (Secret, bool, error) {
-	if rs.Sessions == nil || !strings.HasPrefix(s.AccessKeyID, temporaryPrefix) {
+	if rs.Sessions == nil || !strings.HasPrefix(s.AccessKeyID, TemporaryKeyPrefix) {
 		return Secret{}, false, nil
 	}
 	secret, err := rs.Sessions.Session(ctx, s.AccessKeyID)
@@ -270,4 +270,26 @@ func Partition(region string) string {
 		return "aws-iso-e"
 	}
 	return "aws"
+}
+
+// AccountOf is the account an access key belongs to, as STS's GetAccessKeyInfo answers it:
+// a key of the credentials file, a 12-digit key, temporary credentials, else (AWS decodes
+// any key into an account) the default account.
+func (rs *Resolver) AccountOf(ctx context.Context, accessKeyID string) (string, error) {
+	if k, ok := rs.Keys[accessKeyID]; ok {
+		return k.AccountID, nil
+	}
+	if model.IsAccountID(accessKeyID) {
+		return accessKeyID, nil
+	}
+	if rs.Sessions != nil && strings.HasPrefix(accessKeyID, TemporaryKeyPrefix) {
+		s, err := rs.Sessions.Session(ctx, accessKeyID)
+		if err == nil {
+			return s.Principal.Account, nil
+		}
+		if !errors.Is(err, ErrUnknownKey) {
+			return "", fmt.Errorf("sigv4: find session %s: %w", accessKeyID, err)
+		}
+	}
+	return rs.DefaultAccount, nil
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// applicationID is what orgd writes into the header of its databases (migration 0013):
+// applicationID is what orgd writes into the header of its databases (migration 0014):
 // "orgd" in ASCII.
 const applicationID = 0x6f726764
 
@@ -87,7 +87,7 @@ func checkFile(ctx context.Context, path string) error {
 	default:
 		return fmt.Errorf("%s is another application's SQLite database (application id %#x), not orgd's", path, appID)
 	}
-	// Without the id: an orgd database from before migration 0013 has orgd's migration
+	// Without the id: an orgd database from before migration 0014 has orgd's migration
 	// table, with the applied_at column that tools of other names (Rails, golang-migrate)
 	// lack; an empty database has no table at all.
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)

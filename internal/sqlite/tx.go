@@ -759,7 +759,7 @@ func (t *tx) Reset(ctx context.Context) error {
 	}
 	for _, table := range [...]string{"settings", "accounts", "organizations", "ous", "create_account_requests", "handshakes", "tags", "outbox",
 		"policies", "policy_attachments", "policy_types",
-		"service_access", "delegated_admins", "resource_policies", "transfers"} {
+		"service_access", "delegated_admins", "resource_policies", "transfers", "roles", "sessions"} {
 		if _, err := t.exec(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"Panics", testPanics},
 		{"ViewSeesCommitted", testViewSeesCommitted},
 		{"ServiceAccess", testServiceAccess}, {"DelegatedAdmins", testDelegatedAdmins}, {"ResourcePolicy", testResourcePolicy}, {"Transfers", testTransfers}, {"DelegationReset", testDelegationReset},
+		{"Roles", testRoles}, {"Sessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

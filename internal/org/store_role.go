@@ -1,0 +1,60 @@
+package org
+
+import (
+	"context"
+	"time"
+
+	"github.com/orgd/orgd/internal/iam"
+)
+
+// IAM roles and the temporary credentials STS issues (role.go): their rows and the Tx
+// methods that keep them.
+
+// Role is an IAM role that STS's AssumeRole can assume.
+type Role struct {
+	AccountID string
+	Name      string // unique in its account, compared case-insensitively as IAM does
+	ID        string // AROA…
+	// TrustedPrincipals are who may assume the role: account ids, arn:…:iam::ID:root, and
+	// user or role ARNs.
+	TrustedPrincipals  []string
+	MaxSessionDuration int // seconds
+	CreatedAt          time.Time
+}
+
+// Session is one set of temporary credentials: an access key STS issued, with its secret
+// and session token, and the principal it acts as until ExpiresAt (on the server's clock).
+type Session struct {
+	AccessKeyID     string // ASIA…
+	SecretAccessKey string
+	SessionToken    string
+	Principal       iam.Principal // its Account is the account the credentials act in
+	IssuedAt        time.Time
+	ExpiresAt       time.Time
+	// Chained is true for credentials a role session obtained (role chaining), which AWS
+	// limits to one hour.
+	Chained bool
+}
+
+// roleTx holds the Tx methods of this file's rows. Every method wraps store failures with
+// context; the errors named are those a caller tests with errors.Is.
+type roleTx interface {
+	// Role returns the account's role of this name, compared case-insensitively, or
+	// ErrNotFound.
+	Role(ctx context.Context, accountID, name string) (*Role, error)
+	// PutRole inserts a role or replaces the account's role of the same name (compared
+	// case-insensitively).
+	PutRole(ctx context.Context, r *Role) error
+	// ListRoles returns the roles of an account, or of every account when accountID is "",
+	// ordered by account and name.
+	ListRoles(ctx context.Context, accountID string) ([]Role, error)
+
+	// Session returns the temporary credentials of an access key, or ErrNotFound.
+	Session(ctx context.Context, accessKeyID string) (*Session, error)
+	// PutSession inserts temporary credentials; ErrConflict when the access key exists.
+	PutSession(ctx context.Context, s *Session) error
+	// DeleteExpiredSessions removes up to limit sessions that expired at or before before,
+	// the earliest first, and returns how many it removed. It costs what it removes, not
+	// what the store holds.
+	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
+}
