@@ -535,8 +535,8 @@ func TestServeLogsMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ env, want, unwanted string }{
-		{"", "open: any access key, signatures not verified", "keys="},
-		{creds, "keys=2", "open:"},
+		{"", "orgd serves open on loopback: any access key acts as its account, signatures are not verified", "keys="},
+		{creds, `msg="orgd verifies every request's SigV4 signature" keys=2`, "serves open"},
 	} {
 		t.Setenv("ORGD_CREDENTIALS", tt.env)
 		m := NewMain()
