@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/orgd/orgd/internal/model"
@@ -65,20 +67,33 @@ func (g *guard) hostAllowed(r *http.Request) bool {
 		host, port = r.Host, "80"
 	}
 	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
-	if g.names[host] || g.hostPorts[net.JoinHostPort(host, port)] {
+	if g.names[host] || len(g.hostPorts) > 0 && g.hostPorts[net.JoinHostPort(host, port)] {
 		return true
 	}
 	// Without a connection (a handler called in-process, as benchmarks do) there is no
-	// port to compare and no address the request arrived on: loopback names only.
+	// port to compare and no address the request arrived on: loopback names only. (The
+	// checks allocate nothing: every request of every protocol passes here.)
 	local, _ := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
-	if local != nil && port != fmt.Sprint(local.Port) {
-		return false
+	if local != nil {
+		if n, err := strconv.Atoi(port); err != nil || n != local.Port {
+			return false
+		}
 	}
 	if host == "localhost" {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || local != nil && ip.Equal(local.IP))
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Zone() != "" {
+		return false
+	}
+	ip = ip.Unmap()
+	return ip.IsLoopback() || local != nil && ip == netipOf(local.IP)
+}
+
+// netipOf is a connection's local address as a comparable value (IPv4 unmapped).
+func netipOf(ip net.IP) netip.Addr {
+	a, _ := netip.AddrFromSlice(ip)
+	return a.Unmap()
 }
 
 func (g *guard) refuse(w http.ResponseWriter, r *http.Request, detail string) {
