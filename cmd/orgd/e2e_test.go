@@ -33,9 +33,16 @@ func startOrgd(t *testing.T, args ...string) string {
 // stop may be called more than once; the test's cleanup calls it too.
 func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 	t.Helper()
+	url, _, stop = serveOrgdLogs(t, args...)
+	return url, stop
+}
+
+// serveOrgdLogs is serveOrgd that also returns what the server logs.
+func serveOrgdLogs(t *testing.T, args ...string) (url string, logs *syncBuffer, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := NewMain()
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
 	m.Stderr = logs
 	// Registered first, so that it runs last, once the server stopped.
 	t.Cleanup(func() { failOnServerErrors(t, logs.String()) })
@@ -58,13 +65,13 @@ func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 	t.Cleanup(func() { stop() })
 	select {
 	case a := <-addr:
-		return "http://" + a, stop
+		return "http://" + a, logs, stop
 	case err := <-done:
 		t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
 	case <-time.After(10 * time.Second):
 		t.Fatalf("orgd did not start\n%s", logs.String())
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 // failOnServerErrors fails t with each error orgd logged: orgd logs errors only for what it

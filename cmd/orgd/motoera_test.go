@@ -46,21 +46,8 @@ func TestMotoEraSuite(t *testing.T) {
 // line that says so and what it changes, and CreateAccount then answers SUCCEEDED.
 func TestServeCompat(t *testing.T) {
 	t.Setenv("ORGD_COMPAT", "moto")
-	ctx, cancel := context.WithCancel(t.Context())
-	m := NewMain()
-	logs := &syncBuffer{}
-	m.Stderr = logs
-	addr := make(chan string, 1)
-	m.Listening = func(a string) { addr <- a }
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "memory"}) }()
-	var url string
-	select {
-	case a := <-addr:
-		url = "http://" + a
-	case err := <-done:
-		t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
-	}
+	ctx := t.Context()
+	url, logs, stop := serveOrgdLogs(t, "--listen", "127.0.0.1:0", "--db", "memory")
 	c := client(url, "111111111111")
 	if _, err := c.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
 		t.Fatal(err)
@@ -72,11 +59,9 @@ func TestServeCompat(t *testing.T) {
 	if st := out.CreateAccountStatus; st.State != types.CreateAccountStateSucceeded || st.AccountId == nil {
 		t.Errorf("CreateAccount under ORGD_COMPAT=moto answered %+v", *st)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	m.Close()
 	l := logs.String()
 	if n := strings.Count(l, "compatibility profile on"); n != 1 || !strings.Contains(l, "compat=moto") || !strings.Contains(l, "creation order") {
 		t.Errorf("start-up log lacks the one profile line:\n%s", l)

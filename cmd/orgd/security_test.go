@@ -80,29 +80,7 @@ func adminStatus(t *testing.T, url, token string) int {
 // directory, which the client commands read.
 func TestServeInsecureOpen(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
-	m := NewMain()
-	logs := &syncBuffer{}
-	m.Stderr = logs
-	ctx, cancel := context.WithCancel(t.Context())
-	addr := make(chan string, 1)
-	m.Listening = func(a string) { addr <- a }
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"serve", "--listen", "0.0.0.0:0", "--insecure-open", "--db", "memory", "--data-dir", dataDir})
-	}()
-	var a string
-	select {
-	case a = <-addr:
-	case err := <-done:
-		t.Fatalf("serve --insecure-open: %v\n%s", err, logs)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		m.Close()
-	}()
+	a, logs, _ := serveOrgdLogs(t, "--listen", "0.0.0.0:0", "--insecure-open", "--db", "memory", "--data-dir", dataDir)
 	url := "http://127.0.0.1:" + a[strings.LastIndex(a, ":")+1:]
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "--insecure-open") {
 		t.Errorf("no warning in the log:\n%s", logs)

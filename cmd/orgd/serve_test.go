@@ -539,27 +539,11 @@ func TestServeLogsMode(t *testing.T) {
 		{creds, `msg="orgd verifies every request's SigV4 signature" keys=2`, "serves open"},
 	} {
 		t.Setenv("ORGD_CREDENTIALS", tt.env)
-		m := NewMain()
-		logs := &syncBuffer{}
-		m.Stderr = logs
-		ctx, cancel := context.WithCancel(t.Context())
-		addr := make(chan string, 1)
-		m.Listening = func(a string) { addr <- a }
-		done := make(chan error, 1)
-		go func() { done <- m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "memory"}) }()
-		var url string
-		select {
-		case a := <-addr:
-			url = "http://" + a
-		case err := <-done:
-			t.Fatalf("orgd serve stopped: %v\n%s", err, logs.String())
-		}
-		_, err := client(url, "AKIANOBODY").DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
-		cancel()
-		if err := <-done; err != nil {
+		url, logs, stop := serveOrgdLogs(t, "--listen", "127.0.0.1:0", "--db", "memory")
+		_, err := client(url, "AKIANOBODY").DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
-		m.Close()
 		if tt.env != "" {
 			// Verified: the env's file is in force.
 			requireCode(t, err, "UnrecognizedClientException")

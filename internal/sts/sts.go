@@ -161,13 +161,14 @@ func authError(err error) error {
 		e.Code, e.Message = "MissingAuthenticationToken", "Request is missing Authentication Token"
 	case sigv4.IncompleteSignature:
 		e.Code, e.Message = "IncompleteSignature", "The request signature does not conform to AWS standards."
+	// STS's codes differ from the JSON services', its texts for these three do not: the
+	// catalogue's.
 	case sigv4.SignatureMismatch, sigv4.SignatureExpired:
-		e.Code, e.Message = "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. "+
-			"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+		e.Code, e.Message = "SignatureDoesNotMatch", model.Message("", model.CodeInvalidSignatureException, "")
 	case sigv4.UnknownKey:
-		e.Code, e.Message = "InvalidClientTokenId", "The security token included in the request is invalid."
+		e.Code, e.Message = "InvalidClientTokenId", model.Message("", model.CodeUnrecognizedClientException, "")
 	case sigv4.ExpiredToken:
-		e.Code, e.Message = "ExpiredToken", "The security token included in the request is expired"
+		e.Code, e.Message = "ExpiredToken", model.Message("", model.CodeExpiredTokenException, "")
 	default:
 		return err
 	}
