@@ -89,7 +89,7 @@ var operators = map[string]opDef{
 
 // condition is one (operator, key) pair of a Condition block with its values.
 type condition struct {
-	op       string // as written
+	op string // as written
 	opDef
 	set      setOp
 	ifExists bool
