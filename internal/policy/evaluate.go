@@ -169,6 +169,8 @@ const (
 // evaluator holds one decision's state; it lives on the stack of Evaluate.
 type evaluator struct {
 	req *Request
+	// The request's action split once at its colon, for the action patterns.
+	service, name string
 	opt Options
 	// optimistic: in Unknown mode, an unknown Allow statement counts as matching and an
 	// unknown Deny as not; pessimistic is the reverse.
@@ -181,13 +183,16 @@ type evaluator struct {
 func Evaluate(req *Request, in *Input, opt Options) Result {
 	var r Result
 	e := evaluator{req: req, opt: opt, res: &r}
+	if i := strings.IndexByte(req.Action, ':'); i >= 0 {
+		e.service, e.name = req.Action[:i], req.Action[i+1:]
+	}
 	e.decide(in)
 	if opt.Unknown && e.sawUnknown {
 		// Evaluation is monotonic in each statement's match, so the pessimistic and
 		// optimistic readings bound every assignment of the unknown keys: when they
 		// disagree on allowed, the outcome depends on the keys.
 		var best Result
-		o := evaluator{req: req, opt: Options{Unknown: true}, optimistic: true, res: &best}
+		o := evaluator{req: req, service: e.service, name: e.name, opt: Options{Unknown: true}, optimistic: true, res: &best}
 		o.decide(in)
 		switch {
 		case r.Decision == Allowed:
@@ -433,7 +438,7 @@ func (e *evaluator) statement(p *Policy, s *statement) (tri, grant) {
 	}
 	hit := false
 	for i := range s.actions {
-		if s.actions[i].match(req.Action) {
+		if s.actions[i].match(req.Action, e.service, e.name) {
 			hit = true
 			break
 		}
