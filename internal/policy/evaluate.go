@@ -171,7 +171,7 @@ type evaluator struct {
 	req *Request
 	// The request's action split once at its colon, for the action patterns.
 	service, name string
-	opt Options
+	opt           Options
 	// optimistic: in Unknown mode, an unknown Allow statement counts as matching and an
 	// unknown Deny as not; pessimistic is the reverse.
 	optimistic bool
