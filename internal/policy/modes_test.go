@@ -116,6 +116,9 @@ func TestValidate(t *testing.T) {
 		{"resource policy needs Principal", Resource, stmt(`"Effect":"Allow","Action":"s3:*","Resource":"*"`), "must have a Principal"},
 		{"NotPrincipal with Allow", Resource, stmt(`"Effect":"Allow","NotPrincipal":{"AWS":"1"},"Action":"s3:*","Resource":"*"`), "only be used with Effect Deny"},
 		{"RCP perimeter", RCP, rcpDenyExternal, ""},
+		{"Sid with a space", SCP, stmt(`"Sid":"no leave","Effect":"Deny","Action":"*","Resource":"*"`), "only letters and digits"},
+		{"Sid with a space in a bucket policy", Resource, stmt(`"Sid":"public read","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"`), ""},
+		{"duplicate Sids", SCP, `{"Statement":[{"Sid":"A","Effect":"Deny","Action":"*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"*","Resource":"*"}]}`, "must be unique"},
 		{"RCP with Allow", RCP, stmt(`"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"`), "must have Effect Deny"},
 		{"RCP with a named principal", RCP, stmt(`"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"`), "Principal \"*\""},
 		{"RCP without Principal", RCP, stmt(`"Effect":"Deny","Action":"s3:*","Resource":"*"`), "Principal \"*\""},
@@ -136,5 +139,15 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate returned %T, want *Error", err)
 			}
 		})
+	}
+}
+
+// An IfExists condition on an absent key is satisfied, and its key is still reported missing:
+// the simulator's caller learns the decision rested on the key's absence.
+func TestExplainReportsIfExistsKeys(t *testing.T) {
+	p := mustParse(t, stmt(`"Effect":"Allow","Action":"*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"true"},"Null":{"aws:TokenIssueTime":"true"}}`))
+	r := Evaluate(devReq(leave), &Input{Identity: []*Policy{p}}, Options{Explain: true})
+	if r.Decision != Allowed || !slices.Equal(r.Missing, []string{"aws:MultiFactorAuthPresent"}) {
+		t.Errorf("got %v, Missing %v; want allowed, [aws:MultiFactorAuthPresent]", r.Decision, r.Missing)
 	}
 }
