@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -121,4 +122,28 @@ func BenchmarkEvaluate(b *testing.B) {
 		Evaluate(c.req, c.in, Options{})
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+}
+
+// A parsed policy is shared by every request: concurrent decisions must agree with serial
+// ones (run under -race to check the compiled form is only read).
+func TestConcurrentEvaluate(t *testing.T) {
+	mix := benchMix(t)
+	done := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for i := range 200 {
+				c := &mix[i%len(mix)]
+				if r := Evaluate(c.req, c.in, Options{Explain: i%2 == 0}); r.Decision != c.want {
+					done <- fmt.Errorf("%s: got %v, want %v", c.req.Action, r.Decision, c.want)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -245,3 +245,21 @@ func TestReasonSentences(t *testing.T) {
 		}
 	}
 }
+
+// When several policy types deny, the AccessDenied message names the first in AWS's
+// evaluation order: Organizations' policies before the account's own.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+func TestExplicitDenyNamesTheFirstType(t *testing.T) {
+	deny := mustParse(t, denyLeave)
+	in := &Input{Identity: []*Policy{mustParse(t, allowAll), deny}, Boundary: deny, SCPs: levels(t, []string{fullAWS, denyLeave})}
+	for _, opt := range []Options{{}, {Explain: true}} {
+		r := Evaluate(devReq(leave), in, opt)
+		if r.Decision != ExplicitDeny || r.DeniedBy != SCP || r.AllowedByOrganizations || r.AllowedByBoundary && opt.Explain {
+			t.Errorf("%+v: got %+v, want an explicit deny by the SCP", opt, r)
+		}
+	}
+	in.SCPs = nil
+	if r := Evaluate(devReq(leave), in, Options{}); r.DeniedBy != Identity {
+		t.Errorf("without SCPs: denied by %v, want the identity policy", r.DeniedBy)
+	}
+}
