@@ -32,7 +32,8 @@ func Validate(t Type, p *Policy) error {
 	return nil
 }
 
-// rcpServices are the services whose actions an RCP may name (the RCP syntax page's list).
+// rcpServices are the services whose actions an RCP may name: the five of the RCP launch
+// (s3, sts, kms, sqs, secretsmanager) and those the RCP page lists as added since.
 var rcpServices = []string{"s3", "sts", "sqs", "secretsmanager", "kms", "ecr", "aoss", "cognito-identity", "dynamodb", "logs"}
 
 func validateStatement(t Type, s *statement) *Error {
