@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -159,18 +160,24 @@ func parse(gz []byte) (*catalogue, error) {
 	if err != nil {
 		return nil, err
 	}
-	text, err := io.ReadAll(zr)
-	if err != nil {
+	// One string for the whole text, sized by the gzip trailer's ISIZE: every name and key
+	// below is a substring of it.
+	var sb strings.Builder
+	if len(gz) >= 4 {
+		sb.Grow(int(binary.LittleEndian.Uint32(gz[len(gz)-4:])))
+	}
+	if _, err := io.Copy(&sb, zr); err != nil {
 		return nil, err
 	}
-	// One string for the whole text: every name and key below is a substring of it.
-	rest := string(text)
+	rest := sb.String()
 	header, rest, _ := strings.Cut(rest, "\n")
 	version, ok := strings.CutPrefix(header, "orgd-catalog 1\t")
 	if !ok {
 		return nil, fmt.Errorf("header %q: not format 1", header)
 	}
-	c := &catalogue{version: version, index: map[string]int{}}
+	n := strings.Count(rest, "\na\t") + 1
+	c := &catalogue{version: version, index: make(map[string]int, n),
+		actions: make([]Action, 0, n), keys: make([]string, 0, n)}
 	var service string
 	rtypes := map[string]ResourceType{}
 	for line := 2; rest != ""; line++ {

@@ -353,3 +353,13 @@ func TestDataIsFromThePinnedVersion(t *testing.T) {
 		t.Errorf("LICENSE-iam-data does not carry the MIT notice of version %s", Version())
 	}
 }
+
+// BenchmarkParse is the one-time cost of the first call into the package.
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parse(compressed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
