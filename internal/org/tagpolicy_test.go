@@ -272,7 +272,10 @@ func TestUntagResourceIsNeverATagPolicyViolation(t *testing.T) {
 
 // ListAccountsWithInvalidEffectivePolicy and ListEffectivePolicyValidationErrors report
 // effective policies that fail validation, not resources whose tags break a valid one
-// (AWS reports those through the Resource Groups Tagging API's compliance details). A tag
+// (AWS reports those through the Resource Groups Tagging API's ComplianceDetails,
+// https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_ComplianceDetails.html;
+// the reports' own page speaks of an effective policy that "fails validation checks",
+// https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsWithInvalidEffectivePolicy.html). A tag
 // whose tag_key is not its id is such a failure, and orgd enforces none of its rule.
 func TestTagPolicyReports(t *testing.T) {
 	_, c, root := polOrg(t)
