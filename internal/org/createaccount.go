@@ -107,6 +107,11 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 		if err := checkNewTags(tags); err != nil {
 			return err
 		}
+		// The account joins under the root; for CreateGovCloudAccount the tags are the
+		// commercial account's.
+		if err := t.enforceTagPolicy(o, tagTarget{resourceType: tagTypeAccount}, tags); err != nil {
+			return err
+		}
 		if !mgmt.PaymentInstrument {
 			return constraintViolation(model.ConstraintViolationExceptionReasonMasterAccountPaymentInstrumentRequired,
 				"You must provide a valid payment instrument for account %s before you can create accounts.", mgmt.ID)

@@ -247,35 +247,46 @@ func (r *effectiveReader) attached(targetID string) ([]effSource, error) {
 	return src, nil
 }
 
+// merge merges the policies of the type attached to the targets ids, the root first, level
+// by level. found tells whether any applies; updated is the latest change among them.
+func (r *effectiveReader) merge(ids []string) (root *effNode, found bool, updated time.Time, err error) {
+	updated = r.e.EnabledAt
+	m := newMerger()
+	for _, id := range ids {
+		src, err := r.attached(id)
+		if err != nil {
+			return nil, false, time.Time{}, err
+		}
+		for _, s := range src {
+			found = true
+			m.apply(r.e.Type, s.policy.ID, s.doc)
+			updated = latest(updated, s.policy.UpdatedAt, s.attachedAt)
+		}
+		m.endLevel()
+	}
+	return m.root, found, updated, nil
+}
+
 func (r *effectiveReader) of(a *Account) (*effective, error) {
 	ids, path, err := r.levels(a)
 	if err != nil {
 		return nil, err
 	}
-	out := &effective{path: path, updated: r.e.EnabledAt}
-	m := newMerger()
-	for _, id := range ids {
-		src, err := r.attached(id)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range src {
-			out.found = true
-			m.apply(r.e.Type, s.policy.ID, s.doc)
-			out.updated = latest(out.updated, s.policy.UpdatedAt, s.attachedAt)
-		}
-		m.endLevel()
+	root, found, updated, err := r.merge(ids)
+	if err != nil {
+		return nil, err
 	}
+	out := &effective{found: found, path: path, updated: updated}
 	if !out.found {
 		return out, nil
 	}
-	doc, _ := m.root.plain()
+	doc, _ := root.plain()
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("org: encode effective policy of %s: %w", a.ID, err)
 	}
 	out.content = string(b)
-	out.errors = effectivePolicyErrors(r.e.Type, m.root)
+	out.errors = effectivePolicyErrors(r.e.Type, root)
 	return out, nil
 }
 

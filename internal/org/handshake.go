@@ -215,6 +215,11 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
+		// The tags land on the account when it accepts and joins under the root; AWS refuses
+		// the whole invitation when one of them is not valid (the model's Tags).
+		if err := t.enforceTagPolicy(o, tagTarget{resourceType: tagTypeAccount}, in.Tags); err != nil {
+			return err
+		}
 		if !mgmt.EmailVerified {
 			return model.Fail(model.CodeAccountOwnerNotVerifiedException, "", "You can't invite accounts until you verify the email address %s of the management account.", mgmt.Email)
 		}

@@ -114,6 +114,9 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.Create
 		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
+		if err := t.enforceTagPolicy(o, tagTarget{resourceType: tagTypeOU, accountID: o.ManagementAccountID}, in.Tags); err != nil {
+			return err
+		}
 		if p.Depth >= maxOUDepth {
 			return constraintViolation(model.ConstraintViolationExceptionReasonOuDepthLimitExceeded,
 				"You can't nest OUs more than %d levels deep under the root.", maxOUDepth)

@@ -300,6 +300,9 @@ func (s *Service) CreatePolicy(ctx context.Context, in *model.CreatePolicyReques
 		if err := s.checkPolicyContent(*in.Type, *in.Content); err != nil {
 			return err
 		}
+		if err := t.enforceTagPolicy(o, tagTarget{resourceType: tagTypePolicy, accountID: o.ManagementAccountID}, in.Tags); err != nil {
+			return err
+		}
 		n, err := t.CountPolicies(t.ctx, PolicyQuery{OrgID: o.ID, Type: *in.Type})
 		if err != nil {
 			return fmt.Errorf("org: count policies of %s: %w", o.ID, err)

@@ -114,6 +114,11 @@ func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest)
 		if err := checkNewTags(in.Tags); err != nil {
 			return err
 		}
+		if target, ok := tagTargetOf(o, *in.ResourceId); ok {
+			if err := t.enforceTagPolicy(o, target, in.Tags); err != nil {
+				return err
+			}
+		}
 		if err := t.PutTags(t.ctx, *in.ResourceId, tagsFromModel(in.Tags)); err != nil {
 			return fmt.Errorf("org: tag %s: %w", *in.ResourceId, err)
 		}
