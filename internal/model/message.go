@@ -175,8 +175,16 @@ func Message(op, code, reason string) string {
 // builtTexts are the forms of the texts AWS builds from a request's values for its
 // authentication failures (Error.Text), by code; internal/sigv4 builds them. Each is
 // quoted from real answers of AWS's JSON services, except the terminator's, which is
-// AWS's form as known but not confirmed.
+// AWS's form as known but not confirmed. IAM's denials (internal/org's guardrail) take the
+// forms of IAM's "Access denied error messages" page, and the admin API names the declared
+// policy document it refuses.
 var builtTexts = map[string][]*regexp.Regexp{
+	CodeAccessDeniedException: {
+		regexp.MustCompile(`^User: arn:[a-z-]+:(iam|sts)::\d{12}:\S+ is not authorized to perform: [a-z0-9-]+:[A-Za-z]+( on resource: \S+)? (because no (service control|resource control|identity-based|resource-based|session) policy allows the [a-z0-9-]+:[A-Za-z]+ action|because no permissions boundary allows the [a-z0-9-]+:[A-Za-z]+ action|with an explicit deny in an? (service control policy|resource control policy|identity-based policy|resource-based policy|session policy|permissions boundary))$`),
+	},
+	CodeMalformedPolicyDocumentException: {
+		regexp.MustCompile(`^(Policies\[\d+\]|PermissionsBoundary) is not a valid policy: .+$`),
+	},
 	CodeIncompleteSignatureException: {
 		// Each missing part named, then the header repeated (API Gateway's and the JSON
 		// services' answer to a header without Signature, SignedHeaders, ...).

@@ -509,22 +509,21 @@ func (t *txn) scpChain(o *Organization, a *Account) (*chain, error) {
 	return ch, nil
 }
 
-// changedSCPs records, in o's row and in this transaction, a change to which SCPs apply to
+// changedSCPs records, in the organization's row and in this transaction, a change to which SCPs apply to
 // which account (see Organization.SCPVersion). Once per transaction is enough: the cache keys
 // on the version a transaction commits.
-func (t *txn) changedSCPs(o *Organization) error {
+func (t *txn) changedSCPs(orgID string) error {
 	if t.scpChanged {
 		return nil
 	}
 	t.scpChanged = true
-	cur, err := t.Organization(t.ctx, o.ID)
+	o, err := t.Organization(t.ctx, orgID)
 	if err != nil {
-		return fmt.Errorf("org: read organization %s: %w", o.ID, err)
+		return fmt.Errorf("org: read organization %s: %w", orgID, err)
 	}
-	cur.SCPVersion++
-	o.SCPVersion = cur.SCPVersion
-	if err := t.PutOrganization(t.ctx, cur); err != nil {
-		return fmt.Errorf("org: bump the SCP version of %s: %w", o.ID, err)
+	o.SCPVersion++
+	if err := t.PutOrganization(t.ctx, o); err != nil {
+		return fmt.Errorf("org: bump the SCP version of %s: %w", orgID, err)
 	}
 	return nil
 }

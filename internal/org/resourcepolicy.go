@@ -70,6 +70,7 @@ func (t *txn) resourcePolicy(o *Organization) (*ResourcePolicy, error) {
 
 // PutResourcePolicy creates the organization's delegation policy or replaces its content.
 func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePolicyRequest) (*model.PutResourcePolicyResponse, error) {
+	ctx = guard(ctx, "PutResourcePolicy", in)
 	return updateOut(s, ctx, model.PutResourcePolicyResponse{}, func(t *txn, out *model.PutResourcePolicyResponse) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -113,6 +114,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePo
 // DescribeResourcePolicy answers the policy to the management account, a delegated
 // administrator, or a member the policy itself grants DescribeResourcePolicy.
 func (s *Service) DescribeResourcePolicy(ctx context.Context) (*model.DescribeResourcePolicyResponse, error) {
+	ctx = guard(ctx, "DescribeResourcePolicy", nil)
 	return viewOut(s, ctx, model.DescribeResourcePolicyResponse{}, func(t *txn, out *model.DescribeResourcePolicyResponse) error {
 		a, o, err := t.membership()
 		if err != nil {
@@ -146,6 +148,7 @@ func (s *Service) DescribeResourcePolicy(ctx context.Context) (*model.DescribeRe
 
 // DeleteResourcePolicy deletes the policy and its tags.
 func (s *Service) DeleteResourcePolicy(ctx context.Context) error {
+	ctx = guard(ctx, "DeleteResourcePolicy", nil)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.management()
 		if err != nil {
