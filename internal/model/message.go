@@ -76,6 +76,8 @@ var opTexts = map[opCodeReason]string{
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInvalidRoleName}:    "RoleName must be 1 to 64 letters, digits or characters of +=,.@_-.",
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonMaxValueExceeded}:   "MaxSessionDuration must be from 3600 to 43200 seconds.",
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInputRequired}:      "A role must trust at least one principal.",
+	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonMaxLengthExceeded}:  "A role has at most 50 tags, with keys of 1 to 128 characters and values of at most 256.",
+	{AdminDeclareRole, CodeMalformedPolicyDocumentException, ""}:                                 "Each of a role's Policies and its PermissionsBoundary must be a JSON object or a string holding one.",
 	{AdminListOutbox, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:      "after must be a sequence number.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "Advance must be a duration in whole milliseconds, such as 384h.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded}:  "The clock only moves forward.",

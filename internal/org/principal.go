@@ -70,7 +70,7 @@ func malformedDeclared(which string, err error) error {
 // 128 characters and values of at most 256.
 func checkPrincipalTags(tags map[string]string) error {
 	if len(tags) > 50 {
-		return invalidInput(model.InvalidInputExceptionReasonMaxValueExceeded, "%d tags; a principal has at most 50", len(tags))
+		return invalidInput(model.InvalidInputExceptionReasonMaxLengthExceeded, "%d tags; a principal has at most 50", len(tags))
 	}
 	for k, v := range tags {
 		if k == "" || len(k) > 128 || len(v) > 256 {
