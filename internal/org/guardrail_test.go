@@ -1,0 +1,331 @@
+package org_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/server"
+	"github.com/orgd/orgd/internal/sigv4"
+)
+
+// IAM enforcement on orgd's own API (guardrail.go). The texts are those of IAM's "Access
+// denied error messages" page:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html#access_denied_error_messages
+// and the decisions follow the policy evaluation logic:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+
+const (
+	denyLeave      = `{"Version":"2012-10-17","Statement":[{"Sid":"NoLeaving","Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`
+	allowDescribes = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:Describe*","Resource":"*"}]}`
+	allowAll       = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+)
+
+// requireDenied fails unless err is AccessDeniedException with exactly the message want.
+func requireDenied(t *testing.T, err error, want string) {
+	t.Helper()
+	apitest.RequireCode(t, err, "AccessDeniedException", "")
+	var apiErr smithy.APIError
+	errors.As(err, &apiErr)
+	if got := apiErr.ErrorMessage(); got != want {
+		t.Fatalf("AccessDenied message\n got %q\nwant %q", got, want)
+	}
+}
+
+// scpOrg is polOrg with SCPs enabled and polMember moved into an OU; it returns the OU.
+func scpOrg(t *testing.T, cfg ...func(*server.Config)) (*apitest.Server, *organizations.Client, string, string) {
+	t.Helper()
+	s, c, root := polOrg(t, cfg...)
+	polEnable(t, c, root, polSCP)
+	ou, err := c.CreateOrganizationalUnit(t.Context(), &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("Workloads")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ouID := aws.ToString(ou.OrganizationalUnit.Id)
+	if _, err := c.MoveAccount(t.Context(), &organizations.MoveAccountInput{AccountId: aws.String(polMember),
+		SourceParentId: aws.String(root), DestinationParentId: aws.String(ouID)}); err != nil {
+		t.Fatal(err)
+	}
+	return s, c, root, ouID
+}
+
+func attach(t *testing.T, c *organizations.Client, policyID, target string) {
+	t.Helper()
+	if _, err := c.AttachPolicy(t.Context(), &organizations.AttachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(target)}); err != nil {
+		t.Fatalf("AttachPolicy %s to %s: %v", policyID, target, err)
+	}
+}
+
+func detach(t *testing.T, c *organizations.Client, policyID, target string) {
+	t.Helper()
+	if _, err := c.DetachPolicy(t.Context(), &organizations.DetachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(target)}); err != nil {
+		t.Fatalf("DetachPolicy %s from %s: %v", policyID, target, err)
+	}
+}
+
+// TestSCPDenyKeepsMemberInOrganization: the most common SCP there is. An explicit deny in an
+// SCP on the member's OU answers AWS's sentence and the member stays; the management account
+// is never restricted by SCPs, even by a deny at the root.
+func TestSCPDenyKeepsMemberInOrganization(t *testing.T) {
+	s, c, root, ou := scpOrg(t)
+	deny := polCreate(t, c, polSCP, "NoLeaving", denyLeave)
+	attach(t, c, deny, ou)
+	_, err := s.Client(polMember).LeaveOrganization(t.Context(), &organizations.LeaveOrganizationInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMember+":root is not authorized to perform: organizations:LeaveOrganization with an explicit deny in a service control policy")
+	if _, err := s.Client(polMember).DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatalf("the member is no longer in the organization: %v", err)
+	}
+
+	denyAll := polCreate(t, c, polSCP, "DenyOrganizations", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"organizations:*","Resource":"*"}}`)
+	attach(t, c, denyAll, root)
+	if _, err := c.ListAccounts(t.Context(), &organizations.ListAccountsInput{}); err != nil {
+		t.Fatalf("the management account is restricted by an SCP: %v", err)
+	}
+	_, err = s.Client(polMember).DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMember+":root is not authorized to perform: organizations:DescribeOrganization with an explicit deny in a service control policy")
+}
+
+// TestSCPMustAllowAtEveryLevel: with FullAWSAccess detached from the OU and an allow list in
+// its place, an action the list leaves out is denied although the root and the account
+// allow it.
+func TestSCPMustAllowAtEveryLevel(t *testing.T) {
+	s, c, _, ou := scpOrg(t)
+	attach(t, c, polCreate(t, c, polSCP, "DescribeOnly", allowDescribes), ou)
+	detach(t, c, "p-FullAWSAccess", ou)
+	member := s.Client(polMember)
+	if _, err := member.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatalf("DescribeOrganization, which every level allows: %v", err)
+	}
+	_, err := member.LeaveOrganization(t.Context(), &organizations.LeaveOrganizationInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMember+":root is not authorized to perform: organizations:LeaveOrganization because no service control policy allows the organizations:LeaveOrganization action")
+}
+
+// TestSCPChangesApplyAtOnce: the cache of SCP levels never outlives a change: attach a deny
+// and the next call is denied, detach it and the next is allowed; so does moving the account
+// out of the OU, and disabling the SCP type (after which AWS applies none).
+func TestSCPChangesApplyAtOnce(t *testing.T) {
+	s, c, root, ou := scpOrg(t)
+	member := s.Client(polMember)
+	describe := func() error {
+		_, err := member.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+		return err
+	}
+	if err := describe(); err != nil {
+		t.Fatal(err)
+	}
+	deny := polCreate(t, c, polSCP, "NoDescribe", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"organizations:DescribeOrganization","Resource":"*"}}`)
+	attach(t, c, deny, ou)
+	requireDenied(t, describe(), "User: arn:aws:iam::"+polMember+":root is not authorized to perform: organizations:DescribeOrganization with an explicit deny in a service control policy")
+	detach(t, c, deny, ou)
+	if err := describe(); err != nil {
+		t.Fatalf("after the deny was detached: %v", err)
+	}
+	attach(t, c, deny, ou)
+	if _, err := c.MoveAccount(t.Context(), &organizations.MoveAccountInput{AccountId: aws.String(polMember),
+		SourceParentId: aws.String(ou), DestinationParentId: aws.String(root)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := describe(); err != nil {
+		t.Fatalf("after the account left the denying OU: %v", err)
+	}
+	// An update of the policy's content applies at once too.
+	attach(t, c, deny, polMember)
+	if err := describe(); err == nil {
+		t.Fatal("the deny attached to the account did not apply")
+	}
+	if _, err := c.UpdatePolicy(t.Context(), &organizations.UpdatePolicyInput{PolicyId: aws.String(deny), Content: aws.String(denyLeave)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := describe(); err != nil {
+		t.Fatalf("after the policy's content changed: %v", err)
+	}
+	if _, err := c.DisablePolicyType(t.Context(), &organizations.DisablePolicyTypeInput{RootId: aws.String(root), PolicyType: polSCP}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.LeaveOrganization(t.Context(), &organizations.LeaveOrganizationInput{}); err != nil {
+		t.Fatalf("LeaveOrganization with SCPs disabled: %v", err)
+	}
+}
+
+// restricted starts a verified server whose credentials file declares the management
+// account's root key and users with policies, and an organization with polMember.
+func restricted(t *testing.T, users ...sigv4.Key) *apitest.Server {
+	t.Helper()
+	keys := append([]sigv4.Key{{AccessKeyID: polMgmt, AccountID: polMgmt}, {AccessKeyID: polMember, AccountID: polMember}}, users...)
+	s := apitest.Start(t, apitest.WithCredentials(t, keys...))
+	s.CreateOrganization(polMgmt)
+	s.Join(polMgmt, polMember)
+	return s
+}
+
+func user(key, name string, tags map[string]string, boundary string, policies ...string) sigv4.Key {
+	k := sigv4.Key{AccessKeyID: key, AccountID: polMgmt, UserName: name}
+	for _, p := range policies {
+		k.Policies = append(k.Policies, json.RawMessage(p))
+	}
+	if boundary != "" {
+		k.PermissionsBoundary = json.RawMessage(boundary)
+	}
+	k.Tags = tags
+	return k
+}
+
+// TestTaggedInvitationNeedsTagResource: the seed's rule. A user allowed to invite but not to
+// tag cannot send a tagged invitation (nothing is sent) and can send an untagged one.
+func TestTaggedInvitationNeedsTagResource(t *testing.T) {
+	s := restricted(t, user("AKIAALICE", "alice", nil, "",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["organizations:InviteAccountToOrganization","organizations:ListHandshakesForOrganization"],"Resource":"*"}}`))
+	alice := s.ClientWithKey("AKIAALICE")
+	invite := func(tags ...types.Tag) error {
+		_, err := alice.InviteAccountToOrganization(t.Context(), &organizations.InviteAccountToOrganizationInput{
+			Target: &types.HandshakeParty{Type: types.HandshakePartyTypeAccount, Id: aws.String(polOutsider)}, Tags: tags})
+		return err
+	}
+	err := invite(types.Tag{Key: aws.String("team"), Value: aws.String("platform")})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/alice is not authorized to perform: organizations:TagResource because no identity-based policy allows the organizations:TagResource action")
+	hs, err := alice.ListHandshakesForOrganization(t.Context(), &organizations.ListHandshakesForOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The invitation of polMember, accepted, is the only handshake.
+	if len(hs.Handshakes) != 1 {
+		t.Fatalf("a denied invitation was sent: %d handshakes", len(hs.Handshakes))
+	}
+	if err := invite(); err != nil {
+		t.Fatalf("an untagged invitation: %v", err)
+	}
+}
+
+// TestIdentityPolicyTexts: no allow, an explicit deny, and a boundary that does not allow,
+// each with its sentence; the root user of the same account stays unrestricted.
+func TestIdentityPolicyTexts(t *testing.T) {
+	s := restricted(t,
+		user("AKIAREADER", "reader", nil, "", allowDescribes,
+			`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"organizations:DescribeHandshake","Resource":"*"}}`),
+		user("AKIABOUNDED", "bounded", nil, allowDescribes, allowAll))
+	reader := s.ClientWithKey("AKIAREADER")
+	if _, err := reader.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := reader.ListAccounts(t.Context(), &organizations.ListAccountsInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/reader is not authorized to perform: organizations:ListAccounts because no identity-based policy allows the organizations:ListAccounts action")
+	_, err = reader.DescribeHandshake(t.Context(), &organizations.DescribeHandshakeInput{HandshakeId: aws.String("h-0123456789")})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/reader is not authorized to perform: organizations:DescribeHandshake with an explicit deny in an identity-based policy")
+	_, err = reader.DescribeAccount(t.Context(), &organizations.DescribeAccountInput{AccountId: aws.String(polMember)})
+	if err != nil {
+		t.Fatalf("DescribeAccount, which Describe* allows: %v", err)
+	}
+
+	bounded := s.ClientWithKey("AKIABOUNDED")
+	if _, err := bounded.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bounded.ListRoots(t.Context(), &organizations.ListRootsInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/bounded is not authorized to perform: organizations:ListRoots because no permissions boundary allows the organizations:ListRoots action")
+
+	if _, err := s.Client(polMgmt).ListAccounts(t.Context(), &organizations.ListAccountsInput{}); err != nil {
+		t.Fatalf("the root user: %v", err)
+	}
+}
+
+// TestConditionKeysOfTheRequest: aws:RequestedRegion (the signature's region),
+// aws:PrincipalTag (declared tags) and aws:ResourceTag (the account's tags) decide.
+func TestConditionKeysOfTheRequest(t *testing.T) {
+	s := restricted(t,
+		user("AKIAREGION", "regional", nil, "", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"organizations:*","Resource":"*",
+			"Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}}`),
+		user("AKIAPLATFORM", "platform", map[string]string{"team": "platform"}, "", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"organizations:*","Resource":"*",
+			"Condition":{"StringEquals":{"aws:PrincipalTag/team":"platform"}}}}`),
+		user("AKIAOTHER", "other", map[string]string{"team": "data"}, "", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"organizations:*","Resource":"*",
+			"Condition":{"StringEquals":{"aws:PrincipalTag/team":"platform"}}}}`),
+		user("AKIAGUARDED", "guarded", nil, "", allowAll, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"organizations:DescribeAccount","Resource":"*",
+			"Condition":{"StringEquals":{"aws:ResourceTag/protected":"true"}}}}`))
+	ctx := t.Context()
+	if _, err := s.ClientIn("AKIAREGION", "us-east-1").ListRoots(ctx, &organizations.ListRootsInput{}); err != nil {
+		t.Fatalf("in us-east-1: %v", err)
+	}
+	_, err := s.ClientIn("AKIAREGION", "eu-west-1").ListRoots(ctx, &organizations.ListRootsInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/regional is not authorized to perform: organizations:ListRoots because no identity-based policy allows the organizations:ListRoots action")
+
+	if _, err := s.ClientWithKey("AKIAPLATFORM").ListRoots(ctx, &organizations.ListRootsInput{}); err != nil {
+		t.Fatalf("tagged team=platform: %v", err)
+	}
+	_, err = s.ClientWithKey("AKIAOTHER").ListRoots(ctx, &organizations.ListRootsInput{})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/other is not authorized to perform: organizations:ListRoots because no identity-based policy allows the organizations:ListRoots action")
+
+	mgmt := s.Client(polMgmt)
+	o, err := mgmt.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(polMember),
+		Tags: []types.Tag{{Key: aws.String("protected"), Value: aws.String("true")}}}); err != nil {
+		t.Fatal(err)
+	}
+	guarded := s.ClientWithKey("AKIAGUARDED")
+	_, err = guarded.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(polMember)})
+	requireDenied(t, err, "User: arn:aws:iam::"+polMgmt+":user/guarded is not authorized to perform: organizations:DescribeAccount on resource: arn:aws:organizations::"+
+		polMgmt+":account/"+aws.ToString(o.Organization.Id)+"/"+polMember+" with an explicit deny in an identity-based policy")
+	if _, err := guarded.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(polMgmt)}); err != nil {
+		t.Fatalf("an untagged account: %v", err)
+	}
+}
+
+// TestDeclaredRoleIsRestricted: a role declared through the admin API with a restricted
+// policy, assumed through STS, acts with that policy alone; a bad document is refused with
+// a message naming it.
+func TestDeclaredRoleIsRestricted(t *testing.T) {
+	s := restricted(t)
+	s.Admin(http.MethodPost, "/_orgd/roles", map[string]any{"AccountId": polMgmt, "RoleName": "Auditor",
+		"TrustedPrincipals": []string{polMgmt}, "Policies": []string{allowDescribes}}, nil)
+	stsc := sts.New(sts.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1, HTTPClient: apitest.HTTPClient(),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: polMgmt, SecretAccessKey: apitest.Secret}, nil
+		})})
+	out, err := stsc.AssumeRole(t.Context(), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + polMgmt + ":role/Auditor"), RoleSessionName: aws.String("audit")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.Credentials
+	auditor := s.ClientWithSecret(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), aws.ToString(k.SessionToken))
+	if _, err := auditor.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = auditor.ListAccounts(t.Context(), &organizations.ListAccountsInput{})
+	requireDenied(t, err, "User: arn:aws:sts::"+polMgmt+":assumed-role/Auditor/audit is not authorized to perform: organizations:ListAccounts because no identity-based policy allows the organizations:ListAccounts action")
+
+	raw := adminPost(t, s, "/_orgd/roles", map[string]any{"AccountId": polMgmt, "RoleName": "Broken",
+		"TrustedPrincipals": []string{polMgmt}, "Policies": []string{allowDescribes, `{"Statement":{"Effect":"Perhaps","Action":"*","Resource":"*"}}`}})
+	var e struct{ Message string }
+	if err := json.Unmarshal(raw, &e); err != nil || !strings.HasPrefix(e.Message, "Policies[1] is not a valid policy: ") {
+		t.Fatalf("a bad policy: %s", raw)
+	}
+}
+
+// adminPost posts body to the admin API and returns the answer of a 400.
+func adminPost(t *testing.T, s *apitest.Server, path string, body any) []byte {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := apitest.HTTPClient().Post(s.URL+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("POST %s: %s %s, want 400", path, resp.Status, raw)
+	}
+	return raw
+}
