@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/sigv4"
 )
@@ -328,4 +330,32 @@ func adminPost(t *testing.T, s *apitest.Server, path string, body any) []byte {
 		t.Fatalf("POST %s: %s %s, want 400", path, resp.Status, raw)
 	}
 	return raw
+}
+
+// TestSCPReplicasNeverStale: two servers on one PostgreSQL database (replicas): an SCP
+// attached through one is enforced by the other on the next call, and so is its detachment,
+// although each caches SCP levels (the version lives in the organization's row).
+func TestSCPReplicasNeverStale(t *testing.T) {
+	if os.Getenv(apitest.EnvStore) != "postgres" {
+		t.Skipf("replicas share a PostgreSQL database: %s=postgres runs this", apitest.EnvStore)
+	}
+	url := pgtest.URL(t)
+	onDB := func(c *server.Config) { c.DB = url }
+	a, c, _, ou := scpOrg(t, onDB)
+	b := apitest.Start(t, onDB)
+	member := b.Client(polMember)
+	describe := func() error {
+		_, err := member.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{})
+		return err
+	}
+	if err := describe(); err != nil { // fills replica b's cache
+		t.Fatal(err)
+	}
+	deny := polCreate(t, c, polSCP, "NoDescribe", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"organizations:DescribeOrganization","Resource":"*"}}`)
+	attach(t, c, deny, ou)
+	requireDenied(t, describe(), "User: arn:aws:iam::"+polMember+":root is not authorized to perform: organizations:DescribeOrganization with an explicit deny in a service control policy")
+	detach(t, a.Client(polMgmt), deny, ou)
+	if err := describe(); err != nil {
+		t.Fatalf("replica b after the detachment through a: %v", err)
+	}
 }
