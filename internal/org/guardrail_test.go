@@ -359,3 +359,13 @@ func TestSCPReplicasNeverStale(t *testing.T) {
 		t.Fatalf("replica b after the detachment through a: %v", err)
 	}
 }
+
+// TestSCPContentValidatedAsIAM: CreatePolicy refuses an SCP the evaluator could not decide,
+// an unknown condition operator, with MalformedPolicyDocumentException
+// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html).
+func TestSCPContentValidatedAsIAM(t *testing.T) {
+	_, c, _ := polOrg(t)
+	_, err := polCreateErr(c, t, polSCP, "Odd", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*",
+		"Condition":{"StringEqualsPerhaps":{"aws:RequestedRegion":"eu-west-1"}}}}`)
+	apitest.RequireCode(t, err, "MalformedPolicyDocumentException", "")
+}
