@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -368,4 +369,64 @@ func TestSCPContentValidatedAsIAM(t *testing.T) {
 	_, err := polCreateErr(c, t, polSCP, "Odd", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*",
 		"Condition":{"StringEqualsPerhaps":{"aws:RequestedRegion":"eu-west-1"}}}}`)
 	apitest.RequireCode(t, err, "MalformedPolicyDocumentException", "")
+}
+
+// BenchmarkMemberReadWithSCPs: DescribeOrganization by a member five levels deep (root,
+// three OUs, the account), without SCPs and with five a level carrying conditions, through
+// the SDK and the HTTP server (orgd-bench's MemberDescribeOrganization rows, in process).
+func BenchmarkMemberReadWithSCPs(b *testing.B) {
+	for _, enforced := range []bool{false, true} {
+		name := "unenforced"
+		if enforced {
+			name = "SCPs"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := apitest.Start(b)
+			s.CreateOrganization(polMgmt)
+			s.Join(polMgmt, polMember)
+			c := s.Client(polMgmt)
+			ctx := b.Context()
+			roots, err := c.ListRoots(ctx, &organizations.ListRootsInput{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			levels := []string{aws.ToString(roots.Roots[0].Id)}
+			for i := range 3 {
+				ou, err := c.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(levels[i]), Name: aws.String("level")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				levels = append(levels, aws.ToString(ou.OrganizationalUnit.Id))
+			}
+			if _, err := c.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(polMember),
+				SourceParentId: aws.String(levels[0]), DestinationParentId: aws.String(levels[3])}); err != nil {
+				b.Fatal(err)
+			}
+			if enforced {
+				if _, err := c.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(levels[0]), PolicyType: polSCP}); err != nil {
+					b.Fatal(err)
+				}
+				for l, target := range append(levels, polMember) {
+					for i := range 4 {
+						p, err := c.CreatePolicy(ctx, &organizations.CreatePolicyInput{Type: polSCP, Name: aws.String(fmt.Sprintf("g-%d-%d", l, i)),
+							Description: aws.String("bench"), Content: aws.String(fmt.Sprintf(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*",
+								"Condition":{"StringEquals":{"aws:PrincipalTag/quarantine-%d":"true"},"StringNotEquals":{"aws:RequestedRegion":["us-east-1","eu-west-1"]}}}}`, i))})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := c.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: p.Policy.PolicySummary.Id, TargetId: aws.String(target)}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+			member := s.Client(polMember)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := member.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
