@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -189,47 +190,10 @@ func (t *txn) guardrail(a *Account, o *Organization) error {
 		return nil
 	}
 	t.guarded = true
-	p := t.caller.principal()
-	pp, session, err := t.callerPolicies(p)
-	if err != nil {
-		return err
-	}
-	var ch *chain
-	if o != nil {
-		if ch, err = t.scpChain(o, a); err != nil {
-			return err
-		}
-	}
-	if !pp.Declared && session == nil && (ch == nil || ch.levels == nil) {
-		return nil
-	}
-	part := t.caller.partition()
-	in := policy.Input{Session: session}
-	if pp.Declared {
-		in.Identity, in.Boundary = pp.Identity, pp.Boundary
-	} else {
-		// An administrator of its account, as with IAM's AdministratorAccess.
-		in.Identity = t.svc.admin
-	}
-	if ch != nil {
-		in.SCPs = ch.levels
-	}
-	in.PrincipalIsManagement = o != nil && o.ManagementAccountID == a.ID
 	r := iamRequestOf(req.in)
-	ev := &evaluation{t: t, o: o, in: &in, req: policy.Request{
-		PrincipalARN:     p.ARN(part),
-		PrincipalAccount: p.Account,
-	}}
-	if p.Kind == iam.AssumedRole {
-		ev.req.RoleARN = "arn:" + part + ":iam::" + p.Account + ":role/" + p.Name
-	}
-	ev.newContext = func() *policy.Context { return t.requestContext(p, pp.Tags, o, ch, &r) }
-	ev.req.Context = ev.newContext()
-	ev.readsResourceTags = ch != nil && ch.readsResourceTags
-	for _, ps := range [][]*policy.Policy{in.Identity, {in.Boundary}, in.Session} {
-		for _, p := range ps {
-			ev.readsResourceTags = ev.readsResourceTags || t.svc.policies.readsResourceTags(p)
-		}
+	ev, err := t.callerEvaluation(a, o, &r, nil)
+	if err != nil || ev == nil {
+		return err
 	}
 	resources := []string{"*"}
 	if len(r.ids) > 0 {
@@ -258,6 +222,99 @@ func (t *txn) guardrail(a *Account, o *Organization) error {
 		if err := ev.decide("organizations:TagResource", "*", ""); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// callerEvaluation prepares the decisions of the caller's request r: its account a in
+// organization o (nil for none), its identity policies, boundary and session policy, the
+// SCPs of its account, and rcps, the RCP levels of the resource's account (nil for none). It
+// returns nil when there is nothing to decide: an administrator of its account whom no SCP
+// or RCP restricts.
+func (t *txn) callerEvaluation(a *Account, o *Organization, r *iamRequest, rcps *chain) (*evaluation, error) {
+	p := t.caller.principal()
+	pp, session, err := t.callerPolicies(p)
+	if err != nil {
+		return nil, err
+	}
+	var ch *chain
+	if o != nil {
+		if ch, err = t.policyChain(o, a, model.PolicyTypeServiceControlPolicy); err != nil {
+			return nil, err
+		}
+	}
+	if !pp.Declared && session == nil && (ch == nil || ch.levels == nil) && (rcps == nil || rcps.levels == nil) {
+		return nil, nil
+	}
+	part := t.caller.partition()
+	in := policy.Input{Session: session}
+	if pp.Declared {
+		in.Identity, in.Boundary = pp.Identity, pp.Boundary
+	} else {
+		// An administrator of its account, as with IAM's AdministratorAccess.
+		in.Identity = t.svc.admin
+	}
+	if ch != nil {
+		in.SCPs = ch.levels
+	}
+	if rcps != nil {
+		in.RCPs = rcps.levels
+	}
+	in.PrincipalIsManagement = o != nil && o.ManagementAccountID == a.ID
+	ev := &evaluation{t: t, o: o, in: &in, req: policy.Request{
+		PrincipalARN:     p.ARN(part),
+		PrincipalAccount: p.Account,
+	}}
+	if p.Kind == iam.AssumedRole {
+		ev.req.RoleARN = "arn:" + part + ":iam::" + p.Account + ":role/" + p.Name
+	}
+	ev.newContext = func() *policy.Context { return t.requestContext(p, pp.Tags, o, ch, r) }
+	ev.req.Context = ev.newContext()
+	ev.readsResourceTags = ch != nil && ch.readsResourceTags
+	for _, ps := range [][]*policy.Policy{in.Identity, {in.Boundary}, in.Session} {
+		for _, p := range ps {
+			ev.readsResourceTags = ev.readsResourceTags || t.svc.policies.readsResourceTags(p)
+		}
+	}
+	return ev, nil
+}
+
+// assumeRoleAllowed decides sts:AssumeRole on role for the caller: STS, unlike
+// GetCallerIdentity, is subject to the caller's identity policies and its account's SCPs,
+// and to the RCPs of the role's account (STS is a service RCPs support). It answers STS's
+// AccessDenied with IAM's sentence.
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+func (t *txn) assumeRoleAllowed(role *Role, roleARN string) error {
+	a, o, err := t.callerAccount()
+	if err != nil {
+		return err
+	}
+	var rcps *chain
+	owner, err := t.account(role.AccountID)
+	if err != nil {
+		return err
+	}
+	if owner.OrgID != "" {
+		ro, err := t.Organization(t.ctx, owner.OrgID)
+		if err != nil {
+			return fmt.Errorf("org: read organization %s of account %s: %w", owner.OrgID, owner.ID, err)
+		}
+		if rcps, err = t.policyChain(ro, owner, model.PolicyTypeResourceControlPolicy); err != nil {
+			return err
+		}
+	}
+	ev, err := t.callerEvaluation(a, o, &iamRequest{}, rcps)
+	if err != nil || ev == nil {
+		return err
+	}
+	// The role's trust, AssumeRole's resource-based policy, is decided by trusts: here the
+	// request is decided as if in the role's account, where identity policies alone grant.
+	ev.in.ResourceInManagement = rcps != nil && rcps.management
+	var denied *model.Error
+	if err := ev.decide("sts:AssumeRole", roleARN, ""); errors.As(err, &denied) {
+		return stsAccessDenied("%s", denied.Text)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }
@@ -405,22 +462,25 @@ func principalARN(p iam.Principal, partition string) string {
 	return p.ARN(partition)
 }
 
-// chain is what one member account's requests read of its organization: the SCP levels from
-// the root down to the account (nil when SCPs do not apply: the SCP type is disabled at the
-// root, or the account is the management account) and its aws:PrincipalOrgPaths.
+// chain is what one member account's requests read of its organization: the SCP (or RCP)
+// levels from the root down to the account (nil when they do not apply: the type is
+// disabled at the root, or the account is the management account), and its
+// aws:PrincipalOrgPaths.
 type chain struct {
 	levels            []policy.Level
 	orgPath           string
 	readsResourceTags bool
+	management        bool // the account is the organization's management account
 }
 
 // chainKey names a chain: the organization (its creation time too, so that a new one reusing
 // an id after a reset cannot read another's), the organization's SCP version, the account.
 type chainKey struct {
-	org     string
-	created int64
-	version int64
-	account string
+	org        string
+	created    int64
+	version    int64
+	account    string
+	policyType string
 }
 
 // chainCache keeps chains, bounded: past maxCachedChains it forgets an arbitrary one per
@@ -453,17 +513,17 @@ func (c *chainCache) put(k chainKey, ch *chain) {
 	c.m[k] = ch
 }
 
-// scpChain returns account a's chain in organization o, from the cache when o's SCP version
-// has not moved since it was read. The version comes from the organization's row this
+// policyChain returns account a's chain of policyType (SCPs or RCPs) in organization o, from
+// the cache when o's SCP version (which RCP changes move too) has not moved since it was read. The version comes from the organization's row this
 // transaction read, so a replica never uses a chain older than the store it reads. A chain
 // read after this transaction changed the SCPs itself is not cached: the change may yet
 // roll back.
-func (t *txn) scpChain(o *Organization, a *Account) (*chain, error) {
-	k := chainKey{org: o.ID, created: o.CreatedAt.UnixMilli(), version: o.SCPVersion, account: a.ID}
+func (t *txn) policyChain(o *Organization, a *Account, policyType string) (*chain, error) {
+	k := chainKey{org: o.ID, created: o.CreatedAt.UnixMilli(), version: o.SCPVersion, account: a.ID, policyType: policyType}
 	if ch := t.svc.chains.get(k); ch != nil && !t.scpChanged {
 		return ch, nil
 	}
-	ch := &chain{orgPath: rootPath(o)}
+	ch := &chain{orgPath: rootPath(o), management: a.ID == o.ManagementAccountID}
 	if a.ParentID != "" && a.ParentID != o.RootID {
 		u, err := t.ou(o, a.ParentID)
 		if err != nil {
@@ -471,19 +531,19 @@ func (t *txn) scpChain(o *Organization, a *Account) (*chain, error) {
 		}
 		ch.orgPath = u.Path
 	}
-	e, err := t.enabledPolicyType(o, model.PolicyTypeServiceControlPolicy)
+	e, err := t.enabledPolicyType(o, policyType)
 	if err != nil {
 		return nil, err
 	}
-	// AWS applies no SCP with the type disabled, nor to the management account.
+	// AWS applies no SCP (RCP) with the type disabled, nor to the management account.
 	if e != nil && a.ID != o.ManagementAccountID {
 		ids := strings.Split(strings.TrimSuffix(ch.orgPath, "/"), "/")[1:] // drop the organization
 		ids = append(ids, a.ID)
 		ch.levels = make([]policy.Level, 0, len(ids))
 		for _, id := range ids {
-			as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, TargetID: id, PolicyType: model.PolicyTypeServiceControlPolicy})
+			as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, TargetID: id, PolicyType: policyType})
 			if err != nil {
-				return nil, fmt.Errorf("org: SCPs of %s: %w", id, err)
+				return nil, fmt.Errorf("org: %s of %s: %w", policyType, id, err)
 			}
 			lv := policy.Level{Target: id}
 			for _, at := range as {
@@ -491,7 +551,7 @@ func (t *txn) scpChain(o *Organization, a *Account) (*chain, error) {
 				if err != nil {
 					return nil, err
 				}
-				// A stored SCP that does not parse allows nothing: at a level where it is
+				// A stored SCP or RCP that does not parse allows nothing: at a level where it is
 				// the only one, it denies all, as a policy that allows nothing does.
 				parsed, err := t.svc.policies.get(p.ID, p.Content, 0)
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/orgd/orgd/internal/apitest"
@@ -428,5 +430,117 @@ func BenchmarkMemberReadWithSCPs(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// stsAs is an STS client signing as account's root user (its access key is the account id).
+func stsAs(s *apitest.Server, key, secret, token string) *sts.Client {
+	return sts.New(sts.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1, HTTPClient: apitest.HTTPClient(),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: token}, nil
+		})})
+}
+
+// requireSTSDenied fails unless err is STS's AccessDenied with exactly the message want.
+func requireSTSDenied(t *testing.T, err error, want string) {
+	t.Helper()
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" || apiErr.ErrorMessage() != want {
+		t.Fatalf("got %v\nwant AccessDenied %q", err, want)
+	}
+}
+
+// TestAssumeRoleUnderSCPsAndRCPs: AssumeRole by a member's principal is subject to its SCPs;
+// the role's account's RCPs apply to every caller, the management account's too (STS is a
+// service RCPs support); GetCallerIdentity is never denied.
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+func TestAssumeRoleUnderSCPsAndRCPs(t *testing.T) {
+	s, c, root, ou := scpOrg(t)
+	s.Admin(http.MethodPost, "/_orgd/roles", map[string]any{"AccountId": polMember, "RoleName": "Ops",
+		"TrustedPrincipals": []string{polMember, polMgmt}}, nil)
+	roleARN := "arn:aws:iam::" + polMember + ":role/Ops"
+	assume := func(caller string) error {
+		_, err := stsAs(s, caller, apitest.Secret, "").AssumeRole(t.Context(), &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1")})
+		return err
+	}
+	if err := assume(polMember); err != nil {
+		t.Fatal(err)
+	}
+	deny := polCreate(t, c, polSCP, "NoRoles", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":["sts:AssumeRole","sts:GetCallerIdentity"],"Resource":"*"}}`)
+	attach(t, c, deny, ou)
+	requireSTSDenied(t, assume(polMember), "User: arn:aws:iam::"+polMember+":root is not authorized to perform: sts:AssumeRole on resource: "+roleARN+" with an explicit deny in a service control policy")
+	if _, err := stsAs(s, polMember, apitest.Secret, "").GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("GetCallerIdentity under a denying SCP: %v", err)
+	}
+	detach(t, c, deny, ou)
+
+	polEnable(t, c, root, polRCP)
+	if err := assume(polMgmt); err != nil {
+		t.Fatal(err)
+	}
+	rcp := polCreate(t, c, polRCP, "NoAssume", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}}`)
+	attach(t, c, rcp, polMember)
+	requireSTSDenied(t, assume(polMgmt), "User: arn:aws:iam::"+polMgmt+":root is not authorized to perform: sts:AssumeRole on resource: "+roleARN+" with an explicit deny in a resource control policy")
+}
+
+// TestSessionPolicyAndTags: AssumeRole's Policy restricts the session within the role's
+// permissions; its session tags become aws:PrincipalTag, over the role's tag of the same
+// key; PolicyArns, which orgd cannot resolve, are refused.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+func TestSessionPolicyAndTags(t *testing.T) {
+	s := restricted(t)
+	s.Admin(http.MethodPost, "/_orgd/roles", map[string]any{"AccountId": polMgmt, "RoleName": "Team",
+		"TrustedPrincipals": []string{polMgmt}, "Tags": map[string]string{"team": "red"},
+		"Policies": []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"organizations:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}}`}}, nil)
+	s.Admin(http.MethodPost, "/_orgd/roles", map[string]any{"AccountId": polMgmt, "RoleName": "Admin", "TrustedPrincipals": []string{polMgmt}}, nil)
+	root := stsAs(s, polMgmt, apitest.Secret, "")
+	session := func(in *sts.AssumeRoleInput) *organizations.Client {
+		t.Helper()
+		out, err := root.AssumeRole(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := out.Credentials
+		return s.ClientWithSecret(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), aws.ToString(k.SessionToken))
+	}
+	team := aws.String("arn:aws:iam::" + polMgmt + ":role/Team")
+	_, err := session(&sts.AssumeRoleInput{RoleArn: team, RoleSessionName: aws.String("red")}).ListRoots(t.Context(), &organizations.ListRootsInput{})
+	requireDenied(t, err, "User: arn:aws:sts::"+polMgmt+":assumed-role/Team/red is not authorized to perform: organizations:ListRoots because no identity-based policy allows the organizations:ListRoots action")
+	blue := session(&sts.AssumeRoleInput{RoleArn: team, RoleSessionName: aws.String("blue"), Tags: []ststypes.Tag{{Key: aws.String("Team"), Value: aws.String("blue")}}})
+	if _, err := blue.ListRoots(t.Context(), &organizations.ListRootsInput{}); err != nil {
+		t.Fatalf("a session tagged team=blue: %v", err)
+	}
+
+	narrow := session(&sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + polMgmt + ":role/Admin"), RoleSessionName: aws.String("narrow"), Policy: aws.String(allowDescribes)})
+	if _, err := narrow.DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = narrow.ListAccounts(t.Context(), &organizations.ListAccountsInput{})
+	requireDenied(t, err, "User: arn:aws:sts::"+polMgmt+":assumed-role/Admin/narrow is not authorized to perform: organizations:ListAccounts because no session policy allows the organizations:ListAccounts action")
+
+	_, err = root.AssumeRole(t.Context(), &sts.AssumeRoleInput{RoleArn: team, RoleSessionName: aws.String("arns"),
+		PolicyArns: []ststypes.PolicyDescriptorType{{Arn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}}})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ValidationError" {
+		t.Fatalf("PolicyArns: %v, want ValidationError", err)
+	}
+}
+
+// TestBadDeclaredPolicyKeepsOrgdFromStarting: a credentials file declaring a policy that is
+// not one stops the server at start, naming the user and the document.
+func TestBadDeclaredPolicyKeepsOrgdFromStarting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	raw := `{"Credentials": [{"AccessKeyId": "AKIABAD", "SecretAccessKey": "s", "AccountId": "` + polMgmt + `", "UserName": "bad",
+		"Policies": [{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}, {"Statement": {"Effect": "Sometimes", "Action": "*", "Resource": "*"}}]}]}`
+	if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(t.Context(), server.Config{DB: "memory", CredentialsFile: path})
+	if err == nil {
+		srv.Close()
+		t.Fatal("orgd started with a bad policy")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "user bad of "+polMgmt) || !strings.Contains(msg, "Policies[1] is not a valid policy") {
+		t.Errorf("the error does not name the user and the document: %v", err)
 	}
 }
