@@ -238,7 +238,9 @@ func (t *txn) callerEvaluation(a *Account, o *Organization, r *iamRequest, rcps 
 		return nil, err
 	}
 	var ch *chain
-	if o != nil {
+	// The management account's administrators, the common caller, need no chain: no SCP
+	// applies to them, and nothing else reads one.
+	if o != nil && (pp.Declared || session != nil || rcps != nil || a.ID != o.ManagementAccountID) {
 		if ch, err = t.policyChain(o, a, model.PolicyTypeServiceControlPolicy); err != nil {
 			return nil, err
 		}
