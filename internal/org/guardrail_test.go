@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/sigv4"
@@ -542,5 +543,36 @@ func TestBadDeclaredPolicyKeepsOrgdFromStarting(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "user bad of "+polMgmt) || !strings.Contains(msg, "Policies[1] is not a valid policy") {
 		t.Errorf("the error does not name the user and the document: %v", err)
+	}
+}
+
+// TestPrincipalPolicies: the simulator's view of declared permissions: a credentials-file
+// user's, a role's and its sessions' (the role's), none for a root user; a role that does not
+// exist is an error.
+func TestPrincipalPolicies(t *testing.T) {
+	s := restricted(t, user("AKIAREADER", "reader", map[string]string{"team": "red"}, allowAll, allowDescribes))
+	s.Admin(http.MethodPost, "/_orgd/roles", map[string]any{"AccountId": polMember, "RoleName": "Ops",
+		"TrustedPrincipals": []string{polMgmt}, "Policies": []string{allowDescribes, allowAll}}, nil)
+	svc := s.Server.Service
+	ctx := t.Context()
+	pp, err := svc.PrincipalPolicies(ctx, "arn:aws:iam::"+polMgmt+":user/reader")
+	if err != nil || !pp.Declared || len(pp.Identity) != 1 || pp.Boundary == nil || pp.Tags["team"] != "red" {
+		t.Errorf("user: %+v, %v", pp, err)
+	}
+	for _, arn := range []string{"arn:aws:iam::" + polMember + ":role/Ops", "arn:aws:iam::" + polMember + ":role/path/Ops",
+		"arn:aws:sts::" + polMember + ":assumed-role/Ops/session"} {
+		pp, err := svc.PrincipalPolicies(ctx, arn)
+		if err != nil || !pp.Declared || len(pp.Identity) != 2 || pp.Boundary != nil {
+			t.Errorf("%s: %+v, %v", arn, pp, err)
+		}
+	}
+	if pp, err := svc.PrincipalPolicies(ctx, "arn:aws:iam::"+polMember+":root"); err != nil || pp.Declared {
+		t.Errorf("root: %+v, %v", pp, err)
+	}
+	if _, err := svc.PrincipalPolicies(ctx, "arn:aws:iam::"+polMember+":role/Nobody"); !errors.Is(err, org.ErrNotFound) {
+		t.Errorf("a role that does not exist: %v, want ErrNotFound", err)
+	}
+	if _, err := svc.PrincipalPolicies(ctx, "arn:aws:s3:::bucket"); err == nil {
+		t.Error("an ARN of no principal: no error")
 	}
 }
