@@ -204,6 +204,12 @@ func (t *txn) guardrail(a *Account, o *Organization) error {
 				return err
 			}
 			resources = append(resources, arn)
+			// A request on a policy has that policy's type as organizations:PolicyType
+			// (AttachPolicy's, DescribePolicy's, UpdatePolicy's, ...).
+			if pt := policyTypeOfARN(arn); pt != "" && r.policyType == "" {
+				r.policyType = pt
+				ev.req.Context.Set(policyTypeKey, pt)
+			}
 		}
 	}
 	for i, arn := range resources {

@@ -576,3 +576,24 @@ func TestPrincipalPolicies(t *testing.T) {
 		t.Error("an ARN of no principal: no error")
 	}
 }
+
+// TestPolicyTypeOfAPolicy: a request on a policy carries its type as organizations:PolicyType
+// (the Service Authorization Reference lists the key for DescribePolicy, UpdatePolicy, ...).
+func TestPolicyTypeOfAPolicy(t *testing.T) {
+	s := restricted(t, user("AKIATAGS", "tags", nil, "", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"organizations:*","Resource":"*",
+		"Condition":{"StringEquals":{"organizations:PolicyType":"TAG_POLICY"}}}}`))
+	c := s.Client(polMgmt)
+	roots, err := c.ListRoots(t.Context(), &organizations.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	polEnable(t, c, aws.ToString(roots.Roots[0].Id), polTag)
+	tagPolicy := polCreate(t, c, polTag, "Tags", polTagDoc)
+	scp := polCreate(t, c, polSCP, "Scp", denyLeave)
+	tags := s.ClientWithKey("AKIATAGS")
+	if _, err := tags.DescribePolicy(t.Context(), &organizations.DescribePolicyInput{PolicyId: aws.String(tagPolicy)}); err != nil {
+		t.Fatalf("a tag policy: %v", err)
+	}
+	_, err = tags.DescribePolicy(t.Context(), &organizations.DescribePolicyInput{PolicyId: aws.String(scp)})
+	apitest.RequireCode(t, err, "AccessDeniedException", "")
+}
