@@ -61,7 +61,8 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
 	}
-	wantOps := []string{"DescribeOrganization", "ListAccounts/100", "DescribeHandshake", "TagResource", "InviteAccept", "CreateAccount"}
+	wantOps := []string{"DescribeOrganization", "ListAccounts/100", "MemberDescribeOrganization", "MemberDescribeOrganization/SCPs",
+		"DescribeHandshake", "TagResource", "InviteAccept", "CreateAccount"}
 	got := map[[2]string]Result{}
 	for _, r := range rep.Results {
 		got[[2]string{r.Op, r.Server}] = r
@@ -91,7 +92,8 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	// The verified column measures the read operations, all of them without an error (its
 	// client signs with the keys of its credentials file), and its ratio to orgd.
-	for _, op := range []string{"DescribeOrganization", "ListAccounts/100", "DescribeHandshake"} {
+	reads := []string{"DescribeOrganization", "ListAccounts/100", "MemberDescribeOrganization", "MemberDescribeOrganization/SCPs", "DescribeHandshake"}
+	for _, op := range reads {
 		r, ok := got[[2]string{op, "orgd-verified"}]
 		if !ok || r.NA || r.Errors != 0 || r.OK == 0 {
 			t.Errorf("%s on orgd-verified: %+v (measured: %v)", op, r, ok)
@@ -108,8 +110,8 @@ func TestBenchEndToEnd(t *testing.T) {
 			ratios[[2]string{r.Server, r.Versus}]++
 		}
 	}
-	if n := ratios[[2]string{"orgd-verified", "orgd"}]; n != 3 {
-		t.Errorf("orgd-verified: %d positive ratios to orgd, want one per read operation (3)", n)
+	if n := ratios[[2]string{"orgd-verified", "orgd"}]; n != len(reads) {
+		t.Errorf("orgd-verified: %d positive ratios to orgd, want one per read operation (%d)", n, len(reads))
 	}
 	for _, server := range servers {
 		if strings.HasPrefix(server, "orgd") && ratios[[2]string{server, "ceiling"}] != len(wantOps) {

@@ -796,7 +796,7 @@ func printTable(w io.Writer, rows [][]string, left int) {
 // client signs, and its secret the client's), and returns its path.
 func (m *Main) writeCredentials(sizes []int) (string, error) {
 	type key struct{ AccessKeyId, SecretAccessKey, AccountId string }
-	accounts := []string{mgmtBase, mgmtInvite, mgmtCreate, mgmtMemory}
+	accounts := []string{mgmtBase, mgmtInvite, mgmtCreate, mgmtMemory, mgmtSCP, memberSCP, mgmtPlain, memberPlain}
 	for _, size := range sizes {
 		accounts = append(accounts, listMgmt(size))
 	}

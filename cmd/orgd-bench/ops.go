@@ -19,6 +19,12 @@ const (
 	mgmtInvite = "222222222222" // the InviteAccountToOrganization → AcceptHandshake cycle
 	mgmtCreate = "333333333333" // CreateAccount
 	mgmtMemory = "444444444444" // the open invitations orgd holds when its memory is measured
+	// MemberDescribeOrganization: a member account five levels deep (root, three OUs, the
+	// account) in an organization with SCPs (5 a level, with conditions) and in one without.
+	mgmtSCP     = "555555555551"
+	memberSCP   = "555555555552"
+	mgmtPlain   = "666666666661"
+	memberPlain = "666666666662"
 )
 
 // listMgmt is the management account of the organization of size accounts.
@@ -63,6 +69,21 @@ func operations(sizes []int) []operation {
 				in := map[string]any{"MaxResults": 20}
 				return func(ctx context.Context, c *client, _ int64) error {
 					return c.call(ctx, "ListAccounts", mgmt, in, nil)
+				}
+			},
+		})
+	}
+	for _, enforced := range []bool{false, true} {
+		name, mgmt, member := "MemberDescribeOrganization", mgmtPlain, memberPlain
+		if enforced {
+			name, mgmt, member = name+"/SCPs", mgmtSCP, memberSCP
+		}
+		ops = append(ops, operation{
+			name: name, group: "MemberDescribeOrganization", unit: "request", read: true,
+			setup: func(ctx context.Context, f *fixture) error { return f.deepMember(ctx, mgmt, member, enforced) },
+			run: func(f *fixture) unit {
+				return func(ctx context.Context, c *client, _ int64) error {
+					return c.call(ctx, "DescribeOrganization", member, struct{}{}, nil)
 				}
 			},
 		})
@@ -435,4 +456,73 @@ func (f *fixture) reportProgress(size int, start time.Time, created *atomic.Int6
 		}
 	}()
 	return func() { close(done) }
+}
+
+// scpLevel are the SCPs deepMember attaches at each level besides FullAWSAccess: denies whose
+// conditions a member's read must evaluate and that do not deny it (it is signed for
+// us-east-1 by the account's root user), as guardrails commonly are.
+var scpLevel = []string{
+	`{"Version":"2012-10-17","Statement":{"Sid":"RegionLock","Effect":"Deny","NotAction":["iam:*","organizations:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-east-1","eu-west-1"]}}}}`,
+	`{"Version":"2012-10-17","Statement":[{"Sid":"NoLeaving","Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"},{"Sid":"TLSOnly","Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
+	`{"Version":"2012-10-17","Statement":{"Sid":"ProtectRoles","Effect":"Deny","Action":["iam:*","organizations:Describe*"],"Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/Blocked*"}}}}`,
+	`{"Version":"2012-10-17","Statement":{"Sid":"Quarantine","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/quarantine":"true"},"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}}`,
+}
+
+// deepMember makes mgmt the management account of an organization with member five levels
+// deep: root, three nested OUs, the account. With enforced, SCPs are enabled and every level
+// has FullAWSAccess and the four scpLevel policies attached; without, SCPs stay disabled.
+func (f *fixture) deepMember(ctx context.Context, mgmt, member string, enforced bool) error {
+	if err := f.org(ctx, mgmt); err != nil {
+		return err
+	}
+	return f.once("deep "+mgmt, func() error {
+		id, err := f.invite(ctx, f.c, mgmt, member)
+		if err != nil {
+			return fmt.Errorf("InviteAccountToOrganization: %w", err)
+		}
+		if err := f.c.call(ctx, "AcceptHandshake", member, map[string]any{"HandshakeId": id}, nil); err != nil {
+			return fmt.Errorf("AcceptHandshake: %w", err)
+		}
+		var roots struct{ Roots []struct{ Id string } }
+		if err := f.c.call(ctx, "ListRoots", mgmt, struct{}{}, &roots); err != nil || len(roots.Roots) != 1 {
+			return fmt.Errorf("ListRoots: %v (%d roots)", err, len(roots.Roots))
+		}
+		levels := []string{roots.Roots[0].Id}
+		for i := 1; i <= 3; i++ {
+			var ou struct{ OrganizationalUnit struct{ Id string } }
+			in := map[string]any{"ParentId": levels[i-1], "Name": fmt.Sprintf("level-%d", i)}
+			if err := f.c.call(ctx, "CreateOrganizationalUnit", mgmt, in, &ou); err != nil {
+				return fmt.Errorf("CreateOrganizationalUnit: %w", err)
+			}
+			levels = append(levels, ou.OrganizationalUnit.Id)
+		}
+		in := map[string]any{"AccountId": member, "SourceParentId": levels[0], "DestinationParentId": levels[3]}
+		if err := f.c.call(ctx, "MoveAccount", mgmt, in, nil); err != nil {
+			return fmt.Errorf("MoveAccount: %w", err)
+		}
+		if !enforced {
+			return nil
+		}
+		levels = append(levels, member)
+		if err := f.c.call(ctx, "EnablePolicyType", mgmt, map[string]any{"RootId": levels[0], "PolicyType": "SERVICE_CONTROL_POLICY"}, nil); err != nil {
+			return fmt.Errorf("EnablePolicyType: %w", err)
+		}
+		for l, target := range levels {
+			for i, doc := range scpLevel {
+				var p struct {
+					Policy struct{ PolicySummary struct{ Id string } }
+				}
+				in := map[string]any{"Type": "SERVICE_CONTROL_POLICY", "Name": fmt.Sprintf("guardrail-%d-%d", l, i),
+					"Description": "bench", "Content": doc}
+				if err := f.c.call(ctx, "CreatePolicy", mgmt, in, &p); err != nil {
+					return fmt.Errorf("CreatePolicy: %w", err)
+				}
+				in = map[string]any{"PolicyId": p.Policy.PolicySummary.Id, "TargetId": target}
+				if err := f.c.call(ctx, "AttachPolicy", mgmt, in, nil); err != nil {
+					return fmt.Errorf("AttachPolicy: %w", err)
+				}
+			}
+		}
+		return nil
+	})
 }

@@ -366,12 +366,16 @@ func (m *Main) roles(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
 	account := fs.String("account", "", "12-digit account id of the role (required to add; filters the list)")
-	var role, trust *string
+	var role, trust, boundary *string
 	var maxSession *int
+	var policies, tags repeated
 	if add {
 		role = fs.String("name", "", "role name (required)")
 		trust = fs.String("trust", "", "comma-separated principals the role trusts: account ids, arn:aws:iam::ID:root, user or role ARNs (required)")
 		maxSession = fs.Int("max-session-duration", 0, "longest session in seconds, 3600 to 43200 (default 3600)")
+		fs.Var(&policies, "policy", "file of an identity policy of the role (repeatable; without any, the role administers its account)")
+		boundary = fs.String("boundary", "", "file of the role's permissions boundary")
+		fs.Var(&tags, "tag", "principal tag KEY=VALUE (repeatable)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -389,8 +393,45 @@ func (m *Main) roles(ctx context.Context, args []string) error {
 		}
 	}
 	body := map[string]any{"AccountId": *account, "RoleName": *role, "TrustedPrincipals": trusted, "MaxSessionDuration": *maxSession}
+	// Each document is sent as the string it is: the server parses it and names the one at
+	// fault.
+	var docs []string
+	for _, f := range policies {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("roles add: --policy: %w", err)
+		}
+		docs = append(docs, string(b))
+	}
+	if len(docs) > 0 {
+		body["Policies"] = docs
+	}
+	if *boundary != "" {
+		b, err := os.ReadFile(*boundary)
+		if err != nil {
+			return fmt.Errorf("roles add: --boundary: %w", err)
+		}
+		body["PermissionsBoundary"] = string(b)
+	}
+	if len(tags) > 0 {
+		tagMap := map[string]string{}
+		for _, kv := range tags {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return fmt.Errorf("roles add: --tag %q: want KEY=VALUE", kv)
+			}
+			tagMap[k] = v
+		}
+		body["Tags"] = tagMap
+	}
 	return m.request(ctx, cf, http.MethodPost, "/_orgd/roles", body)
 }
+
+// repeated is a flag that may be given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
 func (m *Main) clock(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("clock", flag.ContinueOnError)

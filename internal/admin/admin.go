@@ -19,6 +19,7 @@ import (
 
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/sigv4"
 )
 
 // Handler serves the admin API for one Service.
@@ -214,7 +215,8 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) {
 }
 
 // Role is a role as the admin API shows it, and the body of POST /_orgd/roles (which
-// ignores RoleId and CreateDate).
+// ignores RoleId and CreateDate). Its identity policies and permissions boundary are JSON
+// objects, or strings holding one, as in the credentials file (sigv4.Declared).
 type Role struct {
 	AccountId          string
 	RoleName           string
@@ -223,11 +225,21 @@ type Role struct {
 	TrustedPrincipals  []string
 	MaxSessionDuration int        `json:",omitempty"`
 	CreateDate         *time.Time `json:",omitempty"`
+	sigv4.Declared
 }
 
 func roleJSON(r *org.Role) Role {
-	return Role{AccountId: r.AccountID, RoleName: r.Name, RoleId: r.ID, Arn: "arn:aws:iam::" + r.AccountID + ":role/" + r.Name,
+	out := Role{AccountId: r.AccountID, RoleName: r.Name, RoleId: r.ID, Arn: "arn:aws:iam::" + r.AccountID + ":role/" + r.Name,
 		TrustedPrincipals: r.TrustedPrincipals, MaxSessionDuration: r.MaxSessionDuration, CreateDate: &r.CreatedAt}
+	// The stored documents are JSON objects: each was parsed as a policy when declared.
+	for _, p := range r.Policies {
+		out.Policies = append(out.Policies, json.RawMessage(p))
+	}
+	if r.PermissionsBoundary != "" {
+		out.PermissionsBoundary = json.RawMessage(r.PermissionsBoundary)
+	}
+	out.Tags = r.Tags
+	return out
 }
 
 // declareRole creates a role, or replaces the trust and session limit of an existing one.
@@ -236,8 +248,14 @@ func (h *Handler) declareRole(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, model.AdminDeclareRole, &req) {
 		return
 	}
+	policies, boundary, err := req.Documents()
+	if err != nil {
+		h.fail(w, model.AdminDeclareRole, model.Fail(model.CodeMalformedPolicyDocumentException, "", "%v", err))
+		return
+	}
 	role, err := h.svc.DeclareRole(r.Context(), org.RoleDeclaration{AccountID: req.AccountId, RoleName: req.RoleName,
-		TrustedPrincipals: req.TrustedPrincipals, MaxSessionDuration: req.MaxSessionDuration})
+		TrustedPrincipals: req.TrustedPrincipals, MaxSessionDuration: req.MaxSessionDuration,
+		Policies: policies, PermissionsBoundary: boundary, Tags: req.Tags})
 	if err != nil {
 		h.fail(w, model.AdminDeclareRole, err)
 		return

@@ -76,6 +76,8 @@ var opTexts = map[opCodeReason]string{
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInvalidRoleName}:    "RoleName must be 1 to 64 letters, digits or characters of +=,.@_-.",
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonMaxValueExceeded}:   "MaxSessionDuration must be from 3600 to 43200 seconds.",
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInputRequired}:      "A role must trust at least one principal.",
+	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonMaxLengthExceeded}:  "A role has at most 50 tags, with keys of 1 to 128 characters and values of at most 256.",
+	{AdminDeclareRole, CodeMalformedPolicyDocumentException, ""}:                                 "Each of a role's Policies and its PermissionsBoundary must be a JSON object or a string holding one.",
 	{AdminListOutbox, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:      "after must be a sequence number.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "Advance must be a duration in whole milliseconds, such as 384h.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded}:  "The clock only moves forward.",
@@ -175,8 +177,16 @@ func Message(op, code, reason string) string {
 // builtTexts are the forms of the texts AWS builds from a request's values for its
 // authentication failures (Error.Text), by code; internal/sigv4 builds them. Each is
 // quoted from real answers of AWS's JSON services, except the terminator's, which is
-// AWS's form as known but not confirmed.
+// AWS's form as known but not confirmed. IAM's denials (internal/org's guardrail) take the
+// forms of IAM's "Access denied error messages" page, and the admin API names the declared
+// policy document it refuses.
 var builtTexts = map[string][]*regexp.Regexp{
+	CodeAccessDeniedException: {
+		regexp.MustCompile(`^User: arn:[a-z-]+:(iam|sts)::\d{12}:\S+ is not authorized to perform: [a-z0-9-]+:[A-Za-z]+( on resource: \S+)? (because no (service control|resource control|identity-based|resource-based|session) policy allows the [a-z0-9-]+:[A-Za-z]+ action|because no permissions boundary allows the [a-z0-9-]+:[A-Za-z]+ action|with an explicit deny in an? (service control policy|resource control policy|identity-based policy|resource-based policy|session policy|permissions boundary))$`),
+	},
+	CodeMalformedPolicyDocumentException: {
+		regexp.MustCompile(`^(Policies\[\d+\]|PermissionsBoundary) is not a valid policy: .+$`),
+	},
 	CodeIncompleteSignatureException: {
 		// Each missing part named, then the header repeated (API Gateway's and the JSON
 		// services' answer to a header without Signature, SignedHeaders, ...).

@@ -74,19 +74,35 @@ func (t *txn) accountByEmail(email string) (a *Account, ok bool, err error) {
 // organization lives in one partition: to a caller signing for a region of another, it does
 // not exist, as an organization of aws-cn does not in aws.
 func (t *txn) membership() (*Account, *Organization, error) {
+	a, o, err := t.callerAccount()
+	if err != nil {
+		return nil, nil, err
+	}
+	if o == nil {
+		return nil, nil, notInUse()
+	}
+	return a, o, nil
+}
+
+// callerAccount returns the caller's account and its organization (nil for an account in
+// none, or in one of another partition), once IAM has allowed the call (see guardrail):
+// every operation asks it, through membership or directly, before any rule of its own.
+func (t *txn) callerAccount() (*Account, *Organization, error) {
 	a, err := t.account(t.caller.AccountID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if a.OrgID == "" {
-		return nil, nil, notInUse()
+	var o *Organization
+	if a.OrgID != "" {
+		if o, err = t.Organization(t.ctx, a.OrgID); err != nil {
+			return nil, nil, fmt.Errorf("org: read organization %s of account %s: %w", a.OrgID, a.ID, err)
+		}
+		if o.Partition != t.caller.partition() {
+			o = nil
+		}
 	}
-	o, err := t.Organization(t.ctx, a.OrgID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("org: read organization %s of account %s: %w", a.OrgID, a.ID, err)
-	}
-	if o.Partition != t.caller.partition() {
-		return nil, nil, notInUse()
+	if err := t.guardrail(a, o); err != nil {
+		return nil, nil, err
 	}
 	return a, o, nil
 }
@@ -183,6 +199,7 @@ func (t *txn) accountState(a *Account) string {
 // CloseAccount closes a member account: PENDING_CLOSURE, then SUSPENDED for 90 days, then
 // CLOSED. The account stays in the organization, and in its account quota, throughout.
 func (s *Service) CloseAccount(ctx context.Context, in *model.CloseAccountRequest) error {
+	ctx = guard(ctx, "CloseAccount", in)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -241,6 +258,7 @@ func (s *Service) closureQuota(members int) int {
 
 // DescribeAccount returns an account of the caller's organization.
 func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccountRequest) (*model.DescribeAccountResponse, error) {
+	ctx = guard(ctx, "DescribeAccount", in)
 	return viewOut(s, ctx, model.DescribeAccountResponse{}, func(t *txn, out *model.DescribeAccountResponse) error {
 		_, o, err := t.authorize("DescribeAccount", *in.AccountId, "")
 		if err != nil {
@@ -261,6 +279,7 @@ func (s *Service) DescribeAccount(ctx context.Context, in *model.DescribeAccount
 
 // ListAccounts lists the organization's accounts, the management account included, by id.
 func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsRequest) (*model.ListAccountsResponse, error) {
+	ctx = guard(ctx, "ListAccounts", in)
 	return viewOut(s, ctx, model.ListAccountsResponse{Accounts: []model.Account{}}, func(t *txn, out *model.ListAccountsResponse) error {
 		_, o, err := t.authorize("ListAccounts", "", "")
 		if err != nil {
@@ -278,6 +297,7 @@ func (s *Service) ListAccounts(ctx context.Context, in *model.ListAccountsReques
 
 // ListAccountsForParent lists the accounts directly under a root or OU.
 func (s *Service) ListAccountsForParent(ctx context.Context, in *model.ListAccountsForParentRequest) (*model.ListAccountsForParentResponse, error) {
+	ctx = guard(ctx, "ListAccountsForParent", in)
 	return viewOut(s, ctx, model.ListAccountsForParentResponse{Accounts: []model.Account{}}, func(t *txn, out *model.ListAccountsForParentResponse) error {
 		_, o, err := t.authorize("ListAccountsForParent", *in.ParentId, "")
 		if err != nil {
@@ -325,6 +345,7 @@ func (t *txn) accountPage(op string, o *Organization, parentID string, token *st
 
 // ListParents returns the one parent of an account or OU: a root or an OU.
 func (s *Service) ListParents(ctx context.Context, in *model.ListParentsRequest) (*model.ListParentsResponse, error) {
+	ctx = guard(ctx, "ListParents", in)
 	return viewOut(s, ctx, model.ListParentsResponse{}, func(t *txn, out *model.ListParentsResponse) error {
 		_, o, err := t.authorize("ListParents", *in.ChildId, "")
 		if err != nil {
@@ -378,6 +399,7 @@ func (t *txn) pageStart(token *string) (string, error) {
 
 // ListChildren lists the accounts or OUs directly under a parent.
 func (s *Service) ListChildren(ctx context.Context, in *model.ListChildrenRequest) (*model.ListChildrenResponse, error) {
+	ctx = guard(ctx, "ListChildren", in)
 	return viewOut(s, ctx, model.ListChildrenResponse{Children: []model.Child{}}, func(t *txn, out *model.ListChildrenResponse) error {
 		_, o, err := t.authorize("ListChildren", *in.ParentId, "")
 		if err != nil {
@@ -406,6 +428,7 @@ func (s *Service) ListChildren(ctx context.Context, in *model.ListChildrenReques
 
 // RemoveAccountFromOrganization makes a member account standalone again.
 func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *model.RemoveAccountFromOrganizationRequest) error {
+	ctx = guard(ctx, "RemoveAccountFromOrganization", in)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -421,6 +444,7 @@ func (s *Service) RemoveAccountFromOrganization(ctx context.Context, in *model.R
 
 // LeaveOrganization lets a member account leave its organization.
 func (s *Service) LeaveOrganization(ctx context.Context) error {
+	ctx = guard(ctx, "LeaveOrganization", nil)
 	return s.update(ctx, func(t *txn) error {
 		a, o, err := t.membership()
 		if err != nil {

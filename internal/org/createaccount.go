@@ -64,6 +64,7 @@ func createAccountStatus(r *CreateAccountRequest) *model.CreateAccountStatus {
 
 // CreateAccount creates a member account of the caller's organization.
 func (s *Service) CreateAccount(ctx context.Context, in *model.CreateAccountRequest) (*model.CreateAccountResponse, error) {
+	ctx = guard(ctx, "CreateAccount", in)
 	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, false), in.Tags)
 	return &model.CreateAccountResponse{CreateAccountStatus: st}, err
 }
@@ -71,6 +72,7 @@ func (s *Service) CreateAccount(ctx context.Context, in *model.CreateAccountRequ
 // CreateGovCloudAccount creates a member account and the standalone GovCloud account linked
 // to it; the tags go to the commercial account, as in AWS.
 func (s *Service) CreateGovCloudAccount(ctx context.Context, in *model.CreateGovCloudAccountRequest) (*model.CreateGovCloudAccountResponse, error) {
+	ctx = guard(ctx, "CreateGovCloudAccount", in)
 	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, true), in.Tags)
 	return &model.CreateGovCloudAccountResponse{CreateAccountStatus: st}, err
 }
@@ -320,6 +322,7 @@ func (t *txn) creationFailure(r *CreateAccountRequest) (string, error) {
 
 // DescribeCreateAccountStatus returns a request of the caller's organization.
 func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.DescribeCreateAccountStatusRequest) (*model.DescribeCreateAccountStatusResponse, error) {
+	ctx = guard(ctx, "DescribeCreateAccountStatus", in)
 	return viewOut(s, ctx, model.DescribeCreateAccountStatusResponse{}, func(t *txn, out *model.DescribeCreateAccountStatusResponse) error {
 		_, o, err := t.authorize("DescribeCreateAccountStatus", "", "")
 		if err != nil {
@@ -340,6 +343,7 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *model.Des
 
 // ListCreateAccountStatus lists the organization's requests in the order they were made.
 func (s *Service) ListCreateAccountStatus(ctx context.Context, in *model.ListCreateAccountStatusRequest) (*model.ListCreateAccountStatusResponse, error) {
+	ctx = guard(ctx, "ListCreateAccountStatus", in)
 	return viewOut(s, ctx, model.ListCreateAccountStatusResponse{CreateAccountStatuses: []model.CreateAccountStatus{}}, func(t *txn, out *model.ListCreateAccountStatusResponse) error {
 		_, o, err := t.authorize("ListCreateAccountStatus", "", "")
 		if err != nil {

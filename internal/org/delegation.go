@@ -180,6 +180,7 @@ func (t *txn) deleteDelegationState(o *Organization) error {
 // EnableAWSServiceAccess gives a service trusted access. Enabling it again changes nothing
 // and keeps its DateEnabled [INF].
 func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *model.EnableAWSServiceAccessRequest) error {
+	ctx = guard(ctx, "EnableAWSServiceAccess", in)
 	return s.update(ctx, func(t *txn) error {
 		o, _, err := t.manageService(*in.ServicePrincipal)
 		if err != nil {
@@ -200,6 +201,7 @@ func (s *Service) EnableAWSServiceAccess(ctx context.Context, in *model.EnableAW
 // error [INF]. The delegated administrators of the service stay registered, as in AWS, where
 // the service itself cleans up [INF].
 func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *model.DisableAWSServiceAccessRequest) error {
+	ctx = guard(ctx, "DisableAWSServiceAccess", in)
 	return s.update(ctx, func(t *txn) error {
 		o, _, err := t.manageService(*in.ServicePrincipal)
 		if err != nil {
@@ -226,6 +228,7 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *model.Disable
 // ListAWSServiceAccessForOrganization lists the services with trusted access by principal,
 // or in the order they were enabled under the moto profile (moto appends).
 func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *model.ListAWSServiceAccessForOrganizationRequest) (*model.ListAWSServiceAccessForOrganizationResponse, error) {
+	ctx = guard(ctx, "ListAWSServiceAccessForOrganization", in)
 	return viewOut(s, ctx, model.ListAWSServiceAccessForOrganizationResponse{EnabledServicePrincipals: []model.EnabledServicePrincipal{}}, func(t *txn, out *model.ListAWSServiceAccessForOrganizationResponse) error {
 		_, o, err := t.authorize("ListAWSServiceAccessForOrganization", "", "")
 		if err != nil {
@@ -280,6 +283,7 @@ func (t *txn) isSuspended(a *Account) bool {
 // RegisterDelegatedAdministrator makes a member account delegated administrator of a service
 // that has trusted access.
 func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *model.RegisterDelegatedAdministratorRequest) error {
+	ctx = guard(ctx, "RegisterDelegatedAdministrator", in)
 	return s.update(ctx, func(t *txn) error {
 		principal := *in.ServicePrincipal
 		o, sp, err := t.manageService(principal)
@@ -336,6 +340,7 @@ func (s *Service) RegisterDelegatedAdministrator(ctx context.Context, in *model.
 
 // DeregisterDelegatedAdministrator removes one registration.
 func (s *Service) DeregisterDelegatedAdministrator(ctx context.Context, in *model.DeregisterDelegatedAdministratorRequest) error {
+	ctx = guard(ctx, "DeregisterDelegatedAdministrator", in)
 	return s.update(ctx, func(t *txn) error {
 		principal := *in.ServicePrincipal
 		o, _, err := t.manageService(principal)
@@ -370,6 +375,7 @@ func accountNotRegistered(accountID, principal string) error {
 // service or of any (then each account once, with the date of its first registration
 // [INF]); under the moto profile in the order of the accounts' first registrations.
 func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.ListDelegatedAdministratorsRequest) (*model.ListDelegatedAdministratorsResponse, error) {
+	ctx = guard(ctx, "ListDelegatedAdministrators", in)
 	return viewOut(s, ctx, model.ListDelegatedAdministratorsResponse{DelegatedAdministrators: []model.DelegatedAdministrator{}}, func(t *txn, out *model.ListDelegatedAdministratorsResponse) error {
 		_, o, err := t.authorize("ListDelegatedAdministrators", "", "")
 		if err != nil {
@@ -426,6 +432,7 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *model.Lis
 // ListDelegatedServicesForAccount lists the services an account administers, by principal,
 // or in the order they were registered under the moto profile.
 func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *model.ListDelegatedServicesForAccountRequest) (*model.ListDelegatedServicesForAccountResponse, error) {
+	ctx = guard(ctx, "ListDelegatedServicesForAccount", in)
 	return viewOut(s, ctx, model.ListDelegatedServicesForAccountResponse{DelegatedServices: []model.DelegatedService{}}, func(t *txn, out *model.ListDelegatedServicesForAccountResponse) error {
 		_, o, err := t.authorize("ListDelegatedServicesForAccount", *in.AccountId, "")
 		if err != nil {

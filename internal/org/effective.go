@@ -387,6 +387,7 @@ func (t *txn) effectiveFor(o *Organization, a *Account, policyType string) (*eff
 // caller's own without a TargetId; the management account may name any account of the
 // organization.
 func (s *Service) DescribeEffectivePolicy(ctx context.Context, in *model.DescribeEffectivePolicyRequest) (*model.DescribeEffectivePolicyResponse, error) {
+	ctx = guard(ctx, "DescribeEffectivePolicy", in)
 	return viewOut(s, ctx, model.DescribeEffectivePolicyResponse{}, func(t *txn, out *model.DescribeEffectivePolicyResponse) error {
 		caller, o, err := t.membership()
 		if err != nil {
@@ -434,6 +435,7 @@ const invalidScanBatch = 100
 // one more invalid account than it returns, or reaches the last account: its cost grows with
 // the accounts it passes, which the accounts quota bounds.
 func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in *model.ListAccountsWithInvalidEffectivePolicyRequest) (*model.ListAccountsWithInvalidEffectivePolicyResponse, error) {
+	ctx = guard(ctx, "ListAccountsWithInvalidEffectivePolicy", in)
 	return viewOut(s, ctx, model.ListAccountsWithInvalidEffectivePolicyResponse{Accounts: []model.Account{}, PolicyType: in.PolicyType}, func(t *txn, out *model.ListAccountsWithInvalidEffectivePolicyResponse) error {
 		_, o, err := t.authorize("ListAccountsWithInvalidEffectivePolicy", "", *in.PolicyType)
 		if err != nil {
@@ -488,6 +490,7 @@ func (s *Service) ListAccountsWithInvalidEffectivePolicy(ctx context.Context, in
 // ListEffectivePolicyValidationErrors lists the validation errors of an account's effective
 // policy of a type, ordered by the path of the setting at fault.
 func (s *Service) ListEffectivePolicyValidationErrors(ctx context.Context, in *model.ListEffectivePolicyValidationErrorsRequest) (*model.ListEffectivePolicyValidationErrorsResponse, error) {
+	ctx = guard(ctx, "ListEffectivePolicyValidationErrors", in)
 	return viewOut(s, ctx, model.ListEffectivePolicyValidationErrorsResponse{
 		AccountId: in.AccountId, PolicyType: in.PolicyType, EffectivePolicyValidationErrors: []model.EffectivePolicyValidationError{},
 	}, func(t *txn, out *model.ListEffectivePolicyValidationErrorsResponse) error {

@@ -131,16 +131,16 @@ func resourcesOutput(rs []Resource) []model.HandshakeResource {
 // e-mail) or one its organization sent, in the caller's partition. Anything else is
 // HandshakeNotFound, so that callers learn nothing about handshakes that are not theirs.
 func (t *txn) callerHandshake(id string) (h *Handshake, sender, recipient bool, err error) {
+	me, _, err := t.callerAccount()
+	if err != nil {
+		return nil, false, false, err
+	}
 	h, err = t.Handshake(t.ctx, id)
 	if isNotFound(err) || (err == nil && (!t.now.Before(h.VisibleUntil) || h.Partition != t.caller.partition())) {
 		return nil, false, false, handshakeNotFound(id)
 	}
 	if err != nil {
 		return nil, false, false, fmt.Errorf("org: read handshake %s: %w", id, err)
-	}
-	me, err := t.account(t.caller.AccountID)
-	if err != nil {
-		return nil, false, false, err
 	}
 	recipient = h.RecipientAccountID == me.ID || (h.RecipientEmail != "" && strings.EqualFold(h.RecipientEmail, me.Email))
 	// Management accounts never change, so the sender is the account that was management
@@ -167,6 +167,7 @@ func checkTransition(h *Handshake, now time.Time, to string) error {
 
 // DescribeHandshake returns a handshake to a party of it.
 func (s *Service) DescribeHandshake(ctx context.Context, in *model.DescribeHandshakeRequest) (*model.DescribeHandshakeResponse, error) {
+	ctx = guard(ctx, "DescribeHandshake", in)
 	return viewOut(s, ctx, model.DescribeHandshakeResponse{}, func(t *txn, out *model.DescribeHandshakeResponse) error {
 		h, _, _, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
@@ -183,6 +184,7 @@ var emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
 // InviteAccountToOrganization sends an INVITE handshake to an account, named by id or by the
 // e-mail address of its owner, and writes the e-mail AWS would send in the same transaction.
 func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.InviteAccountToOrganizationRequest) (*model.InviteAccountToOrganizationResponse, error) {
+	ctx = guard(ctx, "InviteAccountToOrganization", in)
 	return updateOut(s, ctx, model.InviteAccountToOrganizationResponse{}, func(t *txn, out *model.InviteAccountToOrganizationResponse) error {
 		mgmt, o, err := t.management()
 		if err != nil {
@@ -339,6 +341,7 @@ func (t *txn) checkInvitationQuotas(o *Organization) error {
 
 // AcceptHandshake is the recipient's yes.
 func (s *Service) AcceptHandshake(ctx context.Context, in *model.AcceptHandshakeRequest) (*model.AcceptHandshakeResponse, error) {
+	ctx = guard(ctx, "AcceptHandshake", in)
 	return updateOut(s, ctx, model.AcceptHandshakeResponse{}, func(t *txn, out *model.AcceptHandshakeResponse) error {
 		h, _, recipient, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
@@ -445,6 +448,7 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 
 // DeclineHandshake is the recipient's no.
 func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandshakeRequest) (*model.DeclineHandshakeResponse, error) {
+	ctx = guard(ctx, "DeclineHandshake", in)
 	return updateOut(s, ctx, model.DeclineHandshakeResponse{}, func(t *txn, out *model.DeclineHandshakeResponse) error {
 		h, _, recipient, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
@@ -466,6 +470,7 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandsha
 
 // CancelHandshake is the sender's withdrawal.
 func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshakeRequest) (*model.CancelHandshakeResponse, error) {
+	ctx = guard(ctx, "CancelHandshake", in)
 	return updateOut(s, ctx, model.CancelHandshakeResponse{}, func(t *txn, out *model.CancelHandshakeResponse) error {
 		h, sender, _, err := t.callerHandshake(*in.HandshakeId)
 		if err != nil {
@@ -502,8 +507,9 @@ func (t *txn) closeWithChildren(h *Handshake, state string) error {
 
 // ListHandshakesForAccount lists the handshakes the caller received, standalone or not.
 func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHandshakesForAccountRequest) (*model.ListHandshakesForAccountResponse, error) {
+	ctx = guard(ctx, "ListHandshakesForAccount", in)
 	return viewOut(s, ctx, model.ListHandshakesForAccountResponse{Handshakes: []model.Handshake{}}, func(t *txn, out *model.ListHandshakesForAccountResponse) error {
-		me, err := t.account(t.caller.AccountID)
+		me, _, err := t.callerAccount()
 		if err != nil {
 			return err
 		}
@@ -515,6 +521,7 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *model.ListHa
 
 // ListHandshakesForOrganization lists the handshakes the caller's organization sent.
 func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *model.ListHandshakesForOrganizationRequest) (*model.ListHandshakesForOrganizationResponse, error) {
+	ctx = guard(ctx, "ListHandshakesForOrganization", in)
 	return viewOut(s, ctx, model.ListHandshakesForOrganizationResponse{Handshakes: []model.Handshake{}}, func(t *txn, out *model.ListHandshakesForOrganizationResponse) error {
 		_, o, err := t.authorize("ListHandshakesForOrganization", "", "")
 		if err != nil {
@@ -560,7 +567,8 @@ func (t *txn) handshakePage(op string, q HandshakeQuery, f *model.HandshakeFilte
 }
 
 // EnableAllFeatures starts the move of a consolidated-billing organization to all features.
-func (s *Service) EnableAllFeatures(ctx context.Context, _ *model.EnableAllFeaturesRequest) (*model.EnableAllFeaturesResponse, error) {
+func (s *Service) EnableAllFeatures(ctx context.Context, in *model.EnableAllFeaturesRequest) (*model.EnableAllFeaturesResponse, error) {
+	ctx = guard(ctx, "EnableAllFeatures", in)
 	return updateOut(s, ctx, model.EnableAllFeaturesResponse{}, func(t *txn, out *model.EnableAllFeaturesResponse) error {
 		_, o, err := t.management()
 		if err != nil {

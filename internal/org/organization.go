@@ -36,8 +36,9 @@ func (t *txn) organizationOutput(o *Organization) (*model.Organization, error) {
 // CreateOrganization makes the caller, a standalone account, the management account of a new
 // organization with one root.
 func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrganizationRequest) (*model.CreateOrganizationResponse, error) {
+	ctx = guard(ctx, "CreateOrganization", in)
 	return updateOut(s, ctx, model.CreateOrganizationResponse{}, func(t *txn, out *model.CreateOrganizationResponse) error {
-		a, err := t.account(t.caller.AccountID)
+		a, _, err := t.callerAccount()
 		if err != nil {
 			return err
 		}
@@ -87,6 +88,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in *model.CreateOrgani
 
 // DescribeOrganization is open to every account of the organization.
 func (s *Service) DescribeOrganization(ctx context.Context) (*model.DescribeOrganizationResponse, error) {
+	ctx = guard(ctx, "DescribeOrganization", nil)
 	return viewOut(s, ctx, model.DescribeOrganizationResponse{}, func(t *txn, out *model.DescribeOrganizationResponse) error {
 		_, o, err := t.membership()
 		if err != nil {
@@ -101,6 +103,7 @@ func (s *Service) DescribeOrganization(ctx context.Context) (*model.DescribeOrga
 // account, which becomes standalone. Its open handshakes are cancelled; its OUs and account
 // creation requests are deleted with it.
 func (s *Service) DeleteOrganization(ctx context.Context) error {
+	ctx = guard(ctx, "DeleteOrganization", nil)
 	return s.update(ctx, func(t *txn) error {
 		a, o, err := t.management()
 		if err != nil {
@@ -155,6 +158,7 @@ func (s *Service) DeleteOrganization(ctx context.Context) error {
 
 // ListRoots lists the organization's only root.
 func (s *Service) ListRoots(ctx context.Context, in *model.ListRootsRequest) (*model.ListRootsResponse, error) {
+	ctx = guard(ctx, "ListRoots", in)
 	return viewOut(s, ctx, model.ListRootsResponse{}, func(t *txn, out *model.ListRootsResponse) error {
 		_, o, err := t.authorize("ListRoots", "", "")
 		if err != nil {

@@ -102,6 +102,7 @@ func (t *txn) mustOU(o *Organization, id string) (*OU, error) {
 
 // CreateOrganizationalUnit creates an OU under the root or another OU.
 func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *model.CreateOrganizationalUnitRequest) (*model.CreateOrganizationalUnitResponse, error) {
+	ctx = guard(ctx, "CreateOrganizationalUnit", in)
 	return updateOut(s, ctx, model.CreateOrganizationalUnitResponse{}, func(t *txn, out *model.CreateOrganizationalUnitResponse) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -157,6 +158,7 @@ func ouWriteError(u *OU, err error) error {
 
 // DescribeOrganizationalUnit returns an OU of the caller's organization.
 func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *model.DescribeOrganizationalUnitRequest) (*model.DescribeOrganizationalUnitResponse, error) {
+	ctx = guard(ctx, "DescribeOrganizationalUnit", in)
 	return viewOut(s, ctx, model.DescribeOrganizationalUnitResponse{}, func(t *txn, out *model.DescribeOrganizationalUnitResponse) error {
 		_, o, err := t.authorize("DescribeOrganizationalUnit", *in.OrganizationalUnitId, "")
 		if err != nil {
@@ -173,6 +175,7 @@ func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *model.Desc
 
 // UpdateOrganizationalUnit renames an OU; without a Name it changes nothing and answers the OU.
 func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *model.UpdateOrganizationalUnitRequest) (*model.UpdateOrganizationalUnitResponse, error) {
+	ctx = guard(ctx, "UpdateOrganizationalUnit", in)
 	return updateOut(s, ctx, model.UpdateOrganizationalUnitResponse{}, func(t *txn, out *model.UpdateOrganizationalUnitResponse) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -195,6 +198,7 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *model.Update
 
 // DeleteOrganizationalUnit deletes an OU that holds no account and no OU.
 func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.DeleteOrganizationalUnitRequest) error {
+	ctx = guard(ctx, "DeleteOrganizationalUnit", in)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -231,6 +235,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *model.Delete
 
 // ListOrganizationalUnitsForParent lists the OUs directly under a root or OU, by id (see ouPage).
 func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *model.ListOrganizationalUnitsForParentRequest) (*model.ListOrganizationalUnitsForParentResponse, error) {
+	ctx = guard(ctx, "ListOrganizationalUnitsForParent", in)
 	return viewOut(s, ctx, model.ListOrganizationalUnitsForParentResponse{OrganizationalUnits: []model.OrganizationalUnit{}}, func(t *txn, out *model.ListOrganizationalUnitsForParentResponse) error {
 		_, o, err := t.authorize("ListOrganizationalUnitsForParent", *in.ParentId, "")
 		if err != nil {
@@ -297,6 +302,7 @@ func (t *txn) deleteOUs(o *Organization) error {
 
 // MoveAccount moves an account from one parent (root or OU) to another.
 func (s *Service) MoveAccount(ctx context.Context, in *model.MoveAccountRequest) error {
+	ctx = guard(ctx, "MoveAccount", in)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -332,6 +338,6 @@ func (s *Service) MoveAccount(ctx context.Context, in *model.MoveAccountRequest)
 		if err := t.PutAccount(t.ctx, a); err != nil {
 			return fmt.Errorf("org: move account %s: %w", a.ID, err)
 		}
-		return nil
+		return t.changedSCPs(o.ID)
 	})
 }

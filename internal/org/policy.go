@@ -286,6 +286,7 @@ func (t *txn) putPolicy(p *Policy) error {
 // CreatePolicy creates a customer policy. Its type need not be enabled: only attaching needs
 // that.
 func (s *Service) CreatePolicy(ctx context.Context, in *model.CreatePolicyRequest) (*model.CreatePolicyResponse, error) {
+	ctx = guard(ctx, "CreatePolicy", in)
 	return updateOut(s, ctx, model.CreatePolicyResponse{}, func(t *txn, out *model.CreatePolicyResponse) error {
 		_, o, err := t.authorize("CreatePolicy", "", *in.Type)
 		if err != nil {
@@ -344,6 +345,7 @@ func (t *txn) newPolicyID() (string, error) {
 
 // DescribePolicy returns a policy, AWS-managed ones included.
 func (s *Service) DescribePolicy(ctx context.Context, in *model.DescribePolicyRequest) (*model.DescribePolicyResponse, error) {
+	ctx = guard(ctx, "DescribePolicy", in)
 	return viewOut(s, ctx, model.DescribePolicyResponse{}, func(t *txn, out *model.DescribePolicyResponse) error {
 		o, p, err := t.authorizedPolicy("DescribePolicy", *in.PolicyId)
 		if err != nil {
@@ -360,6 +362,7 @@ func immutablePolicy(id string) error {
 
 // UpdatePolicy changes a customer policy's name, description or content; its type is fixed.
 func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyRequest) (*model.UpdatePolicyResponse, error) {
+	ctx = guard(ctx, "UpdatePolicy", in)
 	return updateOut(s, ctx, model.UpdatePolicyResponse{}, func(t *txn, out *model.UpdatePolicyResponse) error {
 		o, p, err := t.authorizedPolicy("UpdatePolicy", *in.PolicyId)
 		if err != nil {
@@ -374,6 +377,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyReques
 				return err
 			}
 			p.Content, changed = *in.Content, true
+			if err := t.changedSCPs(o.ID); err != nil {
+				return err
+			}
 		}
 		if in.Name != nil && *in.Name != p.Name {
 			p.Name, changed = *in.Name, true
@@ -394,6 +400,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *model.UpdatePolicyReques
 
 // DeletePolicy deletes a customer policy that is attached nowhere.
 func (s *Service) DeletePolicy(ctx context.Context, in *model.DeletePolicyRequest) error {
+	ctx = guard(ctx, "DeletePolicy", in)
 	return s.update(ctx, func(t *txn) error {
 		o, p, err := t.authorizedPolicy("DeletePolicy", *in.PolicyId)
 		if err != nil {
@@ -424,6 +431,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *model.DeletePolicyReques
 // then the customer policies by id (in creation order under the moto profile, where the
 // AWS-managed one is the first created).
 func (s *Service) ListPolicies(ctx context.Context, in *model.ListPoliciesRequest) (*model.ListPoliciesResponse, error) {
+	ctx = guard(ctx, "ListPolicies", in)
 	return viewOut(s, ctx, model.ListPoliciesResponse{Policies: []model.PolicySummary{}}, func(t *txn, out *model.ListPoliciesResponse) error {
 		_, o, err := t.authorize("ListPolicies", "", *in.Filter)
 		if err != nil {
@@ -478,6 +486,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *model.ListPoliciesReques
 // ListPoliciesForTarget lists the policies of one type attached directly to a target, in the
 // order they were attached.
 func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPoliciesForTargetRequest) (*model.ListPoliciesForTargetResponse, error) {
+	ctx = guard(ctx, "ListPoliciesForTarget", in)
 	return viewOut(s, ctx, model.ListPoliciesForTargetResponse{Policies: []model.PolicySummary{}}, func(t *txn, out *model.ListPoliciesForTargetResponse) error {
 		_, o, err := t.authorize("ListPoliciesForTarget", *in.TargetId, *in.Filter)
 		if err != nil {
@@ -513,6 +522,7 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, in *model.ListPolic
 // ListTargetsForPolicy lists the roots, OUs and accounts a policy is attached to, by id, or
 // in the order they were attached under the moto profile.
 func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTargetsForPolicyRequest) (*model.ListTargetsForPolicyResponse, error) {
+	ctx = guard(ctx, "ListTargetsForPolicy", in)
 	return viewOut(s, ctx, model.ListTargetsForPolicyResponse{Targets: []model.PolicyTargetSummary{}}, func(t *txn, out *model.ListTargetsForPolicyResponse) error {
 		o, p, err := t.authorizedPolicy("ListTargetsForPolicy", *in.PolicyId)
 		if err != nil {
@@ -560,6 +570,7 @@ func (s *Service) ListTargetsForPolicy(ctx context.Context, in *model.ListTarget
 
 // AttachPolicy attaches a policy directly to a root, OU or account.
 func (s *Service) AttachPolicy(ctx context.Context, in *model.AttachPolicyRequest) error {
+	ctx = guard(ctx, "AttachPolicy", in)
 	return s.update(ctx, func(t *txn) error {
 		o, p, err := t.authorizedPolicy("AttachPolicy", *in.PolicyId)
 		if err != nil {
@@ -593,6 +604,9 @@ func (s *Service) AttachPolicy(ctx context.Context, in *model.AttachPolicyReques
 
 func (t *txn) attach(o *Organization, p *Policy, targetID, targetType string) error {
 	a := &PolicyAttachment{OrgID: o.ID, PolicyID: p.ID, TargetID: targetID, PolicyType: p.Type, TargetType: targetType, AttachedAt: t.now}
+	if err := t.changedSCPs(o.ID); err != nil {
+		return err
+	}
 	if err := t.PutPolicyAttachment(t.ctx, a); err != nil {
 		return fmt.Errorf("org: attach %s to %s: %w", p.ID, targetID, err)
 	}
@@ -601,6 +615,7 @@ func (t *txn) attach(o *Organization, p *Policy, targetID, targetType string) er
 
 // DetachPolicy detaches a policy from a target, keeping the minimum of its type attached.
 func (s *Service) DetachPolicy(ctx context.Context, in *model.DetachPolicyRequest) error {
+	ctx = guard(ctx, "DetachPolicy", in)
 	return s.update(ctx, func(t *txn) error {
 		o, p, err := t.authorizedPolicy("DetachPolicy", *in.PolicyId)
 		if err != nil {
@@ -630,7 +645,7 @@ func (s *Service) DetachPolicy(ctx context.Context, in *model.DetachPolicyReques
 		if err := t.DeletePolicyAttachment(t.ctx, o.ID, p.ID, pt.ID); err != nil {
 			return fmt.Errorf("org: detach %s from %s: %w", p.ID, pt.ID, err)
 		}
-		return nil
+		return t.changedSCPs(o.ID)
 	})
 }
 
@@ -646,6 +661,7 @@ func checkRoot(o *Organization, id string) error {
 // AWS-managed policy attached to the root, every OU and every account, so that enabling them
 // restricts nothing.
 func (s *Service) EnablePolicyType(ctx context.Context, in *model.EnablePolicyTypeRequest) (*model.EnablePolicyTypeResponse, error) {
+	ctx = guard(ctx, "EnablePolicyType", in)
 	return updateOut(s, ctx, model.EnablePolicyTypeResponse{}, func(t *txn, out *model.EnablePolicyTypeResponse) error {
 		_, o, err := t.authorize("EnablePolicyType", *in.RootId, *in.PolicyType)
 		if err != nil {
@@ -677,6 +693,9 @@ func (s *Service) EnablePolicyType(ctx context.Context, in *model.EnablePolicyTy
 		e := &EnabledPolicyType{OrgID: o.ID, RootID: o.RootID, Type: *in.PolicyType, Status: model.PolicyTypeStatusEnabled, EnabledAt: t.now}
 		if err := t.PutEnabledPolicyType(t.ctx, e); err != nil {
 			return fmt.Errorf("org: enable %s in %s: %w", e.Type, o.ID, err)
+		}
+		if err := t.changedSCPs(o.ID); err != nil {
+			return err
 		}
 		if managed, ok := managedPolicyOf(e.Type); ok {
 			if err := t.attachEverywhere(o, &managed); err != nil {
@@ -717,6 +736,7 @@ func (t *txn) attachEverywhere(o *Organization, p *Policy) error {
 // DisablePolicyType disables a policy type in the root and detaches every policy of the type
 // from every root, OU and account; the policies themselves remain.
 func (s *Service) DisablePolicyType(ctx context.Context, in *model.DisablePolicyTypeRequest) (*model.DisablePolicyTypeResponse, error) {
+	ctx = guard(ctx, "DisablePolicyType", in)
 	return updateOut(s, ctx, model.DisablePolicyTypeResponse{}, func(t *txn, out *model.DisablePolicyTypeResponse) error {
 		_, o, err := t.authorize("DisablePolicyType", *in.RootId, *in.PolicyType)
 		if err != nil {
@@ -735,6 +755,9 @@ func (s *Service) DisablePolicyType(ctx context.Context, in *model.DisablePolicy
 		}
 		if err := t.DeleteEnabledPolicyType(t.ctx, o.ID, *in.PolicyType); err != nil {
 			return fmt.Errorf("org: disable %s in %s: %w", *in.PolicyType, o.ID, err)
+		}
+		if err := t.changedSCPs(o.ID); err != nil {
+			return err
 		}
 		out.Root, err = t.rootOutput(o)
 		return err
@@ -769,7 +792,7 @@ func (t *txn) detachAllPolicies(o *Organization, targetID string) error {
 	if err := t.DeletePolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: o.ID, TargetID: targetID}); err != nil {
 		return fmt.Errorf("org: detach policies from %s: %w", targetID, err)
 	}
-	return nil
+	return t.changedSCPs(o.ID)
 }
 
 // deleteOrganizationPolicies removes an organization's policies with their tags, its

@@ -2,6 +2,7 @@ package org
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/orgd/orgd/internal/model"
+	"github.com/orgd/orgd/internal/policy"
 )
 
 // Policy content validation (spec §7.5): a policy whose document breaks its type's grammar is
@@ -47,7 +49,29 @@ func validatePolicyContent(policyType, content string) error {
 	}
 	switch policyType {
 	case model.PolicyTypeServiceControlPolicy, model.PolicyTypeResourceControlPolicy:
-		return validateIAMPolicy(policyType == model.PolicyTypeResourceControlPolicy, top)
+		rcp := policyType == model.PolicyTypeResourceControlPolicy
+		if err := validateIAMPolicy(rcp, top); err != nil {
+			return err
+		}
+		// Then the evaluator's per-type rules (unknown condition operators, malformed ARNs,
+		// values an operator cannot read): a document it could not decide is refused here
+		// rather than ignored when enforced.
+		t := policy.SCP
+		if rcp {
+			t = policy.RCP
+		}
+		p, err := policy.Parse(content)
+		if err == nil {
+			err = policy.Validate(t, p)
+		}
+		if err != nil {
+			var pe *policy.Error
+			if errors.As(err, &pe) {
+				return malformed("%s", pe.Msg)
+			}
+			return malformed("%v", err)
+		}
+		return nil
 	}
 	return validateManagementPolicy(policyType, top)
 }

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/orgd/orgd/internal/iam"
 	"github.com/orgd/orgd/internal/model"
+	"github.com/orgd/orgd/internal/policy"
 )
 
 // The resource-based delegation policy (spec §8.4): one IAM-style policy per organization,
@@ -70,6 +72,7 @@ func (t *txn) resourcePolicy(o *Organization) (*ResourcePolicy, error) {
 
 // PutResourcePolicy creates the organization's delegation policy or replaces its content.
 func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePolicyRequest) (*model.PutResourcePolicyResponse, error) {
+	ctx = guard(ctx, "PutResourcePolicy", in)
 	return updateOut(s, ctx, model.PutResourcePolicyResponse{}, func(t *txn, out *model.PutResourcePolicyResponse) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -79,7 +82,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePo
 		if err := requireAllFeatures(o); err != nil {
 			return err
 		}
-		if _, err := parseDelegationPolicy(*in.Content, o.Partition); err != nil {
+		if err := checkDelegationPolicy(*in.Content, o.Partition); err != nil {
 			return err
 		}
 		p, err := t.resourcePolicy(o)
@@ -113,6 +116,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *model.PutResourcePo
 // DescribeResourcePolicy answers the policy to the management account, a delegated
 // administrator, or a member the policy itself grants DescribeResourcePolicy.
 func (s *Service) DescribeResourcePolicy(ctx context.Context) (*model.DescribeResourcePolicyResponse, error) {
+	ctx = guard(ctx, "DescribeResourcePolicy", nil)
 	return viewOut(s, ctx, model.DescribeResourcePolicyResponse{}, func(t *txn, out *model.DescribeResourcePolicyResponse) error {
 		a, o, err := t.membership()
 		if err != nil {
@@ -146,6 +150,7 @@ func (s *Service) DescribeResourcePolicy(ctx context.Context) (*model.DescribeRe
 
 // DeleteResourcePolicy deletes the policy and its tags.
 func (s *Service) DeleteResourcePolicy(ctx context.Context) error {
+	ctx = guard(ctx, "DeleteResourcePolicy", nil)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -178,9 +183,10 @@ func (t *txn) resourcePolicyAllows(o *Organization, accountID, action, resourceA
 }
 
 // resourcePolicyAllowsType is resourcePolicyAllows with the request's policy type ("" when it
-// has none). An Allow statement must name the account as principal and match the action, the
-// resource and its conditions; a matching Deny wins. Only members of o are granted anything,
-// and only the delegable actions.
+// has none). The policy is evaluated by internal/policy as a resource-based policy: an Allow
+// must name the caller as principal (its account, root user, user or role) and match the
+// action, the resource and its conditions; a matching Deny wins. Only members of o are
+// granted anything, and only the delegable actions.
 func (t *txn) resourcePolicyAllowsType(o *Organization, accountID, action, resourceARN, policyType string) (bool, error) {
 	action = strings.TrimPrefix(action, "organizations:")
 	if !isDelegable(action) {
@@ -197,22 +203,33 @@ func (t *txn) resourcePolicyAllowsType(o *Organization, accountID, action, resou
 	if a.OrgID != o.ID {
 		return false, nil
 	}
-	doc, err := parseDelegationPolicy(p.Content, o.Partition)
+	doc, err := t.svc.policies.get(p.ID, p.Content, 0)
 	if err != nil {
 		// A stored policy passed validation; one that no longer parses grants nothing.
 		return false, nil
 	}
-	allowed := false
-	for _, st := range doc {
-		if !st.applies(accountID, "organizations:"+action, resourceARN, policyType) {
-			continue
-		}
-		if st.deny {
-			return false, nil
-		}
-		allowed = true
+	part := t.caller.partition()
+	principal := iam.Principal{Account: accountID, Kind: iam.Root}
+	if accountID == t.caller.AccountID {
+		principal = t.caller.principal()
 	}
-	return allowed, nil
+	req := policy.Request{Action: "organizations:" + action, Resource: resourceARN,
+		PrincipalARN: principal.ARN(part), PrincipalAccount: accountID, Context: policy.NewContext()}
+	if principal.Kind == iam.AssumedRole {
+		req.RoleARN = "arn:" + part + ":iam::" + accountID + ":role/" + principal.Name
+	}
+	req.Context.Set("aws:PrincipalAccount", accountID)
+	req.Context.Set("aws:PrincipalArn", principalARN(principal, part))
+	req.Context.Set("aws:PrincipalOrgID", o.ID)
+	if policyType != "" {
+		req.Context.Set(policyTypeKey, policyType)
+	}
+	// The caller's identity policies and SCPs were decided by the guardrail before the
+	// operation began; here the delegation policy decides, across accounts, for a caller
+	// whose identity allows all.
+	req.ResourceAccount = o.ManagementAccountID
+	res := policy.Evaluate(&req, &policy.Input{Identity: t.svc.admin, ResourcePolicy: doc}, policy.Options{})
+	return res.Decision == policy.Allowed, nil
 }
 
 func isDelegable(action string) bool {
@@ -234,56 +251,6 @@ func policyTypeOfARN(arn string) string {
 		return ""
 	}
 	return strings.ToUpper(m[1])
-}
-
-// delegationStatement is one statement of a parsed delegation policy.
-type delegationStatement struct {
-	deny       bool
-	accounts   []string // account ids the Principal names
-	actions    []string // patterns, organizations:… with * and ? wildcards
-	resources  []string // patterns with * and ? wildcards
-	conditions []condition
-}
-
-type condition struct {
-	operator string
-	key      string
-	values   []string
-}
-
-// applies reports whether the statement covers the request.
-func (st *delegationStatement) applies(accountID, action, resource, policyType string) bool {
-	if !containsFunc(st.accounts, func(a string) bool { return a == accountID }) ||
-		!containsFunc(st.actions, func(p string) bool { return wildcardMatch(strings.ToLower(p), strings.ToLower(action)) }) ||
-		!containsFunc(st.resources, func(p string) bool { return wildcardMatch(p, resource) }) {
-		return false
-	}
-	for _, c := range st.conditions {
-		if !c.holds(policyType) {
-			return false
-		}
-	}
-	return true
-}
-
-// holds evaluates a condition. Only organizations:PolicyType with StringEquals and
-// StringLike (and their IfExists forms) is understood; any other operator or key does not
-// hold, so an Allow it guards grants nothing and a Deny it guards denies nothing [INF].
-func (c *condition) holds(policyType string) bool {
-	if !strings.EqualFold(c.key, policyTypeKey) {
-		return false
-	}
-	op, ifExists := strings.CutSuffix(c.operator, "IfExists")
-	if policyType == "" {
-		return ifExists && (op == "StringEquals" || op == "StringLike")
-	}
-	switch op {
-	case "StringEquals":
-		return containsFunc(c.values, func(v string) bool { return v == policyType })
-	case "StringLike":
-		return containsFunc(c.values, func(v string) bool { return wildcardMatch(v, policyType) })
-	}
-	return false
 }
 
 func containsFunc(xs []string, f func(string) bool) bool {
@@ -332,99 +299,102 @@ func policyJSONError(format string, args ...any) error {
 	return invalidInput(model.InvalidInputExceptionReasonInvalidResourcePolicyJson, format, args...)
 }
 
-// parseDelegationPolicy checks a delegation policy and returns its statements. NotPrincipal,
+// checkDelegationPolicy checks a delegation policy: orgd's checks, with the reasons of the
+// model, then internal/policy's for a resource-based policy. NotPrincipal,
 // NotAction and NotResource are refused, as AWS does from 2026-06-30 (spec §8.4); each answers
 // the reason of the element it negates [INF]. Principals are of partition, the organization's.
-func parseDelegationPolicy(content, partition string) ([]delegationStatement, error) {
+func checkDelegationPolicy(content, partition string) error {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(content), &doc); err != nil {
-		return nil, policyJSONError("The resource policy is not valid JSON: %v.", err)
+		return policyJSONError("The resource policy is not valid JSON: %v.", err)
 	}
 	for k := range doc {
 		if k != "Version" && k != "Id" && k != "Statement" {
-			return nil, policyJSONError("The resource policy has an unknown element %s.", k)
+			return policyJSONError("The resource policy has an unknown element %s.", k)
 		}
 	}
 	if v, ok := doc["Version"]; ok {
 		var version string
 		if json.Unmarshal(v, &version) != nil || (version != "2012-10-17" && version != "2008-10-17") {
-			return nil, policyJSONError("The resource policy's Version must be 2012-10-17.")
+			return policyJSONError("The resource policy's Version must be 2012-10-17.")
 		}
 	}
 	raw, ok := doc["Statement"]
 	if !ok {
-		return nil, policyJSONError("The resource policy has no Statement.")
+		return policyJSONError("The resource policy has no Statement.")
 	}
 	var stmts []map[string]json.RawMessage
 	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] == '{' {
 		var one map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil, policyJSONError("The resource policy's Statement is not valid: %v.", err)
+			return policyJSONError("The resource policy's Statement is not valid: %v.", err)
 		}
 		stmts = append(stmts, one)
 	} else if err := json.Unmarshal(raw, &stmts); err != nil || len(stmts) == 0 {
-		return nil, policyJSONError("The resource policy's Statement must be an object or a non-empty list of objects.")
+		return policyJSONError("The resource policy's Statement must be an object or a non-empty list of objects.")
 	}
-	out := make([]delegationStatement, 0, len(stmts))
 	for _, raw := range stmts {
-		st, err := parseStatement(raw, partition)
-		if err != nil {
-			return nil, err
+		if err := checkStatement(raw, partition); err != nil {
+			return err
 		}
-		out = append(out, st)
 	}
-	return out, nil
+	// What orgd's checks let through must also be a resource-based policy IAM accepts (an
+	// unknown condition operator, a malformed value).
+	p, err := policy.Parse(content)
+	if err == nil {
+		err = policy.Validate(policy.Resource, p)
+	}
+	if err != nil {
+		return policyJSONError("The resource policy is not valid: %v", err)
+	}
+	return nil
 }
 
-func parseStatement(raw map[string]json.RawMessage, partition string) (delegationStatement, error) {
-	var st delegationStatement
+func checkStatement(raw map[string]json.RawMessage, partition string) error {
 	switch {
 	case raw["NotPrincipal"] != nil:
-		return st, invalidInput(model.InvalidInputExceptionReasonInvalidPrincipal, "A resource policy can't use NotPrincipal.")
+		return invalidInput(model.InvalidInputExceptionReasonInvalidPrincipal, "A resource policy can't use NotPrincipal.")
 	case raw["NotAction"] != nil:
-		return st, invalidInput(model.InvalidInputExceptionReasonUnsupportedActionInResourcePolicy, "A resource policy can't use NotAction.")
+		return invalidInput(model.InvalidInputExceptionReasonUnsupportedActionInResourcePolicy, "A resource policy can't use NotAction.")
 	case raw["NotResource"] != nil:
-		return st, invalidInput(model.InvalidInputExceptionReasonUnsupportedResourceInResourcePolicy, "A resource policy can't use NotResource.")
+		return invalidInput(model.InvalidInputExceptionReasonUnsupportedResourceInResourcePolicy, "A resource policy can't use NotResource.")
 	}
 	for k := range raw {
 		if !statementElements[k] {
-			return st, policyJSONError("A statement has an unknown element %s.", k)
+			return policyJSONError("A statement has an unknown element %s.", k)
 		}
 	}
 	var effect string
 	if json.Unmarshal(raw["Effect"], &effect) != nil || (effect != "Allow" && effect != "Deny") {
-		return st, policyJSONError("A statement's Effect must be Allow or Deny.")
+		return policyJSONError("A statement's Effect must be Allow or Deny.")
 	}
-	st.deny = effect == "Deny"
-
-	var err error
-	if st.accounts, err = parsePrincipal(raw["Principal"], partition); err != nil {
-		return st, err
+	if err := checkPrincipal(raw["Principal"], partition); err != nil {
+		return err
 	}
-	if st.actions, err = stringOrList(raw["Action"]); err != nil || len(st.actions) == 0 {
-		return st, policyJSONError("A statement's Action must be a string or a list of strings.")
+	actions, err := stringOrList(raw["Action"])
+	if err != nil || len(actions) == 0 {
+		return policyJSONError("A statement's Action must be a string or a list of strings.")
 	}
-	for _, a := range st.actions {
+	for _, a := range actions {
 		if !delegableAction(a) {
-			return st, invalidInput(model.InvalidInputExceptionReasonUnsupportedActionInResourcePolicy,
+			return invalidInput(model.InvalidInputExceptionReasonUnsupportedActionInResourcePolicy,
 				"The action %s can't be delegated with a resource policy.", a)
 		}
 	}
-	if st.resources, err = stringOrList(raw["Resource"]); err != nil || len(st.resources) == 0 {
-		return st, policyJSONError("A statement's Resource must be a string or a list of strings.")
+	resources, err := stringOrList(raw["Resource"])
+	if err != nil || len(resources) == 0 {
+		return policyJSONError("A statement's Resource must be a string or a list of strings.")
 	}
-	for _, r := range st.resources {
+	for _, r := range resources {
 		if r != "*" && !organizationsARN.MatchString(r) {
-			return st, invalidInput(model.InvalidInputExceptionReasonUnsupportedResourceInResourcePolicy,
+			return invalidInput(model.InvalidInputExceptionReasonUnsupportedResourceInResourcePolicy,
 				"The resource %s is not an AWS Organizations resource.", r)
 		}
 	}
 	if c, ok := raw["Condition"]; ok {
-		if st.conditions, err = parseConditions(c); err != nil {
-			return st, err
-		}
+		return checkConditions(c)
 	}
-	return st, nil
+	return nil
 }
 
 // delegableAction reports whether an action pattern is organizations:… and matches at least
@@ -440,63 +410,54 @@ func delegableAction(pattern string) bool {
 	})
 }
 
-// parsePrincipal accepts {"AWS": id-or-ARN or a list of them}, where each names a 12-digit
+// checkPrincipal accepts {"AWS": id-or-ARN or a list of them}, where each names a 12-digit
 // account, its root user (arn:aws:iam::<id>:root), or one of its roles or users. orgd knows
 // callers only by account, so a role or user stands for its account [INF]. An ARN of another
 // partition than the organization's names an account that cannot be a member of it, and is
 // refused [INF].
-func parsePrincipal(raw json.RawMessage, partition string) ([]string, error) {
-	bad := func() ([]string, error) {
-		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPrincipal,
-			"A statement's Principal must name AWS accounts: {\"AWS\": \"111122223333\"} or arn:aws:iam::111122223333:root.")
-	}
+func checkPrincipal(raw json.RawMessage, partition string) error {
+	bad := invalidInput(model.InvalidInputExceptionReasonInvalidPrincipal,
+		"A statement's Principal must name AWS accounts: {\"AWS\": \"111122223333\"} or arn:aws:iam::111122223333:root.")
 	var m map[string]json.RawMessage
 	if raw == nil || json.Unmarshal(raw, &m) != nil || len(m) != 1 || m["AWS"] == nil {
-		return bad()
+		return bad
 	}
 	ids, err := stringOrList(m["AWS"])
 	if err != nil || len(ids) == 0 {
-		return bad()
+		return bad
 	}
-	accounts := make([]string, len(ids))
-	for i, id := range ids {
-		if model.IsAccountID(id) {
-			accounts[i] = id
-		} else if sub := iamPrincipalARN.FindStringSubmatch(id); sub != nil && sub[1] == partition {
-			accounts[i] = sub[2]
-		} else {
-			return bad()
+	for _, id := range ids {
+		if sub := iamPrincipalARN.FindStringSubmatch(id); !model.IsAccountID(id) && (sub == nil || sub[1] != partition) {
+			return bad
 		}
 	}
-	return accounts, nil
+	return nil
 }
 
-// parseConditions reads {"Operator": {"key": value or [values]}}. Values of
+// checkConditions checks {"Operator": {"key": value or [values]}}. Values of
 // organizations:PolicyType must be policy types (wildcards allowed with StringLike).
-func parseConditions(raw json.RawMessage) ([]condition, error) {
+func checkConditions(raw json.RawMessage) error {
 	var ops map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &ops); err != nil {
-		return nil, policyJSONError("A statement's Condition is not valid: %v.", err)
+		return policyJSONError("A statement's Condition is not valid: %v.", err)
 	}
-	var out []condition
 	for op, keys := range ops {
 		for key, v := range keys {
 			values, err := stringOrList(v)
 			if err != nil {
-				return nil, policyJSONError("The values of the condition %s %s must be strings.", op, key)
+				return policyJSONError("The values of the condition %s %s must be strings.", op, key)
 			}
 			if strings.EqualFold(key, policyTypeKey) {
 				for _, val := range values {
 					if !strings.ContainsAny(val, "*?") && !containsFunc(policyTypes, func(p string) bool { return p == val }) {
-						return nil, invalidInput(model.InvalidInputExceptionReasonUnsupportedPolicyTypeInResourcePolicy,
+						return invalidInput(model.InvalidInputExceptionReasonUnsupportedPolicyTypeInResourcePolicy,
 							"The policy type %s is not supported in a resource policy.", val)
 					}
 				}
 			}
-			out = append(out, condition{operator: op, key: key, values: values})
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // stringOrList decodes an IAM element that is a string or a list of strings.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgd/orgd/internal/iam"
 	"github.com/orgd/orgd/internal/model"
+	"github.com/orgd/orgd/internal/policy"
 	"github.com/orgd/orgd/internal/sigv4"
 )
 
@@ -75,12 +76,28 @@ const iamIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 func newRoleID() string { return "AROA" + randomString(iamIDAlphabet, 17) }
 
-// RoleDeclaration is a role the admin API or the credentials file declares.
+// RoleDeclaration is a role the admin API or the credentials file declares, with its
+// identity policies, permissions boundary and principal tags (see PrincipalPolicies).
 type RoleDeclaration struct {
-	AccountID          string
-	RoleName           string
-	TrustedPrincipals  []string
-	MaxSessionDuration int // 0: 3600
+	AccountID           string
+	RoleName            string
+	TrustedPrincipals   []string
+	MaxSessionDuration  int // 0: 3600
+	Policies            []string
+	PermissionsBoundary string
+	Tags                map[string]string
+}
+
+// checkRole checks a declaration, its documents parsed and validated as IAM would.
+func (s *Service) checkRole(d *RoleDeclaration) error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	if err := checkPrincipalTags(d.Tags); err != nil {
+		return err
+	}
+	_, err := s.declaredPolicies(d.Policies, d.PermissionsBoundary, d.Tags)
+	return err
 }
 
 // check validates a declaration as IAM's CreateRole would.
@@ -110,10 +127,10 @@ func (d *RoleDeclaration) check() error {
 	return nil
 }
 
-// DeclareRole creates a role, or replaces the trust and the session limit of the account's
+// DeclareRole creates a role, or replaces the trust, the session limit and the permissions of the account's
 // role of that name, which keeps its id: declaring the same role twice changes nothing.
 func (s *Service) DeclareRole(ctx context.Context, d RoleDeclaration) (*Role, error) {
-	if err := d.check(); err != nil {
+	if err := s.checkRole(&d); err != nil {
 		return nil, err
 	}
 	var out *Role
@@ -134,6 +151,7 @@ func (t *txn) declareRole(d RoleDeclaration) (*Role, error) {
 		return nil, fmt.Errorf("org: read role %s of %s: %w", d.RoleName, d.AccountID, err)
 	}
 	r.TrustedPrincipals, r.MaxSessionDuration = d.TrustedPrincipals, d.MaxSessionDuration
+	r.Policies, r.PermissionsBoundary, r.Tags = d.Policies, d.PermissionsBoundary, d.Tags
 	if err := t.PutRole(t.ctx, r); err != nil {
 		return nil, fmt.Errorf("org: put role %s of %s: %w", r.Name, r.AccountID, err)
 	}
@@ -185,7 +203,14 @@ type AssumeRoleInput struct {
 	Policy          string
 	PolicyArns      []string
 	SourceIdentity  string
+	Tags            []SessionTag // session tags, in the request's order
 }
+
+// SessionTag is one of AssumeRole's session tags: aws:PrincipalTag/Key of the session.
+type SessionTag struct{ Key, Value string }
+
+// maxSessionTags is AssumeRole's limit on session tags (the model's tagListType).
+const maxSessionTags = 50
 
 // AssumeRoleOutput is AssumeRole's answer.
 type AssumeRoleOutput struct {
@@ -217,6 +242,9 @@ func (s *Service) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRo
 		} else if err != nil {
 			return fmt.Errorf("org: read role %s of %s: %w", m[3], m[2], err)
 		}
+		if err := t.assumeRoleAllowed(role, in.RoleArn); err != nil {
+			return err
+		}
 		if !trusts(role, caller, part) {
 			return denied
 		}
@@ -230,13 +258,28 @@ func (s *Service) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRo
 		case d > role.MaxSessionDuration:
 			return stsValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 		}
-		if in.Policy != "" || len(in.PolicyArns) > 0 {
+		tags, err := sessionTags(in.Tags)
+		if err != nil {
+			return err
+		}
+		if len(in.PolicyArns) > 0 {
+			// orgd keeps no IAM managed policies to resolve the ARNs to; ignoring them would
+			// grant the session more than asked.
+			return stsValidation("orgd cannot resolve managed policies: PolicyArns %s; pass the session policy inline in Policy.", strings.Join(in.PolicyArns, ", "))
+		}
+		if in.Policy != "" || len(tags) > 0 {
 			if in.Policy != "" && !json.Valid([]byte(in.Policy)) {
 				return &STSError{Code: "MalformedPolicyDocument", Message: "The policy is not in the valid JSON format.", Status: http.StatusBadRequest}
 			}
+			if in.Policy != "" {
+				if _, err := t.svc.policies.get("session", in.Policy, policy.Session); err != nil {
+					return &STSError{Code: "MalformedPolicyDocument", Message: "Syntax errors in policy.", Status: http.StatusBadRequest}
+				}
+			}
+			// Session policies and session tags share the packed space, as AWS packs them.
 			packed := len(in.Policy)
-			for _, a := range in.PolicyArns {
-				packed += len(a)
+			for _, tag := range in.Tags {
+				packed += len(tag.Key) + len(tag.Value)
 			}
 			out.PackedPolicySize = (packed*100 + packedPolicyLimit - 1) / packedPolicyLimit
 			if out.PackedPolicySize > 100 {
@@ -245,7 +288,7 @@ func (s *Service) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRo
 			}
 		}
 		p := iam.Principal{Account: role.AccountID, Kind: iam.AssumedRole, Name: role.Name, Session: in.RoleSessionName, ID: role.ID}
-		creds, err := t.issue(p, d, chained)
+		creds, err := t.issue(&Session{Principal: p, Chained: chained, Policy: in.Policy, Tags: tags}, d)
 		if err != nil {
 			return err
 		}
@@ -308,7 +351,7 @@ func (s *Service) GetSessionToken(ctx context.Context, durationSeconds int) (*Cr
 		if p.Kind == iam.Root && d > rootSessionTokenDuration {
 			d = rootSessionTokenDuration
 		}
-		creds, err := t.issue(p, d, false)
+		creds, err := t.issue(&Session{Principal: p}, d)
 		*out = creds
 		return err
 	})
@@ -328,23 +371,18 @@ func (t *txn) isSession(accessKeyID string) (bool, error) {
 	return true, nil
 }
 
-// issue stores new temporary credentials of p lasting seconds, and prunes a few long
-// expired ones.
-func (t *txn) issue(p iam.Principal, seconds int, chained bool) (Credentials, error) {
+// issue stores new temporary credentials of s (its principal, session policy and tags)
+// lasting seconds, and prunes a few long expired ones.
+func (t *txn) issue(s *Session, seconds int) (Credentials, error) {
 	if _, err := t.DeleteExpiredSessions(t.ctx, t.now.Add(-expiredSessionRetention), prunedPerIssue); err != nil {
 		return Credentials{}, fmt.Errorf("org: prune expired sessions: %w", err)
 	}
 	token := make([]byte, 240)
 	rand.Read(token)
-	s := &Session{
-		AccessKeyID:     sigv4.TemporaryKeyPrefix + randomString(iamIDAlphabet, 16),
-		SecretAccessKey: randomString(secretAlphabet, 40),
-		SessionToken:    base64.StdEncoding.EncodeToString(token),
-		Principal:       p,
-		IssuedAt:        t.now,
-		ExpiresAt:       t.now.Add(time.Duration(seconds) * time.Second),
-		Chained:         chained,
-	}
+	s.AccessKeyID = sigv4.TemporaryKeyPrefix + randomString(iamIDAlphabet, 16)
+	s.SecretAccessKey = randomString(secretAlphabet, 40)
+	s.SessionToken = base64.StdEncoding.EncodeToString(token)
+	s.IssuedAt, s.ExpiresAt = t.now, t.now.Add(time.Duration(seconds)*time.Second)
 	if err := t.PutSession(t.ctx, s); err != nil {
 		return Credentials{}, fmt.Errorf("org: store session %s: %w", s.AccessKeyID, err)
 	}
@@ -391,3 +429,26 @@ func (s *Service) Session(ctx context.Context, accessKeyID string) (sigv4.Secret
 }
 
 var _ sigv4.Sessions = (*Service)(nil)
+
+// sessionTags checks AssumeRole's session tags as STS does: at most 50, and no key twice,
+// keys compared case-insensitively as IAM compares tag keys.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
+func sessionTags(in []SessionTag) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > maxSessionTags {
+		return nil, stsValidation("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionTags)
+	}
+	out := make(map[string]string, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, tag := range in {
+		k := strings.ToLower(tag.Key)
+		if seen[k] {
+			return nil, &STSError{Code: "InvalidParameterValue", Message: "Duplicate tag keys found. Please note that Tag keys are case insensitive.", Status: http.StatusBadRequest}
+		}
+		seen[k] = true
+		out[tag.Key] = tag.Value
+	}
+	return out, nil
+}

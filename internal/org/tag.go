@@ -103,6 +103,7 @@ func (t *txn) taggable(o *Organization, id string) error {
 
 // TagResource adds tags to a resource or replaces the values of keys it has.
 func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest) error {
+	ctx = guard(ctx, "TagResource", in)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.authorize("TagResource", *in.ResourceId, "")
 		if err != nil {
@@ -137,6 +138,7 @@ func (s *Service) TagResource(ctx context.Context, in *model.TagResourceRequest)
 
 // UntagResource removes tag keys from a resource; keys it does not have are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *model.UntagResourceRequest) error {
+	ctx = guard(ctx, "UntagResource", in)
 	return s.update(ctx, func(t *txn) error {
 		_, o, err := t.authorize("UntagResource", *in.ResourceId, "")
 		if err != nil {
@@ -160,6 +162,7 @@ func (s *Service) UntagResource(ctx context.Context, in *model.UntagResourceRequ
 
 // ListTagsForResource lists a resource's tags by key; 50 at most, so one page.
 func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsForResourceRequest) (*model.ListTagsForResourceResponse, error) {
+	ctx = guard(ctx, "ListTagsForResource", in)
 	return viewOut(s, ctx, model.ListTagsForResourceResponse{Tags: []model.Tag{}}, func(t *txn, out *model.ListTagsForResourceResponse) error {
 		_, o, err := t.authorize("ListTagsForResource", *in.ResourceId, "")
 		if err != nil {

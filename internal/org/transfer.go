@@ -287,6 +287,7 @@ func (t *txn) samePartitionOrg(o *Organization, orgID string) (string, error) {
 // account, by account id or e-mail, to let the caller's organization take over a
 // responsibility from StartTimestamp.
 func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context, in *model.InviteOrganizationToTransferResponsibilityRequest) (*model.InviteOrganizationToTransferResponsibilityResponse, error) {
+	ctx = guard(ctx, "InviteOrganizationToTransferResponsibility", in)
 	return updateOut(s, ctx, model.InviteOrganizationToTransferResponsibilityResponse{}, func(t *txn, out *model.InviteOrganizationToTransferResponsibilityResponse) error {
 		mgmt, o, err := t.management()
 		if err != nil {
@@ -498,6 +499,7 @@ func (t *txn) closeTransfer(h *Handshake, state string) error {
 
 // DescribeResponsibilityTransfer returns a transfer to either side.
 func (s *Service) DescribeResponsibilityTransfer(ctx context.Context, in *model.DescribeResponsibilityTransferRequest) (*model.DescribeResponsibilityTransferResponse, error) {
+	ctx = guard(ctx, "DescribeResponsibilityTransfer", in)
 	return viewOut(s, ctx, model.DescribeResponsibilityTransferResponse{}, func(t *txn, out *model.DescribeResponsibilityTransferResponse) error {
 		o, tr, err := t.callerTransfer(*in.Id)
 		if err != nil {
@@ -510,6 +512,7 @@ func (s *Service) DescribeResponsibilityTransfer(ctx context.Context, in *model.
 
 // UpdateResponsibilityTransfer renames a transfer; the name is shared by both sides [INF].
 func (s *Service) UpdateResponsibilityTransfer(ctx context.Context, in *model.UpdateResponsibilityTransferRequest) (*model.UpdateResponsibilityTransferResponse, error) {
+	ctx = guard(ctx, "UpdateResponsibilityTransfer", in)
 	return updateOut(s, ctx, model.UpdateResponsibilityTransferResponse{}, func(t *txn, out *model.UpdateResponsibilityTransferResponse) error {
 		o, tr, err := t.callerTransfer(*in.Id)
 		if err != nil {
@@ -530,6 +533,7 @@ func (s *Service) UpdateResponsibilityTransfer(ctx context.Context, in *model.Up
 // end of the current month [INF]; either side may end it. An invitation still open is
 // withdrawn with CancelHandshake, not here [INF].
 func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *model.TerminateResponsibilityTransferRequest) (*model.TerminateResponsibilityTransferResponse, error) {
+	ctx = guard(ctx, "TerminateResponsibilityTransfer", in)
 	return updateOut(s, ctx, model.TerminateResponsibilityTransferResponse{}, func(t *txn, out *model.TerminateResponsibilityTransferResponse) error {
 		o, tr, err := t.callerTransfer(*in.Id)
 		if err != nil {
@@ -563,6 +567,7 @@ func (s *Service) TerminateResponsibilityTransfer(ctx context.Context, in *model
 // ListInboundResponsibilityTransfers lists the transfers the caller's organization took over
 // or offered to take over, oldest first; with Id, only that one.
 func (s *Service) ListInboundResponsibilityTransfers(ctx context.Context, in *model.ListInboundResponsibilityTransfersRequest) (*model.ListInboundResponsibilityTransfersResponse, error) {
+	ctx = guard(ctx, "ListInboundResponsibilityTransfers", in)
 	return viewOut(s, ctx, model.ListInboundResponsibilityTransfersResponse{ResponsibilityTransfers: []model.ResponsibilityTransfer{}}, func(t *txn, out *model.ListInboundResponsibilityTransfersResponse) error {
 		_, o, err := t.management()
 		if err != nil {
@@ -591,6 +596,7 @@ func (s *Service) ListInboundResponsibilityTransfers(ctx context.Context, in *mo
 // ListOutboundResponsibilityTransfers lists the transfers of the caller's organization's own
 // responsibility, invitations included, oldest first.
 func (s *Service) ListOutboundResponsibilityTransfers(ctx context.Context, in *model.ListOutboundResponsibilityTransfersRequest) (*model.ListOutboundResponsibilityTransfersResponse, error) {
+	ctx = guard(ctx, "ListOutboundResponsibilityTransfers", in)
 	return viewOut(s, ctx, model.ListOutboundResponsibilityTransfersResponse{ResponsibilityTransfers: []model.ResponsibilityTransfer{}}, func(t *txn, out *model.ListOutboundResponsibilityTransfersResponse) error {
 		me, o, err := t.management()
 		if err != nil {

@@ -46,6 +46,12 @@ type Organization struct {
 	// the organization.
 	Partition string
 	CreatedAt time.Time
+	// SCPVersion counts the changes that alter which SCPs or RCPs apply to which account
+	// (attach and detach of any policy, an update of a policy's content, moves, OUs deleted,
+	// a policy type enabled or disabled, accounts leaving): a write that makes one bumps it in
+	// its own transaction, so that parsed levels cached under it are never stale, on any
+	// replica.
+	SCPVersion int64
 }
 
 // Handshake is a request between an organization and an account (invitation, all-features

@@ -191,6 +191,21 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestDeclaredDocuments: a user's or a role's policies are JSON objects or strings holding
+// one, returned as document texts.
+func TestDeclaredDocuments(t *testing.T) {
+	creds, err := Load(writeFile(t, `{"Credentials": [{"AccessKeyId": "AKIAALICE", "SecretAccessKey": "s", "AccountId": "111111111111", "UserName": "alice",
+		"Policies": [{"Statement": []}, "{\"Statement\": {}}"], "PermissionsBoundary": "{}", "Tags": {"team": "red"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := creds.Keys["AKIAALICE"]
+	policies, boundary, err := k.Documents()
+	if err != nil || !reflect.DeepEqual(policies, []string{`{"Statement": []}`, `{"Statement": {}}`}) || boundary != "{}" || k.Tags["team"] != "red" {
+		t.Errorf("Documents = %q, %q, %v; tags %v", policies, boundary, err, k.Tags)
+	}
+}
+
 // TestKeyPrincipal: a key without UserName is its account's root user; with one, that IAM
 // user, with an id of IAM's form that depends on the key alone.
 func TestKeyPrincipal(t *testing.T) {
@@ -231,6 +246,9 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 		{"one key, two accounts", `{"Credentials": [
 			{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111"},
 			{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "222222222222"}]}`},
+		{"policies of the root user", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111", "Policies": [{"Statement": []}]}]}`},
+		{"a policy that is a number", `{"Credentials": [{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "s", "AccountId": "111111111111", "UserName": "a", "Policies": [42]}]}`},
+		{"a role's boundary that is a list", `{"Credentials": [], "Roles": [{"AccountId": "111111111111", "RoleName": "R", "TrustedPrincipals": ["111111111111"], "PermissionsBoundary": []}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -141,7 +141,7 @@ func TestVerifySDKSigned(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%s: %v", region, service, err)
 			}
-			want := Identity{AccountID: "111111111111", AccessKeyID: "AKIAMGMT", Partition: Partition(region),
+			want := Identity{AccountID: "111111111111", AccessKeyID: "AKIAMGMT", Region: region, Partition: Partition(region),
 				Principal: iam.Principal{Account: "111111111111", Kind: iam.Root}}
 			if id != want {
 				t.Errorf("%s/%s: Identify = %+v, want %+v", region, service, id, want)

@@ -208,7 +208,11 @@ func TestOpenRefusesAnotherApplicationsDatabase(t *testing.T) {
 	if id := appID(); id != applicationID {
 		t.Errorf("application id %#x, want %#x", id, applicationID)
 	}
-	rawDB(t, db, `PRAGMA application_id = 0`, `DELETE FROM schema_migrations WHERE version = 14`)
+	// A database from before 0014 has none of the migrations since either (0015's columns).
+	rawDB(t, db, `PRAGMA application_id = 0`, `DELETE FROM schema_migrations WHERE version >= 14`,
+		`ALTER TABLE roles DROP COLUMN policies`, `ALTER TABLE roles DROP COLUMN boundary`, `ALTER TABLE roles DROP COLUMN tags`,
+		`ALTER TABLE sessions DROP COLUMN session_policy`, `ALTER TABLE sessions DROP COLUMN session_tags`,
+		`ALTER TABLE organizations DROP COLUMN scp_version`)
 	orgdDB(t, db)
 	if id := appID(); id != applicationID {
 		t.Errorf("an older orgd database: application id %#x after opening, want %#x", id, applicationID)

@@ -42,6 +42,9 @@ var (
 	// serialNumberType and tokenCodeType (MFA, which orgd accepts and does not check).
 	serialParam = param{name: "SerialNumber", minLen: 9, maxLen: 256, pattern: regexp.MustCompile(`^[\w+=/:,.@-]*$`), patText: `[\w+=/:,.@-]*`}
 	tokenParam  = param{name: "TokenCode", minLen: 6, maxLen: 6, pattern: regexp.MustCompile(`^\d*$`), patText: `[\d]*`}
+	// tagKeyType and tagValueType (session tags).
+	tagKeyParam   = param{minLen: 1, maxLen: 128, pattern: regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`), patText: `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`}
+	tagValueParam = param{maxLen: 256, pattern: regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`), patText: `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`}
 )
 
 func named(p param, name string, required bool) param {
@@ -49,11 +52,19 @@ func named(p param, name string, required bool) param {
 	return p
 }
 
+// listParam is one list member of an operation: its name on the wire, with %d for the
+// element's number, and the element's constraints.
+type listParam struct {
+	format string
+	param
+}
+
 // operation is one STS action.
 type operation struct {
 	params []param
-	// lists are the list members (name.member.N[.field]) and their element's constraints.
-	lists map[string]param
+	// lists are the list members (name.member.N[.field]) and their element's constraints,
+	// checked in this order.
+	lists []listParam
 	call  func(ctx context.Context, h *Handler, v url.Values) (any, error)
 }
 
@@ -68,7 +79,7 @@ var operations = map[string]*operation{
 			{name: "ExternalId", minLen: 2, maxLen: 1224, pattern: regexp.MustCompile(`^[\w+=,.@:/-]*$`), patText: `[\w+=,.@:\/-]*`},
 			serialParam, tokenParam,
 		},
-		lists: map[string]param{"PolicyArns.member.%d.arn": arnParam},
+		lists: []listParam{{"PolicyArns.member.%d.arn", arnParam}, {"Tags.member.%d.Key", tagKeyParam}, {"Tags.member.%d.Value", tagValueParam}},
 		call:  assumeRole,
 	},
 	"GetSessionToken": {
@@ -108,7 +119,8 @@ func check(op *operation, v url.Values) error {
 		value, present := v[p.name]
 		problems = p.check(problems, lowerFirst(p.name), value, present)
 	}
-	for format, p := range op.lists {
+	for _, l := range op.lists {
+		format, p := l.format, l.param
 		for i := 1; ; i++ {
 			key := fmt.Sprintf(format, i)
 			value, present := v[key]
@@ -204,6 +216,13 @@ func assumeRole(ctx context.Context, h *Handler, v url.Values) (any, error) {
 			break
 		}
 		in.PolicyArns = append(in.PolicyArns, arn[0])
+	}
+	for i := 1; ; i++ {
+		key, ok := v[fmt.Sprintf("Tags.member.%d.Key", i)]
+		if !ok {
+			break
+		}
+		in.Tags = append(in.Tags, org.SessionTag{Key: key[0], Value: v.Get(fmt.Sprintf("Tags.member.%d.Value", i))})
 	}
 	out, err := h.API.AssumeRole(ctx, in)
 	if err != nil {
