@@ -481,3 +481,23 @@ func TestImpactRefusesBadInput(t *testing.T) {
 		requireField(t, status, raw, tt.code, tt.field)
 	}
 }
+
+// TestImpactUpdate: narrowing an attached SCP's content from all of S3 to S3's deletions
+// allows the rest of S3 again, wherever the policy is attached.
+func TestImpactUpdate(t *testing.T) {
+	g := newGuardOrg(t)
+	deny := g.scp(t, "no-s3", denyS3, g.ouB, gR1)
+	narrower := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:Delete*","Resource":"*"}]}`
+	r := impact(t, g.s, map[string]any{"Actions": []string{"s3:*"},
+		"Changes": []map[string]any{{"Update": map[string]any{"PolicyId": deny, "Content": narrower}}}})
+	got := affected(r)
+	want := len(catalog.Match("s3:*")) - len(catalog.Match("s3:Delete*"))
+	if !slices.Equal(keys(got), slices.Sorted(slices.Values([]string{g.ouB + "/" + gB1, g.root + "/" + gR1}))) {
+		t.Fatalf("affected %v", keys(got))
+	}
+	for k, e := range got {
+		if e.NewlyAllowed.Count != want || e.NewlyDenied.Count != 0 || slices.Contains(e.NewlyAllowed.Actions, "s3:DeleteBucket") {
+			t.Errorf("%s: %d allowed (want %d), %d denied", k, e.NewlyAllowed.Count, want, e.NewlyDenied.Count)
+		}
+	}
+}
