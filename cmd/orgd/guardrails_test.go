@@ -76,7 +76,9 @@ func TestSimulateAndImpactCommands(t *testing.T) {
 	input := write("sim.json", `{"CallerArn":"arn:aws:iam::`+mgmt+`:root","ActionNames":["s3:GetObject"],
 		"ContextEntries":[{"ContextKeyName":"aws:RequestedRegion","ContextKeyValues":["eu-west-1"]}]}`)
 	out = run(t, url, "simulate", "--input", input, "--caller", "arn:aws:iam::"+member+":user/alice", "--policy", full)
-	var sim struct{ EvaluationResults []struct{ EvalActionName, EvalDecision string } }
+	var sim struct {
+		EvaluationResults []struct{ EvalActionName, EvalDecision string }
+	}
 	if err := json.Unmarshal([]byte(out), &sim); err != nil || len(sim.EvaluationResults) != 1 ||
 		sim.EvaluationResults[0].EvalActionName != "s3:GetObject" || sim.EvaluationResults[0].EvalDecision != "allowed" {
 		t.Errorf("simulate --input: %v\n%s", err, out)
