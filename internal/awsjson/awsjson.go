@@ -144,7 +144,8 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request) (body []byte, o
 		}
 		return nil, name, caller, err
 	}
-	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition, Principal: id.Principal}
+	caller = org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID, Partition: id.Partition, Principal: id.Principal,
+		Region: id.Region, SourceIP: org.RemoteIP(r.RemoteAddr), SecureTransport: r.TLS != nil}
 	return body, name, caller, nil
 }
 

@@ -75,12 +75,28 @@ const iamIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 func newRoleID() string { return "AROA" + randomString(iamIDAlphabet, 17) }
 
-// RoleDeclaration is a role the admin API or the credentials file declares.
+// RoleDeclaration is a role the admin API or the credentials file declares, with its
+// identity policies, permissions boundary and principal tags (see PrincipalPolicies).
 type RoleDeclaration struct {
-	AccountID          string
-	RoleName           string
-	TrustedPrincipals  []string
-	MaxSessionDuration int // 0: 3600
+	AccountID           string
+	RoleName            string
+	TrustedPrincipals   []string
+	MaxSessionDuration  int // 0: 3600
+	Policies            []string
+	PermissionsBoundary string
+	Tags                map[string]string
+}
+
+// checkRole checks a declaration, its documents parsed and validated as IAM would.
+func (s *Service) checkRole(d *RoleDeclaration) error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	if err := checkPrincipalTags(d.Tags); err != nil {
+		return err
+	}
+	_, err := s.declaredPolicies(d.Policies, d.PermissionsBoundary, d.Tags)
+	return err
 }
 
 // check validates a declaration as IAM's CreateRole would.
@@ -110,10 +126,10 @@ func (d *RoleDeclaration) check() error {
 	return nil
 }
 
-// DeclareRole creates a role, or replaces the trust and the session limit of the account's
+// DeclareRole creates a role, or replaces the trust, the session limit and the permissions of the account's
 // role of that name, which keeps its id: declaring the same role twice changes nothing.
 func (s *Service) DeclareRole(ctx context.Context, d RoleDeclaration) (*Role, error) {
-	if err := d.check(); err != nil {
+	if err := s.checkRole(&d); err != nil {
 		return nil, err
 	}
 	var out *Role
@@ -134,6 +150,7 @@ func (t *txn) declareRole(d RoleDeclaration) (*Role, error) {
 		return nil, fmt.Errorf("org: read role %s of %s: %w", d.RoleName, d.AccountID, err)
 	}
 	r.TrustedPrincipals, r.MaxSessionDuration = d.TrustedPrincipals, d.MaxSessionDuration
+	r.Policies, r.PermissionsBoundary, r.Tags = d.Policies, d.PermissionsBoundary, d.Tags
 	if err := t.PutRole(t.ctx, r); err != nil {
 		return nil, fmt.Errorf("org: put role %s of %s: %w", r.Name, r.AccountID, err)
 	}

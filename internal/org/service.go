@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgd/orgd/internal/iam"
 	"github.com/orgd/orgd/internal/model"
+	"github.com/orgd/orgd/internal/policy"
 )
 
 // Clock tells the time; tests inject their own. The admin clock offset is added on top, and
@@ -128,6 +129,8 @@ type Config struct {
 	Clock  Clock
 	// Roles are declared at start and again after a reset (the credentials file's).
 	Roles []RoleDeclaration
+	// Users are the credentials file's IAM users with their declared permissions.
+	Users []UserDeclaration
 }
 
 // DefaultAccountID is the account of callers whose access key names no account.
@@ -139,6 +142,13 @@ type Service struct {
 	store    Store
 	cfg      Config
 	tokenKey []byte
+	// users are the declared permissions of Config.Users, by "account/user name".
+	users map[string]PrincipalPolicies
+	// policies and chains cache what IAM enforcement parses and reads (guardrail.go); admin
+	// is the identity policy of principals that declare none.
+	policies policyCache
+	chains   chainCache
+	admin    []*policy.Policy
 }
 
 var _ model.API = (*Service)(nil)
@@ -171,7 +181,12 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("org: the %s profile creates accounts inside the call, so it takes no account creation delay (%v)", cfg.Compat, cfg.CreateAccountDelay)
 	}
 	s := &Service{store: store, cfg: cfg}
-	err := store.Update(ctx, func(tx Tx) error {
+	admin, err := s.policies.get("administrator", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, policy.Identity)
+	if err != nil {
+		return nil, fmt.Errorf("org: the administrator policy: %w", err)
+	}
+	s.admin = []*policy.Policy{admin}
+	err = store.Update(ctx, func(tx Tx) error {
 		key, err := tx.Setting(ctx, settingTokenKey)
 		if errors.Is(err, ErrNotFound) {
 			key = rand.Text()
@@ -184,9 +199,12 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("org: load token key: %w", err)
 	}
 	for i := range cfg.Roles {
-		if err := cfg.Roles[i].check(); err != nil {
+		if err := s.checkRole(&cfg.Roles[i]); err != nil {
 			return nil, fmt.Errorf("org: role %s of %s: %w", cfg.Roles[i].RoleName, cfg.Roles[i].AccountID, err)
 		}
+	}
+	if err := s.declareUsers(cfg.Users); err != nil {
+		return nil, err
 	}
 	if err := s.run(ctx, s.store.Update, func(t *txn) error { return t.declareRoles(cfg.Roles) }); err != nil {
 		return nil, fmt.Errorf("org: declare roles: %w", err)
@@ -210,11 +228,19 @@ func New(ctx context.Context, store Store, cfg Config) (*Service, error) {
 // (aws, aws-cn, aws-us-gov, ...) of the region it signed for, which its organization must
 // share (see membership); "" is aws. Principal is the root user, IAM user or role session
 // that signed (its Account is AccountID); a zero Principal is the account's root user.
+//
+// The rest is what the wire tells of the request, for IAM's condition keys (guardrail.go):
+// the region of the signature's credential scope (aws:RequestedRegion; "" is us-east-1,
+// Organizations' own region), the client's address (aws:SourceIp: the connection's, never
+// a header a client can write) and whether it came over TLS (aws:SecureTransport).
 type Caller struct {
-	AccountID   string
-	AccessKeyID string
-	Partition   string
-	Principal   iam.Principal
+	AccountID       string
+	AccessKeyID     string
+	Partition       string
+	Principal       iam.Principal
+	Region          string
+	SourceIP        string
+	SecureTransport bool
 }
 
 // PartitionAWS is the commercial partition: the admin API's, and that of every organization
@@ -253,6 +279,9 @@ type txn struct {
 	svc    *Service
 	now    time.Time
 	caller Caller
+	// guarded: the guardrail has decided this call; scpChanged: the transaction changed
+	// which SCPs apply (guardrail.go).
+	guarded, scpChanged bool
 }
 
 // update runs fn in one read-write transaction; view in a read-only one. Both first settle

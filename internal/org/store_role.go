@@ -20,6 +20,12 @@ type Role struct {
 	TrustedPrincipals  []string
 	MaxSessionDuration int // seconds
 	CreatedAt          time.Time
+	// Policies are the role's identity policies and PermissionsBoundary its boundary ("" for
+	// none), as declared (JSON documents, checked when declared); Tags are its principal
+	// tags. A role without Policies is an administrator of its account (see PrincipalPolicies).
+	Policies            []string
+	PermissionsBoundary string
+	Tags                map[string]string
 }
 
 // Session is one set of temporary credentials: an access key STS issued, with its secret
@@ -34,6 +40,10 @@ type Session struct {
 	// Chained is true for credentials a role session obtained (role chaining), which AWS
 	// limits to one hour.
 	Chained bool
+	// Policy is AssumeRole's inline session policy ("" for none), and Tags its session tags,
+	// which override the role's principal tags of the same key.
+	Policy string
+	Tags   map[string]string
 }
 
 // roleTx holds the Tx methods of this file's rows. Every method wraps store failures with

@@ -46,6 +46,11 @@ type Organization struct {
 	// the organization.
 	Partition string
 	CreatedAt time.Time
+	// SCPVersion counts the changes that alter which SCPs apply to which account (attach,
+	// detach, update and delete of a policy, moves, OUs created and deleted, the policy type
+	// enabled or disabled, accounts leaving): a write that makes one bumps it in its own
+	// transaction, so that parsed SCP levels cached under it are never stale, on any replica.
+	SCPVersion int64
 }
 
 // Handshake is a request between an organization and an account (invitation, all-features

@@ -16,17 +16,30 @@ import (
 
 // IAM roles and STS's temporary credentials.
 
-const roleColumns = `account_id, name, id, trusted, max_session_duration, created_at`
+const roleColumns = `account_id, name, id, trusted, max_session_duration, created_at, policies, boundary, tags`
 
 func scanRole(row scanner, r *org.Role) error {
-	var trusted string
+	var trusted, policies, tags string
 	var created *int64
-	if err := row.Scan(&r.AccountID, &r.Name, &r.ID, &trusted, &r.MaxSessionDuration, &created); err != nil {
+	if err := row.Scan(&r.AccountID, &r.Name, &r.ID, &trusted, &r.MaxSessionDuration, &created, &policies, &r.PermissionsBoundary, &tags); err != nil {
 		return err
 	}
 	r.CreatedAt = fromMS(created)
 	if err := json.Unmarshal([]byte(trusted), &r.TrustedPrincipals); err != nil {
 		return fmt.Errorf("trusted principals of %s: %w", r.Name, err)
+	}
+	if err := json.Unmarshal([]byte(policies), &r.Policies); err != nil {
+		return fmt.Errorf("policies of %s: %w", r.Name, err)
+	}
+	if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
+		return fmt.Errorf("tags of %s: %w", r.Name, err)
+	}
+	// A role declared without them reads back as declared: nil, not empty.
+	if len(r.Policies) == 0 {
+		r.Policies = nil
+	}
+	if len(r.Tags) == 0 {
+		r.Tags = nil
 	}
 	return nil
 }
@@ -52,12 +65,18 @@ func (t *tx) PutRole(ctx context.Context, r *org.Role) error {
 	if err != nil {
 		return fmt.Errorf("postgres: put role %s of %s: %w", r.Name, r.AccountID, err)
 	}
+	policies, tags, err := marshalPolicies(r.Policies, r.Tags)
+	if err != nil {
+		return fmt.Errorf("postgres: put role %s of %s: %w", r.Name, r.AccountID, err)
+	}
 	_, err = t.exec(ctx, `INSERT INTO roles (account_id, name_key, `+roleColumns[len("account_id, "):]+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (account_id, name_key) DO UPDATE SET name = excluded.name, id = excluded.id,
 			trusted = excluded.trusted, max_session_duration = excluded.max_session_duration,
-			created_at = excluded.created_at`,
-		r.AccountID, strings.ToLower(r.Name), r.Name, r.ID, string(trusted), r.MaxSessionDuration, msOrNull(r.CreatedAt))
+			created_at = excluded.created_at, policies = excluded.policies, boundary = excluded.boundary,
+			tags = excluded.tags`,
+		r.AccountID, strings.ToLower(r.Name), r.Name, r.ID, string(trusted), r.MaxSessionDuration, msOrNull(r.CreatedAt),
+		policies, r.PermissionsBoundary, tags)
 	if err != nil {
 		return fmt.Errorf("postgres: put role %s of %s: %w", r.Name, r.AccountID, err)
 	}
@@ -80,15 +99,22 @@ func (t *tx) Session(ctx context.Context, accessKeyID string) (*org.Session, err
 	var s org.Session
 	var kind string
 	var issued, expires int64
+	var sessionTags string
 	err := t.queryRow(ctx, `SELECT secret_access_key, session_token, account_id, principal_kind, principal_name,
-		principal_session, principal_id, issued_at, expires_at, chained FROM sessions WHERE access_key_id = $1`,
+		principal_session, principal_id, issued_at, expires_at, chained, session_policy, session_tags FROM sessions WHERE access_key_id = $1`,
 		accessKeyID).Scan(&s.SecretAccessKey, &s.SessionToken, &s.Principal.Account, &kind, &s.Principal.Name,
-		&s.Principal.Session, &s.Principal.ID, &issued, &expires, &s.Chained)
+		&s.Principal.Session, &s.Principal.ID, &issued, &expires, &s.Chained, &s.Policy, &sessionTags)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: session %s: %w", accessKeyID, org.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: session %s: %w", accessKeyID, err)
+	}
+	if err := json.Unmarshal([]byte(sessionTags), &s.Tags); err != nil {
+		return nil, fmt.Errorf("postgres: session %s: tags: %w", accessKeyID, err)
+	}
+	if len(s.Tags) == 0 {
+		s.Tags = nil
 	}
 	s.AccessKeyID, s.Principal.Kind = accessKeyID, iam.Kind(kind)
 	s.IssuedAt, s.ExpiresAt = time.UnixMilli(issued).UTC(), time.UnixMilli(expires).UTC()
@@ -99,11 +125,17 @@ func (t *tx) PutSession(ctx context.Context, s *org.Session) error {
 	if err := t.writable("put session " + s.AccessKeyID); err != nil {
 		return err
 	}
+	_, tags, err := marshalPolicies(nil, s.Tags)
+	if err != nil {
+		return fmt.Errorf("postgres: put session %s: %w", s.AccessKeyID, err)
+	}
 	res, err := t.exec(ctx, `INSERT INTO sessions (access_key_id, secret_access_key, session_token, account_id,
-		principal_kind, principal_name, principal_session, principal_id, issued_at, expires_at, chained)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (access_key_id) DO NOTHING`,
+		principal_kind, principal_name, principal_session, principal_id, issued_at, expires_at, chained, session_policy,
+		session_tags)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (access_key_id) DO NOTHING`,
 		s.AccessKeyID, s.SecretAccessKey, s.SessionToken, s.Principal.Account, string(s.Principal.Kind),
-		s.Principal.Name, s.Principal.Session, s.Principal.ID, s.IssuedAt.UnixMilli(), s.ExpiresAt.UnixMilli(), s.Chained)
+		s.Principal.Name, s.Principal.Session, s.Principal.ID, s.IssuedAt.UnixMilli(), s.ExpiresAt.UnixMilli(), s.Chained,
+		s.Policy, tags)
 	if err != nil {
 		return fmt.Errorf("postgres: put session %s: %w", s.AccessKeyID, err)
 	}
@@ -125,4 +157,24 @@ func (t *tx) DeleteExpiredSessions(ctx context.Context, before time.Time, limit 
 		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)
 	}
 	return int(res.RowsAffected()), nil
+}
+
+// marshalPolicies encodes a principal's policy documents and tags as the roles and sessions
+// tables keep them: a JSON array ('[]' for none) and a JSON object ('{}' for none).
+func marshalPolicies(policies []string, tags map[string]string) (string, string, error) {
+	if policies == nil {
+		policies = []string{}
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	p, err := json.Marshal(policies)
+	if err != nil {
+		return "", "", fmt.Errorf("encode policies: %w", err)
+	}
+	t, err := json.Marshal(tags)
+	if err != nil {
+		return "", "", fmt.Errorf("encode tags: %w", err)
+	}
+	return string(p), string(t), nil
 }

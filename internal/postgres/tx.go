@@ -388,8 +388,8 @@ func (t *tx) CountClosures(ctx context.Context, orgID string, since time.Time) (
 func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, error) {
 	var o org.Organization
 	var created *int64
-	err := t.queryRow(ctx, `SELECT id, feature_set, management_account_id, root_id, partition, created_at
-		FROM organizations WHERE id = $1`, id).Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &o.Partition, &created)
+	err := t.queryRow(ctx, `SELECT id, feature_set, management_account_id, root_id, partition, created_at, scp_version
+		FROM organizations WHERE id = $1`, id).Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &o.Partition, &created, &o.SCPVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: organization %s: %w", id, org.ErrNotFound)
 	}
@@ -406,13 +406,13 @@ func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 	if err := t.writable("put organization " + o.ID); err != nil {
 		return err
 	}
-	tag, err := t.exec(ctx, `INSERT INTO organizations (id, feature_set, management_account_id, root_id, partition, created_at)
-		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint
+	tag, err := t.exec(ctx, `INSERT INTO organizations (id, feature_set, management_account_id, root_id, partition, created_at, scp_version)
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::bigint
 		WHERE NOT EXISTS (SELECT 1 FROM organizations WHERE root_id = $4 AND id <> $1)
 		ON CONFLICT (id) DO UPDATE SET feature_set = excluded.feature_set,
 			management_account_id = excluded.management_account_id, root_id = excluded.root_id,
-			partition = excluded.partition, created_at = excluded.created_at`,
-		o.ID, o.FeatureSet, o.ManagementAccountID, o.RootID, o.Partition, msOrNull(o.CreatedAt))
+			partition = excluded.partition, created_at = excluded.created_at, scp_version = excluded.scp_version`,
+		o.ID, o.FeatureSet, o.ManagementAccountID, o.RootID, o.Partition, msOrNull(o.CreatedAt), o.SCPVersion)
 	if err != nil {
 		return fmt.Errorf("postgres: put organization %s: %w", o.ID, err)
 	}

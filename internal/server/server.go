@@ -77,8 +77,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		resolver.Keys = creds.Keys
 		for _, r := range creds.Roles {
+			// Load checked that the documents are objects or strings: Documents cannot fail.
+			policies, boundary, _ := r.Documents()
 			cfg.Org.Roles = append(cfg.Org.Roles, org.RoleDeclaration{AccountID: r.AccountID, RoleName: r.RoleName,
-				TrustedPrincipals: r.TrustedPrincipals, MaxSessionDuration: r.MaxSessionDuration})
+				TrustedPrincipals: r.TrustedPrincipals, MaxSessionDuration: r.MaxSessionDuration,
+				Policies: policies, PermissionsBoundary: boundary, Tags: r.Tags})
+		}
+		for _, k := range creds.Keys {
+			if k.UserName == "" {
+				continue
+			}
+			policies, boundary, _ := k.Documents()
+			cfg.Org.Users = append(cfg.Org.Users, org.UserDeclaration{AccessKeyID: k.AccessKeyID, AccountID: k.AccountID,
+				UserName: k.UserName, Policies: policies, PermissionsBoundary: boundary, Tags: k.Tags})
 		}
 	}
 	store, err := openStore(ctx, cfg)

@@ -83,11 +83,13 @@ func fail(kind Kind, message, detailFormat string, args ...any) *Failure {
 	return &Failure{Kind: kind, Status: status, Message: message, Detail: fmt.Sprintf(detailFormat, args...)}
 }
 
-// Identity is who sends a request: the account, the access key it signed with, the AWS
-// partition its credential scope's region belongs to, and the principal that signed.
+// Identity is who sends a request: the account, the access key it signed with, the region
+// of its credential scope (as written, checked in verified mode only) and the AWS partition
+// that region belongs to, and the principal that signed.
 type Identity struct {
 	AccountID   string
 	AccessKeyID string
+	Region      string
 	Partition   string
 	Principal   iam.Principal
 }
@@ -161,7 +163,7 @@ func (rs *Resolver) Identify(r *http.Request, body []byte) (Identity, error) {
 	if f != nil {
 		return Identity{}, f
 	}
-	id := Identity{AccessKeyID: s.AccessKeyID, Partition: Partition(s.Region)}
+	id := Identity{AccessKeyID: s.AccessKeyID, Region: s.Region, Partition: Partition(s.Region)}
 	if verified {
 		if f := s.checkScope(expectedService(r)); f != nil {
 			return Identity{}, f

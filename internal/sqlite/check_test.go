@@ -208,7 +208,7 @@ func TestOpenRefusesAnotherApplicationsDatabase(t *testing.T) {
 	if id := appID(); id != applicationID {
 		t.Errorf("application id %#x, want %#x", id, applicationID)
 	}
-	rawDB(t, db, `PRAGMA application_id = 0`, `DELETE FROM schema_migrations WHERE version = 14`)
+	rawDB(t, db, `PRAGMA application_id = 0`, `DELETE FROM schema_migrations WHERE version = 15`)
 	orgdDB(t, db)
 	if id := appID(); id != applicationID {
 		t.Errorf("an older orgd database: application id %#x after opening, want %#x", id, applicationID)

@@ -578,8 +578,8 @@ func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, er
 	}
 	var o org.Organization
 	var created sql.NullInt64
-	err := t.queryRow(ctx, `SELECT id, feature_set, management_account_id, root_id, partition, created_at
-		FROM organizations WHERE id = ?`, id).Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &o.Partition, &created)
+	err := t.queryRow(ctx, `SELECT id, feature_set, management_account_id, root_id, partition, created_at, scp_version
+		FROM organizations WHERE id = ?`, id).Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &o.Partition, &created, &o.SCPVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: organization %s: %w", id, org.ErrNotFound)
 	}
@@ -598,12 +598,12 @@ func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 		return err
 	}
 	t.changed(kindOrg, o.ID)
-	_, err := t.exec(ctx, `INSERT INTO organizations (id, feature_set, management_account_id, root_id, partition, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	_, err := t.exec(ctx, `INSERT INTO organizations (id, feature_set, management_account_id, root_id, partition, created_at, scp_version)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET feature_set = excluded.feature_set,
 			management_account_id = excluded.management_account_id, root_id = excluded.root_id,
-			partition = excluded.partition, created_at = excluded.created_at`,
-		o.ID, o.FeatureSet, o.ManagementAccountID, o.RootID, o.Partition, msOrNull(o.CreatedAt))
+			partition = excluded.partition, created_at = excluded.created_at, scp_version = excluded.scp_version`,
+		o.ID, o.FeatureSet, o.ManagementAccountID, o.RootID, o.Partition, msOrNull(o.CreatedAt), o.SCPVersion)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: put organization %s: root id %s is taken: %w", o.ID, o.RootID, org.ErrConflict)
 	}

@@ -15,7 +15,10 @@ import (
 func testRoles(t *testing.T, s org.Store) {
 	const a1, a2 = "111111111111", "222222222222"
 	admin := org.Role{AccountID: a1, Name: "Admin", ID: "AROAAAAAAAAAAAAAAAAAA", TrustedPrincipals: []string{"333333333333",
-		"arn:aws:iam::444444444444:role/ops/Deployer"}, MaxSessionDuration: 7200, CreatedAt: t0}
+		"arn:aws:iam::444444444444:role/ops/Deployer"}, MaxSessionDuration: 7200, CreatedAt: t0,
+		Policies:            []string{`{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, `{"Statement":[]}`},
+		PermissionsBoundary: `{"Statement":{"Effect":"Allow","Action":"organizations:*","Resource":"*"}}`,
+		Tags:                map[string]string{"team": "platform", "Cost-Center": ""}}
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		_, err := tx.Role(ctx, a1, "Admin")
 		wantErr(t, "Role(missing)", err, org.ErrNotFound)
@@ -52,7 +55,9 @@ func testRoles(t *testing.T, s org.Store) {
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
 		rs, err := tx.ListRoles(ctx, a1)
 		must(t, "ListRoles", err)
-		if len(rs) != 2 || rs[0].Name != "admin" || !reflect.DeepEqual(rs[0].TrustedPrincipals, []string{a2}) || rs[0].MaxSessionDuration != 3600 {
+		// The replacement declared no policies, boundary nor tags: none are left.
+		if len(rs) != 2 || rs[0].Name != "admin" || !reflect.DeepEqual(rs[0].TrustedPrincipals, []string{a2}) || rs[0].MaxSessionDuration != 3600 ||
+			rs[0].Policies != nil || rs[0].PermissionsBoundary != "" || rs[0].Tags != nil {
 			t.Errorf("ListRoles after a replacement = %+v", rs)
 		}
 		return nil
@@ -70,9 +75,14 @@ func testRoles(t *testing.T, s org.Store) {
 
 func testSessions(t *testing.T, s org.Store) {
 	sess := func(key string, expires time.Time) *org.Session {
-		return &org.Session{AccessKeyID: key, SecretAccessKey: "secret-" + key, SessionToken: "token-" + key,
+		s := &org.Session{AccessKeyID: key, SecretAccessKey: "secret-" + key, SessionToken: "token-" + key,
 			Principal: iam.Principal{Account: "111111111111", Kind: iam.AssumedRole, Name: "Admin", Session: "alice", ID: "AROAX"},
 			IssuedAt:  t0, ExpiresAt: expires, Chained: key == "ASIA2"}
+		if key == "ASIA2" {
+			s.Policy = `{"Statement":{"Effect":"Allow","Action":"organizations:List*","Resource":"*"}}`
+			s.Tags = map[string]string{"project": "x"}
+		}
+		return s
 	}
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		_, err := tx.Session(ctx, "ASIA1")

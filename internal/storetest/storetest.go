@@ -462,8 +462,9 @@ func testOrganizations(t *testing.T, s org.Store) {
 	})
 	wantErr(t, "PutOrganization with a taken root id", err, org.ErrConflict)
 	// Every column is replaced, the partition too (the domain never moves one; a store
-	// must not keep a stale value for it all the same).
-	o.FeatureSet, o.Partition = "CONSOLIDATED_BILLING", "aws-us-gov"
+	// must not keep a stale value for it all the same), and the SCP version, which a
+	// cache of SCP levels relies on (issue 12).
+	o.FeatureSet, o.Partition, o.SCPVersion = "CONSOLIDATED_BILLING", "aws-us-gov", 7
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
 		return tx.PutOrganization(ctx, o)
 	})

@@ -88,7 +88,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return nil, err
 		}
 		ctx := org.WithCaller(r.Context(), org.Caller{AccountID: id.AccountID, AccessKeyID: id.AccessKeyID,
-			Partition: id.Partition, Principal: id.Principal})
+			Partition: id.Partition, Principal: id.Principal, Region: id.Region,
+			SourceIP: org.RemoteIP(r.RemoteAddr), SecureTransport: r.TLS != nil})
 		return op.call(ctx, h, params)
 	}()
 	if err == nil {
