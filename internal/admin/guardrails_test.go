@@ -15,6 +15,8 @@ import (
 	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/catalog"
 	"github.com/orgd/orgd/internal/org"
+	"github.com/orgd/orgd/internal/server"
+	"github.com/orgd/orgd/internal/sigv4"
 )
 
 // The simulator (POST /_orgd/simulate) and the impact analysis (POST /_orgd/impact) of
@@ -50,9 +52,9 @@ type guardOrg struct {
 	root, ouA, ouA1, ouB string
 }
 
-func newGuardOrg(t *testing.T) *guardOrg {
+func newGuardOrg(t *testing.T, cfg ...func(*server.Config)) *guardOrg {
 	t.Helper()
-	s := apitest.Start(t)
+	s := apitest.Start(t, cfg...)
 	s.CreateOrganization(gMgmt)
 	g := &guardOrg{s: s, c: s.Client(gMgmt)}
 	roots, err := g.c.ListRoots(t.Context(), &organizations.ListRootsInput{})
@@ -232,6 +234,49 @@ func TestSimulateIdentityBoundaryAndContext(t *testing.T) {
 		}) {
 		t.Errorf("from the office: %+v", rs[0])
 	}
+}
+
+// TestSimulateDeclaredPolicies: without PolicyInputList the simulator uses what orgd knows
+// of the caller: a credentials-file user's policies, boundary and tags (a policy variable
+// reads the tag), an undeclared principal's administrator rights, and no unknown role.
+func TestSimulateDeclaredPolicies(t *testing.T) {
+	var keys []sigv4.Key
+	for _, id := range []string{gMgmt, gA1, gA2, gA3, gB1, gR1} {
+		keys = append(keys, sigv4.Key{AccessKeyID: id, AccountID: id})
+	}
+	keys = append(keys, sigv4.Key{AccessKeyID: "AKIABOB", AccountID: gA1, UserName: "bob", Declared: sigv4.Declared{
+		Policies: []json.RawMessage{json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Sid":"TeamBucket","Effect":"Allow",
+			"Action":"s3:GetObject","Resource":"arn:aws:s3:::${aws:PrincipalTag/team}-bucket/*"},
+			{"Effect":"Allow","Action":"iam:CreateUser","Resource":"*"}]}`)},
+		PermissionsBoundary: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`),
+		Tags:                map[string]string{"team": "red"},
+	}})
+	g := newGuardOrg(t, apitest.WithCredentials(t, keys...))
+	bob := "arn:aws:iam::" + gA1 + ":user/bob"
+	rs := simulate(t, g.s, map[string]any{"CallerArn": bob, "ActionNames": []string{"s3:GetObject", "s3:PutObject"},
+		"ResourceArns": []string{"arn:aws:s3:::red-bucket/key", "arn:aws:s3:::blue-bucket/key"}})
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.EvalActionName+" "+r.EvalResourceName+" "+r.EvalDecision)
+	}
+	want := []string{
+		"s3:GetObject arn:aws:s3:::red-bucket/key allowed", "s3:PutObject arn:aws:s3:::red-bucket/key implicitDeny",
+		"s3:GetObject arn:aws:s3:::blue-bucket/key implicitDeny", "s3:PutObject arn:aws:s3:::blue-bucket/key implicitDeny",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("bob's declared policies:\n got %q\nwant %q", got, want)
+	}
+	// The identity policy allows iam:CreateUser; the boundary does not.
+	if rs := simulate(t, g.s, map[string]any{"CallerArn": bob, "ActionNames": []string{"iam:CreateUser"}}); rs[0].EvalDecision != "implicitDeny" ||
+		rs[0].PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary {
+		t.Errorf("iam:CreateUser beyond the boundary: %+v", rs[0])
+	}
+	// A user the credentials file does not declare is an administrator of its account.
+	if rs := simulate(t, g.s, map[string]any{"CallerArn": "arn:aws:iam::" + gA1 + ":user/carol", "ActionNames": []string{"iam:CreateUser"}}); rs[0].EvalDecision != "allowed" {
+		t.Errorf("an undeclared user: %+v", rs[0])
+	}
+	status, raw := post(t, g.s, "/_orgd/simulate", map[string]any{"CallerArn": "arn:aws:sts::" + gA1 + ":assumed-role/Nobody/s1", "ActionNames": []string{"s3:GetObject"}})
+	requireField(t, status, raw, "InvalidInputException", "CallerArn")
 }
 
 // TestSimulateCrossAccountAndRCPs: a principal reaching another account's resource needs the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -456,17 +457,27 @@ func (s *Service) Simulate(ctx context.Context, in *SimulationRequest) (*Simulat
 	}
 	var tags map[string]string
 	if in.PolicyInputList == nil || in.PermissionsBoundaryPolicyInputList == nil {
-		identity, boundary, declaredTags, err := s.declaredPolicies(ctx, caller.principalARN)
-		if err != nil {
+		declared, err := s.PrincipalPolicies(ctx, caller.principalARN)
+		var me *model.Error
+		switch {
+		case isNotFound(err):
+			return nil, inputError("CallerArn", "orgd knows no role %s in %s: declare it (orgd roles add) or give PolicyInputList", caller.name, caller.account)
+		case errors.As(err, &me):
+			return nil, inputError("CallerArn", "%q is not the ARN of a root user, user, role or assumed-role session", in.CallerArn)
+		case err != nil:
 			return nil, err
 		}
 		if in.PolicyInputList == nil {
-			pin.Identity = identity
+			// A principal without declared policies is an administrator of its account.
+			pin.Identity = []*policy.Policy{administrator}
+			if declared.Declared {
+				pin.Identity = declared.Identity
+			}
 		}
 		if in.PermissionsBoundaryPolicyInputList == nil {
-			pin.Boundary = boundary
+			pin.Boundary = declared.Boundary
 		}
-		tags = declaredTags
+		tags = declared.Tags
 	}
 
 	out := &SimulationResult{EvaluationResults: []EvaluationResult{}}
@@ -479,12 +490,6 @@ func (s *Service) Simulate(ctx context.Context, in *SimulationRequest) (*Simulat
 		return nil, err
 	}
 	return out, nil
-}
-
-// declaredPolicies are the identity policies, boundary and tags orgd knows for a principal.
-// A principal without declared policies is an administrator of its account (issue 12 §2).
-func (s *Service) declaredPolicies(ctx context.Context, principalARN string) ([]*policy.Policy, *policy.Policy, map[string]string, error) {
-	return []*policy.Policy{administrator}, nil, nil, nil
 }
 
 func (t *txn) simulate(in *SimulationRequest, caller simCaller, tags map[string]string, pin *policy.Input, resources []string, out *SimulationResult) error {
