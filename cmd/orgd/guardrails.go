@@ -218,23 +218,44 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 		return fmt.Errorf("decode the simulator's answer: %w", err)
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACTION\tRESOURCE\tDECISION\tMATCHED STATEMENTS\tMISSING CONTEXT")
+	fmt.Fprintln(tw, "ACTION\tRESOURCE\tDECISION\tWHY\tMISSING CONTEXT")
 	for _, r := range out.EvaluationResults {
-		var matched []string
-		for _, s := range r.MatchedStatements {
-			where := s.SourcePolicyId
-			if s.TargetId != "" {
-				where += "@" + s.TargetId
-			}
-			if s.Sid != "" {
-				where += "#" + s.Sid
-			}
-			matched = append(matched, fmt.Sprintf("%s %s %s", s.Effect, s.SourcePolicyType, where))
-		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.EvalActionName, r.EvalResourceName, r.EvalDecision,
-			dash(strings.Join(matched, "; ")), dash(strings.Join(r.MissingContextValues, ",")))
+			why(r), dash(strings.Join(r.MissingContextValues, ",")))
 	}
 	return tw.Flush()
+}
+
+// why sums up a result for the table: the statements that denied it, or how many
+// statements of each policy type allowed it (the JSON output lists them all).
+func why(r org.EvaluationResult) string {
+	var denies []string
+	allows := map[string]int{}
+	for _, s := range r.MatchedStatements {
+		if s.Effect == "Allow" {
+			allows[s.SourcePolicyType]++
+			continue
+		}
+		where := s.SourcePolicyId
+		if s.TargetId != "" {
+			where += "@" + s.TargetId
+		}
+		if s.Sid != "" {
+			where += "#" + s.Sid
+		}
+		denies = append(denies, "Deny "+s.SourcePolicyType+" "+where)
+	}
+	if len(denies) > 0 {
+		return strings.Join(denies, "; ")
+	}
+	var parts []string
+	for _, typ := range slices.Sorted(maps.Keys(allows)) {
+		parts = append(parts, fmt.Sprintf("%d %s", allows[typ], typ))
+	}
+	if len(parts) == 0 {
+		return "no statement allows it"
+	}
+	return "allowed by " + strings.Join(parts, ", ")
 }
 
 func dash(s string) string {

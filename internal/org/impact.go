@@ -601,7 +601,16 @@ func actionClasses(actions []catalog.Action, docs map[string]*impactDoc) (reps [
 
 // analyse compares every account's decisions before and after, one evaluation per path.
 func analyse(before, after *impactTree, actions []catalog.Action, entries []ContextEntry, now time.Time, detail string) *ImpactResult {
-	reps, members := actionClasses(actions, after.docs)
+	// Only the documents attached somewhere, before or after, bear on a decision.
+	used := map[string]*impactDoc{}
+	for _, tr := range []*impactTree{before, after} {
+		for _, keys := range tr.attached {
+			for _, k := range keys {
+				used[k] = tr.docs[k]
+			}
+		}
+	}
+	reps, members := actionClasses(actions, used)
 	ctx := policy.NewContext()
 	ctx.Set("aws:PrincipalOrgID", before.org.ID)
 	ctx.Set("aws:CurrentTime", now.UTC().Format(time.RFC3339))

@@ -238,8 +238,7 @@ func parseLevels(field string, levels []PolicyLevel, typ policy.Type) ([]policy.
 	return out, nil
 }
 
-// checkContextEntries checks each entry's values against its type, as IAM's simulator
-// does, and returns the keys and values to set.
+// checkContextEntries checks each entry's values against its type, as IAM's simulator does.
 func checkContextEntries(field string, entries []ContextEntry) error {
 	for i, e := range entries {
 		f := fmt.Sprintf("%s[%d]", field, i)
