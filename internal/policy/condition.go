@@ -438,10 +438,12 @@ func (c *condition) eval(e *evaluator) tri {
 		return no
 	}
 	if !present {
+		// The simulator lists every key a statement reads and the request lacks, also
+		// under IfExists, where its absence is what decided.
+		e.missing(c.name)
 		if c.ifExists {
 			return yes
 		}
-		e.missing(c.name)
 		if e.opt.Unknown {
 			return unknown
 		}

@@ -104,6 +104,7 @@ func TestBoolBinaryNullOperators(t *testing.T) {
 		{"Bool false", `{"Bool":{"aws:SecureTransport":"false"}}`, secure, false},
 		{"Bool on a missing key is false", `{"Bool":{"aws:SecureTransport":"false"}}`, nil, false},
 		{"BinaryEquals", `{"BinaryEquals":{"k":"QmluYXJ5VmFsdWU="}}`, [][]string{{"k", "QmluYXJ5VmFsdWU="}}, true},
+		{"BinaryEquals on a missing key is false", `{"BinaryEquals":{"k":"QmluYXJ5VmFsdWU="}}`, nil, false},
 		{"BinaryEquals differs", `{"BinaryEquals":{"k":"QmluYXJ5VmFsdWU="}}`, [][]string{{"k", "T3RoZXI="}}, false},
 		{"Null true: the key is absent", `{"Null":{"aws:TokenIssueTime":"true"}}`, nil, true},
 		{"Null true: the key is present", `{"Null":{"aws:TokenIssueTime":"true"}}`, [][]string{{"aws:TokenIssueTime", "2026-01-01T00:00:00Z"}}, false},

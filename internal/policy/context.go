@@ -43,18 +43,6 @@ func (c *Context) Get(key string) ([]string, bool) {
 	return nil, false
 }
 
-// Keys lists the keys present, folded to lower case, in the order they were first set.
-func (c *Context) Keys() []string {
-	if c == nil {
-		return nil
-	}
-	keys := make([]string, len(c.entries))
-	for i, e := range c.entries {
-		keys[i] = e.key
-	}
-	return keys
-}
-
 // lookup is Get for a key already folded at Parse.
 func (c *Context) lookup(k string) ([]string, bool) {
 	if c == nil {

@@ -28,6 +28,11 @@
 //   - https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
 //   - https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
 //
+// Condition keys are read from Request.Context only (the caller sets aws:PrincipalArn,
+// aws:PrincipalAccount and the rest); policy variables fall back to the Request for
+// aws:username, aws:PrincipalArn and aws:PrincipalAccount. A variable inside a condition
+// key's name is not substituted.
+//
 // Evaluate allocates nothing for a request whose policies need no variable substitution
 // and with Options{}: patterns are folded and split at Parse, condition values pre-parsed by
 // operator family, and condition keys compared without case-folding copies.

@@ -169,25 +169,33 @@ const (
 // evaluator holds one decision's state; it lives on the stack of Evaluate.
 type evaluator struct {
 	req *Request
-	opt Options
+	// The request's action split once at its colon, for the action patterns.
+	service, name string
+	opt           Options
 	// optimistic: in Unknown mode, an unknown Allow statement counts as matching and an
 	// unknown Deny as not; pessimistic is the reverse.
 	optimistic bool
 	sawUnknown bool
-	res        *Result
+	// hasBoundary: the principal has a permissions boundary, which changes how NotPrincipal
+	// reads (see statement).
+	hasBoundary bool
+	res         *Result
 }
 
 // Evaluate decides req against in, following AWS's policy evaluation logic.
 func Evaluate(req *Request, in *Input, opt Options) Result {
 	var r Result
-	e := evaluator{req: req, opt: opt, res: &r}
+	e := evaluator{req: req, opt: opt, res: &r, hasBoundary: in.Boundary != nil}
+	if i := strings.IndexByte(req.Action, ':'); i >= 0 {
+		e.service, e.name = req.Action[:i], req.Action[i+1:]
+	}
 	e.decide(in)
 	if opt.Unknown && e.sawUnknown {
 		// Evaluation is monotonic in each statement's match, so the pessimistic and
 		// optimistic readings bound every assignment of the unknown keys: when they
 		// disagree on allowed, the outcome depends on the keys.
 		var best Result
-		o := evaluator{req: req, opt: Options{Unknown: true}, optimistic: true, res: &best}
+		o := evaluator{req: req, service: e.service, name: e.name, opt: Options{Unknown: true}, optimistic: true, res: &best, hasBoundary: e.hasBoundary}
 		o.decide(in)
 		switch {
 		case r.Decision == Allowed:
@@ -205,10 +213,13 @@ func Evaluate(req *Request, in *Input, opt Options) Result {
 }
 
 // serviceLinked reports whether the principal is a service-linked role (path
-// /aws-service-role/), to which neither SCPs nor RCPs apply.
+// /aws-service-role/), to which neither SCPs nor RCPs apply. A session's ARN drops the
+// role's path, so without RoleARN the AWSServiceRoleFor name prefix AWS gives every
+// service-linked role identifies one.
 func serviceLinked(req *Request) bool {
 	return strings.Contains(req.RoleARN, ":role/aws-service-role/") ||
-		strings.Contains(req.PrincipalARN, ":role/aws-service-role/")
+		strings.Contains(req.PrincipalARN, ":role/aws-service-role/") ||
+		strings.Contains(req.PrincipalARN, ":assumed-role/AWSServiceRoleFor")
 }
 
 func (e *evaluator) decide(in *Input) {
@@ -433,7 +444,7 @@ func (e *evaluator) statement(p *Policy, s *statement) (tri, grant) {
 	}
 	hit := false
 	for i := range s.actions {
-		if s.actions[i].match(req.Action) {
+		if s.actions[i].match(req.Action, e.service, e.name) {
 			hit = true
 			break
 		}
@@ -457,7 +468,10 @@ func (e *evaluator) statement(p *Policy, s *statement) (tri, grant) {
 	if s.hasPrincipal {
 		how = e.principal(&s.principal)
 		if s.notPrincipal {
-			if how != grantNone {
+			// AWS: a Deny with NotPrincipal always denies a principal that has a
+			// permissions boundary, whatever NotPrincipal names
+			// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+			if how != grantNone && !(s.deny && e.hasBoundary) {
 				return no, grantNone
 			}
 			how = grantRole

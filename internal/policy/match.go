@@ -46,15 +46,24 @@ type glob struct {
 	p    string
 	lit  []bool
 	wild bool // p has an active wildcard
+	// The shapes most patterns have, decided without the general loop: "*" matches
+	// everything, "prefix*" compares a prefix.
+	all    bool
+	prefix bool
 }
 
 func newGlob(p string, lit []bool) glob {
 	g := glob{p: p, lit: lit}
+	n := 0 // active wildcards
 	for i := 0; i < len(p); i++ {
 		if (p[i] == '*' || p[i] == '?') && (lit == nil || !lit[i]) {
 			g.wild = true
-			break
+			n++
 		}
+	}
+	if n == 1 && p[len(p)-1] == '*' && g.active(len(p)-1) {
+		g.all = len(p) == 1
+		g.prefix = !g.all
 	}
 	return g
 }
@@ -65,11 +74,23 @@ func (g *glob) active(i int) bool { return g.lit == nil || !g.lit[i] }
 // The classic backtracking-on-the-last-star algorithm: linear in practice, no recursion.
 func (g *glob) match(s string, fold bool) bool {
 	p := g.p
-	if !g.wild {
+	switch {
+	case !g.wild:
 		if fold {
 			return equalFold(p, s)
 		}
 		return p == s
+	case g.all:
+		return true
+	case g.prefix:
+		n := len(p) - 1
+		if len(s) < n {
+			return false
+		}
+		if fold {
+			return equalFold(p[:n], s[:n])
+		}
+		return p[:n] == s[:n]
 	}
 	pi, si := 0, 0
 	star, mark := -1, 0
@@ -153,7 +174,7 @@ func newARNPattern(p string, lit []bool) arnPattern {
 }
 
 func (a *arnPattern) match(s string) bool {
-	if !a.isARN || !a.whole.wild {
+	if !a.isARN || !a.whole.wild || a.whole.all {
 		return a.whole.match(s, false)
 	}
 	segs, ok := arnSegments(s)

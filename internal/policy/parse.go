@@ -101,19 +101,18 @@ func newActionPattern(raw string) actionPattern {
 	return a
 }
 
-// match compares case-insensitively: AWS action names are not case-sensitive.
-func (a *actionPattern) match(action string) bool {
-	if a.all {
+// match compares case-insensitively: AWS action names are not case-sensitive. service and
+// name are the request's action split at its colon (service "" when it has none).
+func (a *actionPattern) match(action, service, name string) bool {
+	switch {
+	case a.all:
 		return true
-	}
-	if a.service == "" {
+	case a.service == "":
 		return a.name.match(action, true)
-	}
-	i := strings.IndexByte(action, ':')
-	if i < 0 || !equalFold(a.service, action[:i]) {
+	case !equalFold(a.service, service):
 		return false
 	}
-	return a.name.match(action[i+1:], true)
+	return a.name.match(name, true)
 }
 
 // resourcePattern is one entry of Resource/NotResource; ARNs are case-sensitive.

@@ -13,7 +13,15 @@ import (
 func Validate(t Type, p *Policy) error {
 	for i := range p.stmts {
 		s := &p.stmts[i]
-		if err := validateStatement(t, s); err != nil {
+		err := validateStatement(t, s)
+		if err == nil && s.sid != "" {
+			for j := range i {
+				if p.stmts[j].sid == s.sid {
+					err = errorf("statement IDs (Sid) in a single policy must be unique.")
+				}
+			}
+		}
+		if err != nil {
 			name := fmt.Sprintf("Statement %d", i+1)
 			if s.sid != "" {
 				name = fmt.Sprintf("Statement %q", s.sid)
@@ -24,10 +32,16 @@ func Validate(t Type, p *Policy) error {
 	return nil
 }
 
-// rcpServices are the services whose actions an RCP may name (the RCP syntax page's list).
+// rcpServices are the services whose actions an RCP may name: the five of the RCP launch
+// (s3, sts, kms, sqs, secretsmanager) and those the RCP page lists as added since.
 var rcpServices = []string{"s3", "sts", "sqs", "secretsmanager", "kms", "ecr", "aoss", "cognito-identity", "dynamodb", "logs"}
 
 func validateStatement(t Type, s *statement) *Error {
+	if t != Resource && !alphanumeric(s.sid) {
+		// IAM's grammar: a Sid in these policy types is ASCII letters and digits; resource
+		// policies of some services (S3) allow more.
+		return errorf("the Sid %q must contain only letters and digits.", s.sid)
+	}
 	if len(s.unknownOps) > 0 {
 		return errorf("the condition operator %s is not supported.", s.unknownOps[0])
 	}
@@ -161,4 +175,14 @@ func validResource(r string) bool {
 	}
 	seg, ok := arnSegments(r)
 	return ok && seg[1] != "" && seg[2] != "" && seg[5] != ""
+}
+
+func alphanumeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

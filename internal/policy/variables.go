@@ -63,17 +63,6 @@ func parseTemplate(s string) *template {
 	return t
 }
 
-// keys lists the condition keys the template reads.
-func (t *template) keys() []string {
-	var out []string
-	for _, p := range t.parts {
-		if p.key != "" {
-			out = append(out, p.key)
-		}
-	}
-	return out
-}
-
 // render substitutes the variables. lit marks the bytes of the result that are literal
 // (substituted values and ${*}-style characters): a * or ? there is no wildcard. ok is false
 // when a variable has no value and no default.
