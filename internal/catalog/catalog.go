@@ -194,8 +194,8 @@ func parse(gz []byte) (*catalogue, error) {
 		case f[0] == "a" && len(f) >= 4 && service != "":
 			a := Action{Service: service, Name: f[1], Access: f[2], ConditionKeys: splitKeys(f[3])}
 			for _, field := range f[4:] {
-				name, rest, _ := strings.Cut(field, "|")
-				req, keys, ok := strings.Cut(rest, "|")
+				name, flagKeys, _ := strings.Cut(field, "|")
+				req, keys, ok := strings.Cut(flagKeys, "|")
 				rt, known := rtypes[name]
 				if !ok || !known || (req != "0" && req != "1") {
 					return nil, fmt.Errorf("line %d: resource %q", line, field)

@@ -41,7 +41,7 @@ import (
 	"time"
 )
 
-// maxTarball bounds what is read from the registry; the pinned tarball is about 3 MB.
+// maxTarball bounds what is read from the registry; the pinned tarball is under 1 MB.
 const maxTarball = 64 << 20
 
 func main() {
