@@ -545,4 +545,12 @@ func TestImpactUpdate(t *testing.T) {
 			t.Errorf("%s: %d allowed (want %d), %d denied", k, e.NewlyAllowed.Count, want, e.NewlyDenied.Count)
 		}
 	}
+	// Changes apply in order: attached after its update, the policy brings its new content.
+	r = impact(t, g.s, map[string]any{"Actions": []string{"s3:*"}, "Changes": []map[string]any{
+		{"Update": map[string]any{"PolicyId": deny, "Content": narrower}},
+		{"Attach": map[string]any{"PolicyId": deny, "TargetId": g.ouA1}},
+	}})
+	if e := affected(r)[g.ouA1+"/"+gA3]; e.NewlyDenied.Count != len(catalog.Match("s3:Delete*")) {
+		t.Errorf("attached after its update: %d denied, want %d", e.NewlyDenied.Count, len(catalog.Match("s3:Delete*")))
+	}
 }

@@ -134,6 +134,8 @@ type impactTree struct {
 	// document the id and the change that made it (see impactDoc).
 	attached map[string][]string
 	docs     map[string]*impactDoc
+	// updated maps a policy id to the key of the content an Update gave it.
+	updated map[string]string
 }
 
 // impactDoc is one SCP document the analysis knows.
@@ -145,7 +147,8 @@ type impactDoc struct {
 }
 
 func (tr *impactTree) clone() *impactTree {
-	c := &impactTree{org: tr.org, ous: tr.ous, accounts: maps.Clone(tr.accounts), attached: map[string][]string{}, docs: maps.Clone(tr.docs)}
+	c := &impactTree{org: tr.org, ous: tr.ous, accounts: maps.Clone(tr.accounts), attached: map[string][]string{},
+		docs: maps.Clone(tr.docs), updated: maps.Clone(tr.updated)}
 	for id, keys := range tr.attached {
 		c.attached[id] = slices.Clone(keys)
 	}
@@ -250,7 +253,8 @@ func (t *txn) impactTree(mgmt string) (*impactTree, error) {
 	} else if e == nil {
 		return nil, inputError("Organization", "service control policies are not enabled in the root of %s", o.ID)
 	}
-	tr := &impactTree{org: o, ous: map[string]*OU{}, accounts: map[string]*Account{}, attached: map[string][]string{}, docs: map[string]*impactDoc{}}
+	tr := &impactTree{org: o, ous: map[string]*OU{}, accounts: map[string]*Account{}, attached: map[string][]string{},
+		docs: map[string]*impactDoc{}, updated: map[string]string{}}
 	const page = 500
 	for after := ""; ; {
 		us, err := t.ListOUs(t.ctx, OUQuery{OrgID: o.ID, AfterID: after, Limit: page})
@@ -429,6 +433,10 @@ func (tr *impactTree) apply(s *Service, field string, index int, c ImpactChange)
 			if _, ok := tr.docs[id]; !ok {
 				return inputError(field+".PolicyId", "%q is not a service control policy of %s", id, tr.org.ID)
 			}
+			// A policy an earlier change updated is attached with its new content.
+			if k, ok := tr.updated[id]; ok {
+				key = k
+			}
 		default:
 			if c.Attach.Name == "" {
 				return inputError(field+".Name", "a proposed policy needs a name")
@@ -498,6 +506,7 @@ func (tr *impactTree) apply(s *Service, field string, index int, c ImpactChange)
 		}
 		key := id + "@update:" + strconv.Itoa(index)
 		tr.docs[key] = d
+		tr.updated[id] = key
 		for target, keys := range tr.attached {
 			for i, k := range keys {
 				if tr.docs[k].id == id {
