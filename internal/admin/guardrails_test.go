@@ -309,6 +309,30 @@ func TestSimulateCrossAccountAndRCPs(t *testing.T) {
 		}) {
 		t.Errorf("with an RCP: %+v", rs[0])
 	}
+	// The same RCP from the store, attached to the owner's OU: it binds the owner's
+	// resources, not those of an account elsewhere in the organization.
+	delete(body, "ResourceControlPolicies")
+	if _, err := g.c.EnablePolicyType(t.Context(), &organizations.EnablePolicyTypeInput{RootId: aws.String(g.root), PolicyType: types.PolicyTypeResourceControlPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := g.c.CreatePolicy(t.Context(), &organizations.CreatePolicyInput{Name: aws.String("org-only"), Description: aws.String("org-only"),
+		Type: types.PolicyTypeResourceControlPolicy, Content: aws.String(rcp)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.c.AttachPolicy(t.Context(), &organizations.AttachPolicyInput{PolicyId: out.Policy.PolicySummary.Id, TargetId: aws.String(g.ouB)}); err != nil {
+		t.Fatal(err)
+	}
+	rs = simulate(t, g.s, body)
+	if rs[0].EvalDecision != "explicitDeny" || !slices.ContainsFunc(rs[0].MatchedStatements, func(m org.MatchedStatement) bool {
+		return m.SourcePolicyType == "RESOURCE_CONTROL_POLICY" && m.TargetId == g.ouB && m.SourcePolicyId == aws.ToString(out.Policy.PolicySummary.Id)
+	}) {
+		t.Errorf("with the stored RCP: %+v", rs[0])
+	}
+	body["ResourceOwner"] = gA1
+	if rs := simulate(t, g.s, body); rs[0].EvalDecision != "allowed" {
+		t.Errorf("a resource of an account outside ouB: %+v", rs[0])
+	}
 }
 
 // TestSimulateRefusesBadInput: each mistake gets a 400 that names its field.
