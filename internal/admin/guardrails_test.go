@@ -542,6 +542,7 @@ func TestImpactRefusesBadInput(t *testing.T) {
 		{map[string]any{"Changes": []map[string]any{{"Move": map[string]any{"AccountId": gA1, "DestinationParentId": g.ouA}}}}, "InvalidInputException", "Changes[0].Move.DestinationParentId"},
 		{map[string]any{"Changes": []map[string]any{{}}}, "InvalidInputException", "Changes[0]"},
 		{map[string]any{"Detail": "all", "Changes": []map[string]any{{"Detach": map[string]any{"PolicyId": deny, "TargetId": g.ouB}}}}, "InvalidInputException", "Detail"},
+		{map[string]any{"Actions": []string{}, "Changes": []map[string]any{{"Detach": map[string]any{"PolicyId": deny, "TargetId": g.ouB}}}}, "InvalidInputException", "Actions"},
 		{map[string]any{"Actions": []string{"nosuchservice:*"}, "Changes": []map[string]any{{"Detach": map[string]any{"PolicyId": deny, "TargetId": g.ouB}}}}, "InvalidInputException", "Actions[0]"},
 		{map[string]any{"Organization": gA1, "Changes": []map[string]any{{"Detach": map[string]any{"PolicyId": deny, "TargetId": g.ouB}}}}, "InvalidInputException", "Organization"},
 		{map[string]any{"Changes": []map[string]any{{"Attach": map[string]any{"Bogus": 1}}}}, "SerializationException", "body"},

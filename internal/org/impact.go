@@ -224,8 +224,11 @@ func (s *Service) Impact(ctx context.Context, in *ImpactRequest) (*ImpactResult,
 
 // impactActions are the catalogue's actions the patterns select (all without patterns).
 func impactActions(patterns []string) ([]catalog.Action, error) {
-	if patterns == nil {
+	switch {
+	case patterns == nil:
 		return catalog.Actions(), nil
+	case len(patterns) == 0:
+		return nil, inputError("Actions", "name at least one pattern, such as s3:*, or leave Actions out for the whole catalogue")
 	}
 	seen := map[[2]string]bool{}
 	for i, p := range patterns {
