@@ -46,6 +46,8 @@ commands:
   outbox     list the e-mails orgd would have sent
   reset      wipe all state
   clock      show the server's clock, or move it with --advance
+  simulate   ask the policy simulator whether a principal may call actions, and why
+  impact     show what a proposed SCP change would deny or allow, to which accounts
 
 "orgd <command> -h" shows a command's flags.`
 
@@ -67,6 +69,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.call(ctx, "reset", args[1:], http.MethodPost, "/_orgd/reset", struct{}{})
 	case "clock":
 		return m.clock(ctx, args[1:])
+	case "simulate":
+		return m.simulate(ctx, args[1:])
+	case "impact":
+		return m.impact(ctx, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(m.Stdout, usage)
 		return nil
@@ -468,24 +474,35 @@ func (m *Main) call(ctx context.Context, name string, args []string, method, pat
 
 // request calls the admin API and prints its JSON answer, indented.
 func (m *Main) request(ctx context.Context, cf clientFlags, method, path string, body any) error {
+	raw, err := m.send(ctx, cf, method, path, body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, indented(raw))
+	return nil
+}
+
+// send calls the admin API and returns its answer; any status but 200 is an error that
+// shows the answer.
+func (m *Main) send(ctx context.Context, cf clientFlags, method, path string, body any) ([]byte, error) {
 	endpoint, token := *cf.endpoint, *cf.token
 	if token == "" {
 		var err error
 		if token, err = readAdminToken(*cf.dataDir); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(endpoint, "/")+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -493,23 +510,26 @@ func (m *Main) request(ctx context.Context, cf clientFlags, method, path string,
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("call orgd at %s: %w", endpoint, err)
+		return nil, fmt.Errorf("call orgd at %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
-	}
-	var out bytes.Buffer
-	if json.Indent(&out, raw, "", "  ") != nil {
-		out.Reset()
-		out.Write(raw)
+		return nil, fmt.Errorf("read answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(out.String()))
+		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, indented(raw))
 	}
-	fmt.Fprintln(m.Stdout, strings.TrimSpace(out.String()))
-	return nil
+	return raw, nil
+}
+
+// indented is a JSON answer indented, or as it came when it is not JSON.
+func indented(raw []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, raw, "", "  ") != nil {
+		return strings.TrimSpace(string(raw))
+	}
+	return strings.TrimSpace(out.String())
 }
 
 // redacted is the database as a log may show it: a URL's password is masked.

@@ -53,13 +53,15 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	h.mux.HandleFunc("POST /_orgd/reset", h.reset)
 	h.mux.HandleFunc("GET /_orgd/clock", h.clock)
 	h.mux.HandleFunc("POST /_orgd/clock", h.advanceClock)
+	h.mux.HandleFunc("POST /_orgd/simulate", h.simulate)
+	h.mux.HandleFunc("POST /_orgd/impact", h.impact)
 	// moto's server resets all state here; suites written for moto call it between tests.
 	h.mux.HandleFunc("POST /moto-api/reset", h.reset)
 	// The mux would answer unknown paths and wrong methods in text/plain; the admin API
 	// promises AWS-form errors throughout. The method patterns above are more specific than
 	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
 	// no Access-Control-* header, so no browser lets a page send what it asked about.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/moto-api/reset", healthPath} {
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/moto-api/reset", healthPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -353,6 +355,76 @@ func (h *Handler) advanceClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.reply(w, clockJSON{Now: now})
+}
+
+// simulate answers the policy simulator (issue 12 §3): org.SimulationRequest in,
+// org.SimulationResult out.
+func (h *Handler) simulate(w http.ResponseWriter, r *http.Request) {
+	var req org.SimulationRequest
+	if !h.decodeNamed(w, r, &req) {
+		return
+	}
+	out, err := h.svc.Simulate(r.Context(), &req)
+	if err != nil {
+		h.failInput(w, err)
+		return
+	}
+	h.reply(w, out)
+}
+
+// impact answers the impact analysis of a proposed SCP change (issue 12 §4).
+func (h *Handler) impact(w http.ResponseWriter, r *http.Request) {
+	var req org.ImpactRequest
+	if !h.decodeNamed(w, r, &req) {
+		return
+	}
+	out, err := h.svc.Impact(r.Context(), &req)
+	if err != nil {
+		h.failInput(w, err)
+		return
+	}
+	h.reply(w, out)
+}
+
+// decodeNamed is decode for the simulator and the impact analysis, whose errors name the
+// field at fault (see org.InputError).
+func (h *Handler) decodeNamed(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return true
+	}
+	field := "body"
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		field = te.Field
+		err = fmt.Errorf("a JSON %s does not fit here", te.Value)
+	}
+	h.failMessage(w, model.CodeSerializationException, field+": "+strings.TrimPrefix(err.Error(), "json: "), err)
+	return false
+}
+
+// failInput answers an org.InputError with its text, any other error as fail does.
+func (h *Handler) failInput(w http.ResponseWriter, err error) {
+	var ie *org.InputError
+	if !errors.As(err, &ie) {
+		h.fail(w, model.AdminAPI, err)
+		return
+	}
+	h.failMessage(w, model.CodeInvalidInputException, ie.Error(), err)
+}
+
+// failMessage answers 400 with the admin API's error shape and a message of orgd's own.
+func (h *Handler) failMessage(w http.ResponseWriter, code, msg string, err error) {
+	h.logger.Info("admin request failed", "status", http.StatusBadRequest, "code", code, "detail", err)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(struct {
+		Type    string `json:"__type"`
+		Message string
+	}{code, msg})
 }
 
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, op string, v any) bool {
