@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/orgd/orgd/internal/iam"
 	"github.com/orgd/orgd/internal/model"
@@ -409,35 +410,19 @@ func (t *txn) iamARNOf(o *Organization, id string) (string, error) {
 // (resourceTags).
 func (t *txn) requestContext(p iam.Principal, principalTags map[string]string, o *Organization, ch *chain, r *iamRequest) *policy.Context {
 	c := policy.NewContext()
-	part := t.caller.partition()
-	c.Set("aws:PrincipalArn", principalARN(p, part))
-	c.Set("aws:PrincipalAccount", p.Account)
-	c.Set("aws:userid", p.UserID())
-	switch p.Kind {
-	case iam.User:
-		c.Set("aws:PrincipalType", "User")
-		c.Set("aws:username", p.Name)
-	case iam.AssumedRole:
-		c.Set("aws:PrincipalType", "AssumedRole")
-	default:
-		c.Set("aws:PrincipalType", "Account")
-	}
-	for k, v := range principalTags {
-		c.Set("aws:PrincipalTag/"+k, v)
-	}
+	var orgID, orgPath string
 	if o != nil {
-		c.Set("aws:PrincipalOrgID", o.ID)
+		orgID = o.ID
 		if ch != nil {
-			c.Set("aws:PrincipalOrgPaths", ch.orgPath)
+			orgPath = ch.orgPath
 		}
 	}
+	principalContext(c, p, t.caller.partition(), principalTags, orgID, orgPath, t.now)
 	region := t.caller.Region
 	if region == "" {
 		region = defaultRegion
 	}
 	c.Set("aws:RequestedRegion", region)
-	c.Set("aws:CurrentTime", t.now.UTC().Format("2006-01-02T15:04:05Z"))
-	c.Set("aws:EpochTime", strconv.FormatInt(t.now.Unix(), 10))
 	c.Set("aws:SecureTransport", strconv.FormatBool(t.caller.SecureTransport))
 	if t.caller.SourceIP != "" {
 		c.Set("aws:SourceIp", t.caller.SourceIP)
@@ -460,6 +445,40 @@ func (t *txn) requestContext(p iam.Principal, principalTags map[string]string, o
 		c.Set("organizations:ServicePrincipal", r.servicePrincipal)
 	}
 	return c
+}
+
+// principalContext sets the condition keys AWS puts in every request of principal p, whatever
+// the service: who it is, its tags, its organization (orgID "" for none) and its account's
+// path in it, and the time (now, the server's clock). Enforcement and the simulator share
+// them.
+func principalContext(c *policy.Context, p iam.Principal, partition string, tags map[string]string, orgID, orgPath string, now time.Time) {
+	c.Set("aws:PrincipalArn", principalARN(p, partition))
+	c.Set("aws:PrincipalAccount", p.Account)
+	c.Set("aws:PrincipalIsAWSService", "false")
+	// A principal orgd knows only by its ARN (the simulator's) has no unique id to show.
+	if p.Kind == iam.Root || p.ID != "" {
+		c.Set("aws:userid", p.UserID())
+	}
+	switch p.Kind {
+	case iam.User:
+		c.Set("aws:PrincipalType", "User")
+		c.Set("aws:username", p.Name)
+	case iam.AssumedRole:
+		c.Set("aws:PrincipalType", "AssumedRole")
+	default:
+		c.Set("aws:PrincipalType", "Account")
+	}
+	for k, v := range tags {
+		c.Set("aws:PrincipalTag/"+k, v)
+	}
+	if orgID != "" {
+		c.Set("aws:PrincipalOrgID", orgID)
+		if orgPath != "" {
+			c.Set("aws:PrincipalOrgPaths", orgPath)
+		}
+	}
+	c.Set("aws:CurrentTime", now.UTC().Format("2006-01-02T15:04:05Z"))
+	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
 }
 
 // principalARN is aws:PrincipalArn: a session's is its role's ARN, as AWS documents.

@@ -219,7 +219,7 @@ func (s *Service) Impact(ctx context.Context, in *ImpactRequest) (*ImpactResult,
 			return nil, err
 		}
 	}
-	return analyse(before, after, actions, in.ContextEntries, now, detail), nil
+	return s.analyse(before, after, actions, in.ContextEntries, now, detail), nil
 }
 
 // impactActions are the catalogue's actions the patterns select (all without patterns).
@@ -612,7 +612,7 @@ func actionClasses(actions []catalog.Action, docs map[string]*impactDoc) (reps [
 }
 
 // analyse compares every account's decisions before and after, one evaluation per path.
-func analyse(before, after *impactTree, actions []catalog.Action, entries []ContextEntry, now time.Time, detail string) *ImpactResult {
+func (s *Service) analyse(before, after *impactTree, actions []catalog.Action, entries []ContextEntry, now time.Time, detail string) *ImpactResult {
 	// Only the documents attached somewhere, before or after, bear on a decision.
 	used := map[string]*impactDoc{}
 	for _, tr := range []*impactTree{before, after} {
@@ -631,7 +631,7 @@ func analyse(before, after *impactTree, actions []catalog.Action, entries []Cont
 		ctx.Set(e.ContextKeyName, e.ContextKeyValues...)
 	}
 	// An administrator identity, so that the decision is the SCPs' alone.
-	identity := []*policy.Policy{administrator}
+	identity := s.admin
 	evals := map[string]*pathEval{}
 	eval := func(tr *impactTree, a *Account, sig string) *pathEval {
 		if e, ok := evals[sig]; ok {

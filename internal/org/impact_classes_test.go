@@ -32,7 +32,11 @@ func TestActionClassesDecideAsEachAction(t *testing.T) {
 	if len(reps) < 5 || len(reps) > 100 {
 		t.Fatalf("%d classes for %d actions", len(reps), len(actions))
 	}
-	in := &policy.Input{Identity: []*policy.Policy{administrator}, SCPs: []policy.Level{
+	admin, err := policy.Parse(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &policy.Input{Identity: []*policy.Policy{admin}, SCPs: []policy.Level{
 		{Target: "r-ab12", Policies: []*policy.Policy{parsed["p-full"].parsed}},
 		{Target: "ou-ab12-11111111", Policies: []*policy.Policy{parsed["p-some"].parsed, parsed["p-region"].parsed}},
 		{Target: "222222222222", Policies: []*policy.Policy{parsed["p-full"].parsed}},

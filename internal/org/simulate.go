@@ -116,19 +116,6 @@ type OrganizationsDecisionDetail struct{ AllowedByOrganizations bool }
 // PermissionsBoundaryDecisionDetail says whether the boundary allowed the request.
 type PermissionsBoundaryDecisionDetail struct{ AllowedByPermissionsBoundary bool }
 
-// administrator is the identity policy of a principal that declares none: the root user, and
-// a user or role nobody restricted, may do anything in its account (issue 12 §2).
-var administrator = mustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, "administrator")
-
-func mustParse(doc, id string) *policy.Policy {
-	p, err := policy.Parse(doc)
-	if err != nil {
-		panic(fmt.Sprintf("org: built-in policy %s: %v", id, err))
-	}
-	p.ID = id
-	return p
-}
-
 // simCaller is the principal a simulation names.
 type simCaller struct {
 	partition, account string
@@ -299,89 +286,28 @@ var contextTypes = map[string]func(string) bool{
 	},
 }
 
-// orgFacts is what the store says about one account's place in an organization.
-type orgFacts struct {
-	org        *Organization // nil: a standalone account
-	account    *Account
-	management bool
-	path       string // o-…/r-…/ou-…/ of the account's parent, as aws:PrincipalOrgPaths shows it
+// placement is what the store says of one account's place: its organization (nil for a
+// standalone account) and, in it, the account's chain of a policy type (its levels, its
+// path, whether it is the management account), as enforcement reads them.
+type placement struct {
+	org   *Organization
+	chain *chain
 }
 
-func (t *txn) orgFacts(id string) (orgFacts, error) {
-	a, err := t.account(id)
-	if err != nil {
-		return orgFacts{}, err
-	}
-	f := orgFacts{account: a}
-	if a.OrgID == "" {
-		return f, nil
+func (t *txn) placement(accountID, policyType string) (placement, error) {
+	a, err := t.account(accountID)
+	if err != nil || a.OrgID == "" {
+		return placement{}, err
 	}
 	o, err := t.Organization(t.ctx, a.OrgID)
 	if err != nil {
-		return orgFacts{}, fmt.Errorf("org: read organization %s of account %s: %w", a.OrgID, a.ID, err)
+		return placement{}, fmt.Errorf("org: read organization %s of account %s: %w", a.OrgID, a.ID, err)
 	}
-	f.org, f.management = o, o.ManagementAccountID == a.ID
-	f.path = rootPath(o)
-	if a.ParentID != o.RootID {
-		u, err := t.ou(o, a.ParentID)
-		if err != nil {
-			return orgFacts{}, fmt.Errorf("org: parent of account %s: %w", a.ID, err)
-		}
-		f.path = u.Path
-	}
-	return f, nil
-}
-
-// storedLevels reads the policies of a type attached from the root down to the account (SCPs
-// for a principal's account, RCPs for a resource's): nil when the type does not apply, since
-// the account is standalone or the type is not enabled in its root. Parsed policies are kept
-// in cache by id, so levels that share a policy parse it once.
-func (t *txn) storedLevels(f orgFacts, policyType string, cache map[string]*policy.Policy) ([]policy.Level, error) {
-	if f.org == nil {
-		return nil, nil
-	}
-	e, err := t.enabledPolicyType(f.org, policyType)
-	if err != nil || e == nil {
-		return nil, err
-	}
-	ids := strings.Split(strings.TrimSuffix(f.path, "/"), "/")[1:] // drop the organization
-	ids = append(ids, f.account.ID)
-	levels := make([]policy.Level, 0, len(ids))
-	for _, id := range ids {
-		as, err := t.ListPolicyAttachments(t.ctx, PolicyAttachmentQuery{OrgID: f.org.ID, TargetID: id, PolicyType: policyType})
-		if err != nil {
-			return nil, fmt.Errorf("org: %s policies of %s: %w", policyType, id, err)
-		}
-		l := policy.Level{Target: id, Policies: make([]*policy.Policy, 0, len(as))}
-		for _, a := range as {
-			p, err := t.parsedPolicy(f.org, a, cache)
-			if err != nil {
-				return nil, err
-			}
-			l.Policies = append(l.Policies, p)
-		}
-		levels = append(levels, l)
-	}
-	return levels, nil
-}
-
-// parsedPolicy reads and parses an attached policy, once per cache.
-func (t *txn) parsedPolicy(o *Organization, a PolicyAttachment, cache map[string]*policy.Policy) (*policy.Policy, error) {
-	if p, ok := cache[a.PolicyID]; ok {
-		return p, nil
-	}
-	stored, err := t.attachedPolicy(o, a)
+	ch, err := t.policyChain(o, a, policyType)
 	if err != nil {
-		return nil, err
+		return placement{}, err
 	}
-	p, err := policy.Parse(stored.Content)
-	if err != nil {
-		// CreatePolicy checked the document; one the evaluator cannot read is orgd's fault.
-		return nil, fmt.Errorf("org: policy %s attached to %s does not parse: %w", a.PolicyID, a.TargetID, err)
-	}
-	p.ID = a.PolicyID
-	cache[a.PolicyID] = p
-	return p, nil
+	return placement{org: o, chain: ch}, nil
 }
 
 // Simulate answers a simulation request.
@@ -468,7 +394,7 @@ func (s *Service) Simulate(ctx context.Context, in *SimulationRequest) (*Simulat
 		}
 		if in.PolicyInputList == nil {
 			// A principal without declared policies is an administrator of its account.
-			pin.Identity = []*policy.Policy{administrator}
+			pin.Identity = s.admin
 			if declared.Declared {
 				pin.Identity = declared.Identity
 			}
@@ -492,42 +418,25 @@ func (s *Service) Simulate(ctx context.Context, in *SimulationRequest) (*Simulat
 }
 
 func (t *txn) simulate(in *SimulationRequest, caller simCaller, tags map[string]string, pin *policy.Input, resources []string, out *SimulationResult) error {
-	principal, err := t.orgFacts(caller.account)
+	principal, err := t.placement(caller.account, model.PolicyTypeServiceControlPolicy)
 	if err != nil {
 		return err
 	}
-	cache := map[string]*policy.Policy{}
-	pin.PrincipalIsManagement = principal.management
-	if in.ServiceControlPolicies == nil {
-		if pin.SCPs, err = t.storedLevels(principal, model.PolicyTypeServiceControlPolicy, cache); err != nil {
-			return err
+	var orgID, orgPath string
+	if principal.org != nil {
+		orgID, orgPath = principal.org.ID, principal.chain.orgPath
+		pin.PrincipalIsManagement = principal.chain.management
+		if in.ServiceControlPolicies == nil {
+			pin.SCPs = principal.chain.levels
 		}
 	}
 	ctx := policy.NewContext()
 	// The keys AWS puts in every request's context [IAM User Guide, AWS global condition
 	// context keys]; the request's ContextEntries come after and win.
-	ctx.Set("aws:PrincipalAccount", caller.account)
+	p := iam.Principal{Account: caller.account, Kind: caller.kind, Name: caller.name}
+	principalContext(ctx, p, caller.partition, tags, orgID, orgPath, t.now)
+	// The ARN as given keeps the user's or role's path, which iam.Principal does not carry.
 	ctx.Set("aws:PrincipalArn", caller.arn)
-	ctx.Set("aws:PrincipalIsAWSService", "false")
-	ctx.Set("aws:CurrentTime", t.now.UTC().Format(time.RFC3339))
-	ctx.Set("aws:EpochTime", strconv.FormatInt(t.now.Unix(), 10))
-	switch caller.kind {
-	case iam.Root:
-		ctx.Set("aws:PrincipalType", "Account")
-		ctx.Set("aws:userid", caller.account)
-	case iam.User:
-		ctx.Set("aws:PrincipalType", "User")
-		ctx.Set("aws:username", caller.name)
-	case iam.AssumedRole:
-		ctx.Set("aws:PrincipalType", "AssumedRole")
-	}
-	if principal.org != nil {
-		ctx.Set("aws:PrincipalOrgID", principal.org.ID)
-		ctx.Set("aws:PrincipalOrgPaths", principal.path)
-	}
-	for k, v := range tags {
-		ctx.Set("aws:PrincipalTag/"+k, v)
-	}
 	given := map[string]bool{}
 	for _, e := range in.ContextEntries {
 		ctx.Set(e.ContextKeyName, e.ContextKeyValues...)
@@ -539,8 +448,7 @@ func (t *txn) simulate(in *SimulationRequest, caller simCaller, tags map[string]
 		}
 	}
 	// What the store says of each resource owner, read once per owner.
-	owners := map[string]orgFacts{}
-	rcps := map[string][]policy.Level{}
+	owners := map[string]placement{}
 	for _, resource := range resources {
 		owner := in.ResourceOwner
 		if owner == "" {
@@ -555,25 +463,20 @@ func (t *txn) simulate(in *SimulationRequest, caller simCaller, tags map[string]
 		}
 		rf, ok := owners[owner]
 		if !ok {
-			if rf, err = t.orgFacts(owner); err != nil {
+			if rf, err = t.placement(owner, model.PolicyTypeResourceControlPolicy); err != nil {
 				return err
 			}
 			owners[owner] = rf
-			if in.ResourceControlPolicies == nil {
-				if rcps[owner], err = t.storedLevels(rf, model.PolicyTypeResourceControlPolicy, cache); err != nil {
-					return err
-				}
-			}
 		}
 		rin := *pin
-		rin.ResourceInManagement = rf.management
-		if in.ResourceControlPolicies == nil {
-			rin.RCPs = rcps[owner]
-		}
 		setDefault("aws:ResourceAccount", owner)
 		if rf.org != nil {
+			rin.ResourceInManagement = rf.chain.management
+			if in.ResourceControlPolicies == nil {
+				rin.RCPs = rf.chain.levels
+			}
 			setDefault("aws:ResourceOrgID", rf.org.ID)
-			setDefault("aws:ResourceOrgPaths", rf.path)
+			setDefault("aws:ResourceOrgPaths", rf.chain.orgPath)
 		}
 		for _, action := range in.ActionNames {
 			req.Action = action
