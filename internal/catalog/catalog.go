@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/orgd/orgd/internal/policy"
 )
 
 //go:embed catalog.txt.gz
@@ -106,39 +108,11 @@ func Match(pattern string) []Action {
 	lo, _ := slices.BinarySearch(c.keys, prefix)
 	var out []Action
 	for i := lo; i < len(c.keys) && strings.HasPrefix(c.keys[i], prefix); i++ {
-		if wildcardMatch(p, c.keys[i]) {
+		if policy.MatchAction(p, c.keys[i]) {
 			out = append(out, c.actions[i])
 		}
 	}
 	return out
-}
-
-// wildcardMatch reports whether s matches pattern p, where '*' is any run of bytes and '?'
-// any one byte (both lower-case ASCII in the catalogue). It backtracks only to the last '*',
-// which suffices for these two wildcards and keeps it linear in practice.
-func wildcardMatch(p, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
 }
 
 // appendLower appends s lower-cased in ASCII: IAM compares action names without case, and

@@ -213,36 +213,6 @@ func TestMatch(t *testing.T) {
 	}
 }
 
-func TestWildcardMatch(t *testing.T) {
-	tests := []struct {
-		p, s string
-		want bool
-	}{
-		{"", "", true},
-		{"*", "", true},
-		{"**", "abc", true},
-		{"a", "a", true},
-		{"a", "b", false},
-		{"a?c", "abc", true},
-		{"a?c", "ac", false},
-		{"a*c", "ac", true},
-		{"a*c", "abcbc", true},
-		{"a*c", "abcb", false},
-		{"*x", "abc", false},
-		{"a*b*c", "axbybzc", true},
-		{"a*b*c", "axbyc", true},
-		{"a*b*c", "axcyb", false},
-		{"?", "", false},
-		{"abc", "ab", false},
-		{"ab", "abc", false},
-	}
-	for _, tt := range tests {
-		if got := wildcardMatch(tt.p, tt.s); got != tt.want {
-			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", tt.p, tt.s, got, tt.want)
-		}
-	}
-}
-
 func gz(t *testing.T, text string) []byte {
 	t.Helper()
 	var buf bytes.Buffer

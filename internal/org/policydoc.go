@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -49,15 +48,11 @@ func validatePolicyContent(policyType, content string) error {
 	}
 	switch policyType {
 	case model.PolicyTypeServiceControlPolicy, model.PolicyTypeResourceControlPolicy:
-		rcp := policyType == model.PolicyTypeResourceControlPolicy
-		if err := validateIAMPolicy(rcp, top); err != nil {
-			return err
-		}
-		// Then the evaluator's per-type rules (unknown condition operators, malformed ARNs,
-		// values an operator cannot read): a document it could not decide is refused here
-		// rather than ignored when enforced.
+		// The IAM grammar and the evaluator's per-type rules (Principal in an SCP, unknown
+		// condition operators, malformed ARNs, values an operator cannot read): a document
+		// the evaluator could not decide is refused here rather than ignored when enforced.
 		t := policy.SCP
-		if rcp {
+		if policyType == model.PolicyTypeResourceControlPolicy {
 			t = policy.RCP
 		}
 		p, err := policy.Parse(content)
@@ -74,187 +69,6 @@ func validatePolicyContent(policyType, content string) error {
 		return nil
 	}
 	return validateManagementPolicy(policyType, top)
-}
-
-// The IAM grammar. Version is optional as in IAM (a policy without one is read as
-// 2008-10-17) [INF]; Id is part of the IAM grammar and harmless.
-
-var (
-	policyVersions = []string{"2012-10-17", "2008-10-17"}
-	// An action is * or service:action, the service in lower case; wildcards may appear in
-	// the action part (the newer SCP syntax accepts them anywhere) [INF].
-	actionPattern = regexp.MustCompile(`^(\*|[a-zA-Z0-9-]+:[a-zA-Z0-9*?_-]+)$`)
-	sidPattern    = regexp.MustCompile(`^[a-zA-Z0-9]*$`)
-)
-
-func validateIAMPolicy(rcp bool, top map[string]any) error {
-	for _, k := range sortedKeys(top) {
-		switch k {
-		case "Version":
-			v, ok := top[k].(string)
-			if !ok || !slices.Contains(policyVersions, v) {
-				return malformed("Version must be 2012-10-17 or 2008-10-17.")
-			}
-		case "Id":
-			if _, ok := top[k].(string); !ok {
-				return malformed("Id must be a string.")
-			}
-		case "Statement":
-		default:
-			return malformed("unknown element %s.", k)
-		}
-	}
-	var stmts []any
-	switch s := top["Statement"].(type) {
-	case nil:
-		return malformed("the Statement element is required.")
-	case map[string]any:
-		stmts = []any{s}
-	case []any:
-		if len(s) == 0 {
-			return malformed("the Statement element must not be empty.")
-		}
-		stmts = s
-	default:
-		return malformed("Statement must be an object or an array of objects.")
-	}
-	for i, s := range stmts {
-		st, ok := s.(map[string]any)
-		if !ok {
-			return malformed("statement %d is not an object.", i+1)
-		}
-		if err := validateStatement(rcp, st); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func validateStatement(rcp bool, st map[string]any) error {
-	for _, k := range sortedKeys(st) {
-		switch k {
-		case "Sid":
-			sid, ok := st[k].(string)
-			if !ok || !sidPattern.MatchString(sid) {
-				return malformed("Sid must be a string of letters and digits.")
-			}
-		case "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition":
-		case "Principal":
-			if !rcp {
-				return malformed("a service control policy can't specify a Principal.")
-			}
-			// RCPs apply to every principal that reaches the resource: AWS accepts only "*".
-			if p, ok := st[k].(string); !ok || p != "*" {
-				return malformed(`the Principal of a resource control policy must be "*".`)
-			}
-		case "NotPrincipal":
-			return malformed("a policy of this type can't specify NotPrincipal.")
-		default:
-			return malformed("unknown statement element %s.", k)
-		}
-	}
-	switch effect := st["Effect"]; {
-	case effect == nil:
-		return malformed("every statement needs an Effect.")
-	case effect != "Allow" && effect != "Deny":
-		return malformed("Effect must be Allow or Deny.")
-	case rcp && effect != "Deny":
-		// Only the AWS-managed RCPFullAWSAccess allows; customer RCPs can only deny.
-		return malformed("the Effect of a resource control policy must be Deny.")
-	}
-	if rcp && st["Principal"] == nil {
-		return malformed(`a resource control policy statement needs "Principal": "*".`)
-	}
-	if err := exactlyOne(st, "Action", "NotAction", true); err != nil {
-		return err
-	}
-	for _, k := range []string{"Action", "NotAction"} {
-		if v, ok := st[k]; ok {
-			if err := stringList(k, v, actionPattern.MatchString); err != nil {
-				return err
-			}
-		}
-	}
-	// RCPs, like resource policies, name the resources they guard [INF]; SCPs may omit them.
-	if err := exactlyOne(st, "Resource", "NotResource", rcp); err != nil {
-		return err
-	}
-	for _, k := range []string{"Resource", "NotResource"} {
-		if v, ok := st[k]; ok {
-			if err := stringList(k, v, func(r string) bool { return r == "*" || strings.HasPrefix(r, "arn:") }); err != nil {
-				return err
-			}
-		}
-	}
-	if c, ok := st["Condition"]; ok {
-		return validateCondition(c)
-	}
-	return nil
-}
-
-func exactlyOne(st map[string]any, a, b string, required bool) error {
-	_, hasA := st[a]
-	_, hasB := st[b]
-	switch {
-	case hasA && hasB:
-		return malformed("a statement can't have both %s and %s.", a, b)
-	case required && !hasA && !hasB:
-		return malformed("every statement needs %s or %s.", a, b)
-	}
-	return nil
-}
-
-// stringList checks a string or a non-empty array of strings, each accepted by ok.
-func stringList(name string, v any, ok func(string) bool) error {
-	var items []any
-	switch x := v.(type) {
-	case string:
-		items = []any{x}
-	case []any:
-		items = x
-	}
-	if len(items) == 0 {
-		return malformed("%s must be a string or a non-empty array of strings.", name)
-	}
-	for _, it := range items {
-		s, isStr := it.(string)
-		if !isStr || !ok(s) {
-			return malformed("%s contains the invalid value %v.", name, it)
-		}
-	}
-	return nil
-}
-
-// validateCondition checks {"operator": {"key": value or [values]}}.
-func validateCondition(c any) error {
-	ops, ok := c.(map[string]any)
-	if !ok || len(ops) == 0 {
-		return malformed("Condition must be a non-empty object of condition operators.")
-	}
-	for _, op := range sortedKeys(ops) {
-		keys, ok := ops[op].(map[string]any)
-		if !ok || len(keys) == 0 || op == "" {
-			return malformed("the condition operator %s must map condition keys to values.", op)
-		}
-		for _, k := range sortedKeys(keys) {
-			switch v := keys[k].(type) {
-			case []any:
-				if len(v) == 0 {
-					return malformed("the condition key %s has no value.", k)
-				}
-				for _, x := range v {
-					if !isScalar(x) {
-						return malformed("the condition key %s has a value that is not a string, number or boolean.", k)
-					}
-				}
-			default:
-				if !isScalar(v) {
-					return malformed("the condition key %s has a value that is not a string, number or boolean.", k)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 func isScalar(v any) bool {

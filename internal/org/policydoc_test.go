@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/orgd/orgd/internal/model"
+	"github.com/orgd/orgd/internal/policy"
 )
 
 // policyContentCase is a document, its type and whether the type's grammar takes it.
@@ -110,15 +111,15 @@ func TestValidatePolicyContent(t *testing.T) {
 // RCPFullAWSAccess, which only AWS may write.
 func TestAWSManagedPoliciesAreWellFormed(t *testing.T) {
 	for id, p := range awsManagedPolicies {
-		doc, err := decodePolicyJSON(p.Content)
+		parsed, err := policy.Parse(p.Content)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
-		if err := validateIAMPolicy(false, doc.(map[string]any)); err != nil && id == fullAWSAccessID {
+		if err := policy.Validate(policy.SCP, parsed); err != nil && id == fullAWSAccessID {
 			t.Errorf("%s: %v", id, err)
 		}
 		if id == rcpFullAWSAccessID {
-			if err := validateIAMPolicy(true, doc.(map[string]any)); err == nil {
+			if err := policy.Validate(policy.RCP, parsed); err == nil {
 				t.Errorf("%s validates as a customer RCP, but it allows", id)
 			}
 		}

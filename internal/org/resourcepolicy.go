@@ -262,31 +262,6 @@ func containsFunc(xs []string, f func(string) bool) bool {
 	return false
 }
 
-// wildcardMatch matches s against an IAM pattern: * is any run of characters, ? any one.
-func wildcardMatch(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p, mark = star+1, mark+1
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
 // Validation of the document, with the model's InvalidInputException reasons.
 
 var (
@@ -406,7 +381,7 @@ func delegableAction(pattern string) bool {
 		return false
 	}
 	return containsFunc(delegableActions, func(a string) bool {
-		return wildcardMatch(strings.ToLower(name), strings.ToLower(a))
+		return policy.MatchAction(name, a)
 	})
 }
 

@@ -188,3 +188,11 @@ func (a *arnPattern) match(s string) bool {
 	}
 	return true
 }
+
+// MatchAction reports whether action (service:Name) matches an action pattern as an Action
+// element reads it: * and ? wildcards, ASCII letters compared case-insensitively. The
+// catalogue and the delegation policy's checks match action names the evaluator's way.
+func MatchAction(pattern, action string) bool {
+	g := newGlob(pattern, nil)
+	return g.match(action, true)
+}
