@@ -386,8 +386,9 @@ func delegableAction(pattern string) bool {
 }
 
 // checkPrincipal accepts {"AWS": id-or-ARN or a list of them}, where each names a 12-digit
-// account, its root user (arn:aws:iam::<id>:root), or one of its roles or users. orgd knows
-// callers only by account, so a role or user stands for its account [INF]. An ARN of another
+// account, its root user (arn:aws:iam::<id>:root), or one of its roles or users; the
+// evaluator grants a role's ARN to that role's sessions and a user's to that user, as IAM
+// reads a resource-based policy. An ARN of another
 // partition than the organization's names an account that cannot be a member of it, and is
 // refused [INF].
 func checkPrincipal(raw json.RawMessage, partition string) error {
