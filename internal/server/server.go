@@ -11,6 +11,7 @@ import (
 
 	"github.com/orgd/orgd/internal/admin"
 	"github.com/orgd/orgd/internal/awsjson"
+	"github.com/orgd/orgd/internal/console"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/sigv4"
@@ -109,9 +110,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	resolver.Sessions = svc
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
+	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
+	con := console.New(svc, resolver, console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger})
 	adm := admin.New(svc, cfg.Logger, admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings()})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/"):
+			con.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/"):
 			adm.ServeHTTP(w, r)
 		case isSTS(r):

@@ -295,3 +295,30 @@ func (rs *Resolver) AccountOf(ctx context.Context, accessKeyID string) (string, 
 	}
 	return rs.DefaultAccount, nil
 }
+
+// Authenticate checks an access key against the secret a person typed into a sign-in form
+// (orgd's console), where no request is signed: the same keys and temporary credentials
+// Identify accepts, the secret compared in constant time. It returns the key's identity and,
+// for temporary credentials, when they expire on the server's clock (zero for a long-term
+// key). A key it does not know, a wrong secret or session token, or expired credentials are
+// a *Failure; any other error is the store's. In open mode every key is unknown: there is no
+// secret to check.
+func (rs *Resolver) Authenticate(ctx context.Context, accessKeyID, secretAccessKey, sessionToken string) (Identity, time.Time, error) {
+	s := &signed{Authorization: Authorization{AccessKeyID: accessKeyID}, token: sessionToken}
+	secret, found, err := rs.session(ctx, s)
+	if err != nil {
+		return Identity{}, time.Time{}, err
+	}
+	if !found {
+		k, ok := rs.Keys[accessKeyID]
+		if !ok || sessionToken != "" {
+			return Identity{}, time.Time{}, fail(UnknownKey, "", "access key %q is not in the credentials file, or is a long-term key given a session token", accessKeyID)
+		}
+		secret = Secret{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal()}
+	}
+	if subtle.ConstantTimeCompare([]byte(secretAccessKey), []byte(secret.SecretAccessKey)) != 1 {
+		return Identity{}, time.Time{}, fail(SignatureMismatch, "", "the secret access key of %q does not match", accessKeyID)
+	}
+	return Identity{AccountID: secret.Principal.Account, AccessKeyID: accessKeyID, Partition: Partition(""),
+		Principal: secret.Principal}, secret.Expires, nil
+}
