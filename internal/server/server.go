@@ -66,7 +66,7 @@ type Server struct {
 	// Metrics is nil unless Config.Metrics: the mail deliverer reports through it.
 	Metrics *metrics.Metrics
 	store   org.Store
-	db       string // Config.DB
+	db      string // Config.DB
 }
 
 // New opens the store and builds the handlers.
