@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +105,11 @@ func TestMetricsCountRequests(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	// SQLite commits every Update in a group commit, of one here at least; PostgreSQL has
+	// none.
+	if sqliteStore := os.Getenv(apitest.EnvStore) != "postgres"; sqliteStore == strings.Contains(body, "orgd_store_group_commit_size_count 0\n") {
+		t.Errorf("/metrics shows group commits: %v, want %v", !sqliteStore, sqliteStore)
 	}
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", grepOrgd(body))
