@@ -167,7 +167,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	compat, err := org.ParseCompat(*compatName)
 	if err != nil {
-		return fmt.Errorf("--compat: %w", err)
+		return fmt.Errorf("--compat (or %s): %w", envName("compat"), err)
 	}
 	if compat == org.CompatMoto && *createDelay > 0 {
 		return fmt.Errorf("--compat moto creates accounts inside the CreateAccount call: it takes no --create-account-delay")
