@@ -5,10 +5,12 @@
 //	orgd outbox                show the e-mails AWS would have sent
 //	orgd reset                 wipe all state
 //	orgd clock [--advance D]   show or move the server's clock
+//	orgd version               print the version (stamped with -ldflags "-X main.version=...")
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -25,6 +27,11 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "orgd:", err)
+		// A command line orgd cannot parse exits 2, as the flag package's own does.
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }

@@ -48,11 +48,19 @@ commands:
   clock      show the server's clock, or move it with --advance
   simulate   ask the policy simulator whether a principal may call actions, and why
   impact     show what a proposed SCP change would deny or allow, to which accounts
+  version    print orgd's version (also: orgd --version)
 
 "orgd <command> -h" shows a command's flags.`
 
-// Run runs the subcommand named by args[0].
+// Run runs the subcommand named by args[0]. A command's -h is a success.
 func (m *Main) Run(ctx context.Context, args []string) error {
+	if err := m.run(ctx, args); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func (m *Main) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
@@ -73,6 +81,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.simulate(ctx, args[1:])
 	case "impact":
 		return m.impact(ctx, args[1:])
+	case "version", "-version", "--version":
+		fmt.Fprintln(m.Stdout, "orgd", Version())
+		return nil
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(m.Stdout, usage)
 		return nil
@@ -106,9 +117,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	dataDir := fs.String("data-dir", defaultDataDir(), "directory of the default SQLite database")
 	db := fs.String("db", "", `SQLite database file, "memory" to keep nothing on disk, or a postgres:// URL shared by replicas (default DATA-DIR/orgd.db)`)
 	syncMode := fs.String("sync", "full", "durability of an SQLite database file: full (an acknowledged write survives a power loss) or normal (it survives a crash of orgd; the last writes may be lost on power loss)")
-	creds := fs.String("credentials", os.Getenv("ORGD_CREDENTIALS"), `JSON file of access keys, their secrets and accounts: {"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId", "UserName"}]}; with it every request's signature is verified, without it any key is accepted unverified (env ORGD_CREDENTIALS)`)
+	creds := fs.String("credentials", "", `JSON file of access keys, their secrets and accounts: {"Credentials": [{"AccessKeyId", "SecretAccessKey", "AccountId", "UserName"}]}; with it every request's signature is verified, without it any key is accepted unverified`)
 	insecureOpen := fs.Bool("insecure-open", false, "serve on a non-loopback address without --credentials: anyone who reaches orgd can act as any account")
-	adminToken := fs.String("admin-token", os.Getenv("ORGD_ADMIN_TOKEN"), "bearer token the admin API requires (env ORGD_ADMIN_TOKEN); off loopback, without one, orgd generates one into DIR/admin-token beside the database")
+	adminToken := fs.String("admin-token", "", "bearer token the admin API (and /metrics) requires; off loopback, without one, orgd generates one into DIR/admin-token beside the database")
 	var publicHosts hostList
 	fs.Var(&publicHosts, "public-host", "a name clients reach orgd by, which requests' Host header may give (repeat, or separate by commas); NAME:PORT for one port only")
 	maxConns := fs.Int("max-connections", 1024, "connections served at once; more wait until one closes")
@@ -120,9 +131,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	createDelay := fs.Duration("create-account-delay", 0, "how long CreateAccount requests stay IN_PROGRESS on the server's clock (0: done at once)")
 	closeDelay := fs.Duration("close-account-delay", 0, "how long closed accounts stay PENDING_CLOSURE on the server's clock (0: SUSPENDED at once)")
 	featureLabel := fs.String("all-features-label", "FULL", "ORGANIZATION_FEATURE_SET value of invitations from all-features organizations (FULL or ALL)")
-	logLevel := fs.String("log-level", "info", "debug (one line per request), info (one line per failed request), warn or error")
-	compatName := fs.String("compat", os.Getenv("ORGD_COMPAT"), "compatibility profile: moto (for suites written against moto: CreateAccount done in the call, no account/OU/invitation quotas or waits, lists in creation order); default AWS's behaviour (env ORGD_COMPAT)")
-	if err := fs.Parse(args); err != nil {
+	logLevel := fs.String("log-level", "info", "info (one line per request, admin calls included), debug (and the HTTP server's own messages), warn (only what an operator should act on) or error")
+	logFormat := fs.String("log-format", "text", "text (key=value lines) or json (one JSON object a line)")
+	compatName := fs.String("compat", "", "compatibility profile: moto (for suites written against moto: CreateAccount done in the call, no account/OU/invitation quotas or waits, lists in creation order); default AWS's behaviour")
+	if err := m.parseServeFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -155,7 +167,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	compat, err := org.ParseCompat(*compatName)
 	if err != nil {
-		return fmt.Errorf("--compat (or ORGD_COMPAT): %w", err)
+		return fmt.Errorf("--compat (or %s): %w", envName("compat"), err)
 	}
 	if compat == org.CompatMoto && *createDelay > 0 {
 		return fmt.Errorf("--compat moto creates accounts inside the CreateAccount call: it takes no --create-account-delay")
@@ -173,7 +185,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if listenName != "" {
 		publicHosts = append(publicHosts, listenName)
 	}
-	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", *logFormat)
+	}
 	if *db == "" {
 		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 			return fmt.Errorf("create data directory: %w", err)
@@ -189,6 +209,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		AdminToken:      *adminToken,
 		PublicHosts:     publicHosts,
 		Logger:          logger,
+		Metrics:         true,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
 			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat},
 	}
@@ -344,7 +365,7 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 	seller := fs.String("seller", "", "seller of record: AWS or AISPL")
 	noPayment := fs.Bool("no-payment-instrument", false, "the account has no payment method")
 	unverified := fs.Bool("unverified-email", false, "the owner has not verified the e-mail address")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := m.parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -383,7 +404,7 @@ func (m *Main) roles(ctx context.Context, args []string) error {
 		boundary = fs.String("boundary", "", "file of the role's permissions boundary")
 		fs.Var(&tags, "tag", "principal tag KEY=VALUE (repeatable)")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -444,7 +465,7 @@ func (m *Main) clock(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
 	advance := fs.String("advance", "", "move the clock forward by this Go duration, e.g. 384h")
-	if err := fs.Parse(args); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -461,7 +482,7 @@ func (m *Main) call(ctx context.Context, name string, args []string, method, pat
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	// Flags stop at the first other word; one left over was meant for something else

@@ -40,6 +40,13 @@ type Options struct {
 	Mode string
 	// Warnings are what the health check lists for an operator to act on.
 	Warnings []string
+	// Ready, when set, says whether the store answers and its schema is this program's
+	// (the readiness check, /_orgd/ready): nil when it is, else why not.
+	Ready func(ctx context.Context) error
+	// Observe, when set, hears of every answered request: its route ("POST
+	// /_orgd/accounts"), error code ("" on success), status and duration. orgd's metrics
+	// count them.
+	Observe func(op, code string, status int, d time.Duration)
 }
 
 // New returns the admin API's handler; it answers /_orgd/ and /moto-api/reset.
@@ -61,7 +68,7 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	// promises AWS-form errors throughout. The method patterns above are more specific than
 	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
 	// no Access-Control-* header, so no browser lets a page send what it asked about.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/moto-api/reset", healthPath} {
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/moto-api/reset", healthPath, readyPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -74,16 +81,85 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	return h
 }
 
-// healthPath is the health check, which orchestrators probe without a token.
-const healthPath = "/_orgd/health"
+// healthPath and readyPath are the liveness and readiness checks, which orchestrators
+// probe without a token.
+const (
+	healthPath = "/_orgd/health"
+	readyPath  = "/_orgd/ready"
+)
 
-// ServeHTTP answers the health check to anyone, and everything else only to requests a web
-// page cannot make (a JSON body) carrying the token when one is set. The server in front
-// has already refused a foreign Host or Origin (internal/server).
+// ServeHTTP answers the health and readiness checks to anyone, and everything else only to
+// requests a web page cannot make (a JSON body) carrying the token when one is set. The
+// server in front has already refused a foreign Host or Origin (internal/server). Every
+// request is logged in one line at Info level (an internal failure at Error level).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == healthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		h.health(w, r)
-		return
+	rec := &recorder{ResponseWriter: w, level: slog.LevelInfo}
+	start := time.Now()
+	h.serve(rec, r)
+	d := time.Since(start)
+	// The mux sets the route it chose; the checks and refusals before it have none.
+	op := r.Pattern
+	if op == "" {
+		op = r.Method + " " + r.URL.Path
+		if r.URL.Path != healthPath && r.URL.Path != readyPath {
+			op = "" // a path the caller chose must not become a time series
+		}
+	}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	if h.opts.Observe != nil {
+		h.opts.Observe(op, rec.code, rec.status, d)
+	}
+	if rec.level == slog.LevelError && r.Context().Err() != nil {
+		rec.level, rec.detail = slog.LevelInfo, "the client went away: "+rec.detail
+	}
+	h.logger.LogAttrs(context.Background(), rec.level, "request", slog.String("api", "admin"),
+		slog.String("op", r.Method+" "+r.URL.Path), slog.Int("status", rec.status), slog.String("code", rec.code),
+		slog.String("detail", rec.detail), slog.Duration("duration", d))
+}
+
+// recorder keeps what the request's line in the log and its metrics need: the status, and
+// for a failure its code and detail.
+type recorder struct {
+	http.ResponseWriter
+	status       int
+	code, detail string
+	level        slog.Level
+}
+
+func (rw *recorder) WriteHeader(status int) {
+	if rw.status == 0 {
+		rw.status = status
+	}
+	rw.ResponseWriter.WriteHeader(status)
+}
+
+func (rw *recorder) Write(b []byte) (int, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	return rw.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// failed notes a failure for the request's log line.
+func (rw *recorder) failed(code, detail string, level slog.Level) {
+	rw.code, rw.detail, rw.level = code, detail, level
+}
+
+func (h *Handler) serve(w *recorder, r *http.Request) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		switch r.URL.Path {
+		case healthPath:
+			h.health(w, r)
+			return
+		case readyPath:
+			h.ready(w, r)
+			return
+		}
 	}
 	if h.opts.Token != "" {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -137,6 +213,38 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 		out.Status, out.Reason, status = "unavailable", "the store does not answer a read: "+err.Error(), http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(out)
+}
+
+// Readiness is the readiness check's answer.
+type Readiness struct {
+	Status string // "ready", or "unavailable"
+	Reason string `json:",omitempty"` // why not ready
+}
+
+// ready answers 200 when the store answers and its schema is this program's, else 503 with
+// the reason. Like health, it shows nothing secret: the stores' errors never repeat a
+// database URL.
+func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
+	out, status := Readiness{Status: "ready"}, http.StatusOK
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var err error
+	if h.opts.Ready != nil {
+		err = h.opts.Ready(ctx)
+	} else {
+		_, err = h.svc.Now(ctx)
+	}
+	if err != nil {
+		h.logger.Warn("readiness check: not ready", "err", err)
+		out, status = Readiness{Status: "unavailable", Reason: err.Error()}, http.StatusServiceUnavailable
+		if rec, ok := w.(*recorder); ok {
+			rec.failed("", out.Reason, slog.LevelInfo)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(out)
 }
@@ -417,7 +525,9 @@ func (h *Handler) failInput(w http.ResponseWriter, err error) {
 
 // failMessage answers 400 with the admin API's error shape and a message of orgd's own.
 func (h *Handler) failMessage(w http.ResponseWriter, code, msg string, err error) {
-	h.logger.Info("admin request failed", "status", http.StatusBadRequest, "code", code, "detail", err)
+	if rec, ok := w.(*recorder); ok {
+		rec.failed(code, err.Error(), slog.LevelInfo)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(http.StatusBadRequest)
@@ -442,16 +552,17 @@ func (h *Handler) reply(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// fail answers err with the catalogue's text for the admin operation op and logs it in one
-// line with its detail, as the AWS API does.
+// fail answers err with the catalogue's text for the admin operation op, and notes its
+// detail for the request's log line, as the AWS API logs it.
 func (h *Handler) fail(w http.ResponseWriter, op string, err error) {
 	var e *model.Error
 	level := slog.LevelInfo
 	if !errors.As(err, &e) {
 		e, level = &model.Error{Code: model.CodeServiceException, Detail: err.Error()}, slog.LevelError
 	}
-	h.logger.Log(context.Background(), level, "admin request failed", "op", op,
-		"status", e.HTTPStatus(), "code", e.Code, "reason", e.Reason, "detail", e.Detail)
+	if rec, ok := w.(*recorder); ok {
+		rec.failed(e.Code, strings.TrimSpace(e.Reason+" "+e.Detail), level)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	w.WriteHeader(e.HTTPStatus())

@@ -32,6 +32,10 @@ type Handler struct {
 	Resolver *sigv4.Resolver
 	Logger   *slog.Logger // nil discards the logs
 	MaxBody  int64        // 0 means DefaultMaxBody
+	// Observe, when set, hears of every answered request: its operation ("" when the
+	// target names none of the model's), error code ("" on success), status and duration.
+	// orgd's metrics count them.
+	Observe func(op, code string, status int, d time.Duration)
 }
 
 // logger is h.Logger or, for a Handler built without one, a logger that discards: a nil
@@ -43,9 +47,10 @@ func (h *Handler) logger() *slog.Logger {
 	return h.Logger
 }
 
-// ServeHTTP answers one request. A failed request is logged in one line at Info level (an
-// internal failure at Error level) with the detail that AWS's fixed texts leave out: which id,
-// which field, which limit. A successful one is logged at Debug level.
+// ServeHTTP answers one request and logs it in one line at Info level (an internal failure
+// at Error level), a failure with the detail that AWS's fixed texts leave out: which id,
+// which field, which limit. A client that went away before its answer is no failure of
+// orgd's: its request is logged at Info level whatever the store said.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := requestID()
@@ -53,21 +58,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, status := "", 0
 	var caller org.Caller
 	var failed *model.Error
-	var level slog.Level
+	level := slog.LevelInfo
 	logger := h.logger()
 	defer func() {
 		if p := recover(); p != nil {
 			failed, level = &model.Error{Code: model.CodeServiceException, Detail: fmt.Sprint("panic: ", p)}, slog.LevelError
 			status = writeError(w, op, failed)
 		}
+		d := time.Since(start)
+		code := ""
 		if failed != nil {
-			logger.Log(context.Background(), level, "request failed", "op", op, "account", caller.AccountID,
-				"principal", principalARN(caller), "status", status, "code", failed.Code, "reason", failed.Reason, "detail", failed.Detail,
-				"request_id", reqID)
+			code = failed.Code
+		}
+		if h.Observe != nil {
+			known := op
+			if _, ok := model.Lookup(op); !ok {
+				known = "" // a name the caller made up must not become a time series
+			}
+			h.Observe(known, code, status, d)
+		}
+		if level == slog.LevelError && r.Context().Err() != nil {
+			level = slog.LevelInfo
+			failed.Detail = "the client went away: " + failed.Detail
+		}
+		if !logger.Enabled(context.Background(), level) {
 			return
 		}
-		logger.Debug("request", "op", op, "account", caller.AccountID, "status", status,
-			"duration", time.Since(start), "request_id", reqID)
+		attrs := []slog.Attr{slog.String("api", "awsjson"), slog.String("op", op), slog.String("account", caller.AccountID), slog.Int("status", status),
+			slog.String("code", code), slog.Duration("duration", d), slog.String("request_id", reqID)}
+		if failed != nil {
+			attrs = append(attrs, slog.String("principal", principalARN(caller)), slog.String("reason", failed.Reason),
+				slog.String("detail", failed.Detail))
+		}
+		logger.LogAttrs(context.Background(), level, "request", attrs...)
 	}()
 	body, op, caller, err := h.decode(w, r)
 	if err == nil {

@@ -706,10 +706,10 @@ func TestEveryOperationDispatches(t *testing.T) {
 	}
 }
 
-// TestFailedRequestLogsOneLine: a failed request writes one line at Info level, the default,
-// with what AWS's fixed text leaves out (here the account that does not exist); a successful
-// one writes nothing at that level.
-func TestFailedRequestLogsOneLine(t *testing.T) {
+// TestEveryRequestLogsOneLine: every request writes one line at Info level, the default: a
+// successful one its operation, caller, status and duration, a failed one also its code and
+// what AWS's fixed text leaves out (here the account that does not exist).
+func TestEveryRequestLogsOneLine(t *testing.T) {
 	var buf bytes.Buffer
 	api := &stubAPI{}
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -717,9 +717,20 @@ func TestFailedRequestLogsOneLine(t *testing.T) {
 	t.Cleanup(hs.Close)
 
 	requireOK(t, call(t, hs.URL, mgmt, "DescribeOrganization", `{}`))
-	if buf.Len() != 0 {
-		t.Errorf("a successful request logged at Info level: %s", buf.Bytes())
+	var ok map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &ok); err != nil {
+		t.Fatalf("a successful request's log is not one JSON line: %v: %s", err, buf.Bytes())
 	}
+	for k, want := range map[string]any{"level": "INFO", "msg": "request", "api": "awsjson", "op": "DescribeOrganization",
+		"account": mgmt, "status": float64(200), "code": ""} {
+		if ok[k] != want {
+			t.Errorf("log %s = %#v, want %#v (%s)", k, ok[k], want, buf.Bytes())
+		}
+	}
+	if d, _ := ok["duration"].(float64); d <= 0 {
+		t.Errorf("log duration = %#v, want a positive number of nanoseconds", ok["duration"])
+	}
+	buf.Reset()
 
 	api.err = model.Fail(model.CodeAccountNotFoundException, "", "account %s doesn't exist", "999999999999")
 	r := call(t, hs.URL, mgmt, "DescribeOrganization", `{}`)

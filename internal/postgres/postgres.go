@@ -35,6 +35,9 @@ type Options struct {
 	// max_connections; zero keeps pgx's default (the greater of 4 and the number of CPUs)
 	// or the URL's pool_max_conns.
 	MaxConns int32
+	// OnRetry, when set, hears of each transaction run again after a conflict (orgd's
+	// metrics).
+	OnRetry func()
 }
 
 // Store is an org.Store on one PostgreSQL database.
@@ -45,6 +48,7 @@ type Store struct {
 	// of the database do not wait for this one's writers.
 	schema  string
 	writers keyLocks // this process's Updates that hold or await a write key
+	onRetry func()   // Options.OnRetry
 }
 
 var _ org.Store = (*Store)(nil)
@@ -94,12 +98,30 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: read the schema: %w", err)
 	}
-	return &Store{pool: pool, schema: schema}, nil
+	return &Store{pool: pool, schema: schema, onRetry: opts.OnRetry}, nil
 }
 
 // Close closes the pool's connections, waiting for those in use.
 func (s *Store) Close() error {
 	s.pool.Close()
+	return nil
+}
+
+// Ready reports whether the database answers a read and its schema is the one this
+// program's migrations make: an error says why not. A replica of an older orgd, after a
+// newer one migrated the database further, is not ready.
+func (s *Store) Ready(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	var version int
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return fmt.Errorf("postgres: read schema version: %w", err)
+	}
+	if version != len(ms) {
+		return fmt.Errorf("postgres: database schema version %d, this program's %d", version, len(ms))
+	}
 	return nil
 }
 
@@ -154,6 +176,9 @@ func (s *Store) retry(ctx context.Context, db beginner, opts pgx.TxOptions, fn f
 		}
 		if attempt == maxAttempts {
 			return fmt.Errorf("postgres: transaction still conflicts after %d attempts: %w: %w", attempt, org.ErrBusy, err)
+		}
+		if s.onRetry != nil {
+			s.onRetry()
 		}
 		select {
 		case <-time.After(backoff(attempt + 1)):

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,14 +37,18 @@ type bench struct {
 // benchSecret is the secret of every key of a verified bench server.
 const benchSecret = "orgd-bench-secret"
 
-func newBench(b *testing.B, db string) *bench { return newBenchMode(b, db, false) }
+func newBench(b *testing.B, db string) *bench { return newBenchMode(b, db, false, false) }
 
 // newBenchMode starts a bench server; verified, with a credentials file in which mgmt's
-// id is its access key.
-func newBenchMode(b *testing.B, db string, verified bool) *bench {
+// id is its access key; instrumented, as orgd serve runs it: metrics on, and every request
+// logged at Info level (in JSON, to nowhere).
+func newBenchMode(b *testing.B, db string, verified, instrumented bool) *bench {
 	q := org.DefaultQuotas()
 	q.MaxAccounts, q.InvitationsPerDay = 1_000_000, 1_000_000
 	cfg := server.Config{DB: db, Exclusive: db != "memory", Org: org.Config{Quotas: q}}
+	if instrumented {
+		cfg.Metrics, cfg.Logger = true, slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
 	if verified {
 		cfg.CredentialsFile = filepath.Join(b.TempDir(), "credentials.json")
 		creds := `{"Credentials": [{"AccessKeyId": "` + mgmt + `", "SecretAccessKey": "` + benchSecret + `", "AccountId": "` + mgmt + `"}]}`
@@ -169,7 +175,11 @@ func BenchmarkServeInviteAcceptFile(b *testing.B) {
 // is the server's cost of verifying alone. Issue 11's bar: at most 15% on the read path.
 
 func benchRead(b *testing.B, verified bool, accounts int, op, body string) {
-	x := newBenchMode(b, "memory", verified)
+	benchReadMode(b, verified, false, accounts, op, body)
+}
+
+func benchReadMode(b *testing.B, verified, instrumented bool, accounts int, op, body string) {
+	x := newBenchMode(b, "memory", verified, instrumented)
 	x.organization(accounts)
 	header := x.request(mgmt, op, body)
 	for b.Loop() {
@@ -191,4 +201,15 @@ func BenchmarkReadListAccountsOpen(b *testing.B) {
 
 func BenchmarkReadListAccountsVerified(b *testing.B) {
 	benchRead(b, true, 100, "ListAccounts", `{"MaxResults":20}`)
+}
+
+// The instrumented reads are the open ones as orgd serve runs them, with metrics and a log
+// line per request: the difference is what operating orgd costs a request.
+
+func BenchmarkReadDescribeOrganizationInstrumented(b *testing.B) {
+	benchReadMode(b, false, true, 0, "DescribeOrganization", `{}`)
+}
+
+func BenchmarkReadListAccountsInstrumented(b *testing.B) {
+	benchReadMode(b, false, true, 100, "ListAccounts", `{"MaxResults":20}`)
 }

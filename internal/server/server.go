@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"github.com/orgd/orgd/internal/admin"
 	"github.com/orgd/orgd/internal/awsjson"
 	"github.com/orgd/orgd/internal/console"
+	"github.com/orgd/orgd/internal/metrics"
+	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/sigv4"
@@ -49,6 +52,9 @@ type Config struct {
 	// runs transactions.
 	WrapStore func(org.Store) org.Store
 	Logger    *slog.Logger
+	// Metrics turns on orgd's metrics (Server.Metrics), which /metrics serves (to callers
+	// with the admin token when one is set, as the admin API).
+	Metrics bool
 }
 
 // Server is a running orgd without its listener.
@@ -58,8 +64,10 @@ type Server struct {
 	// Resolver identifies the callers of every protocol; Verified says whether it checks
 	// signatures, and Keys holds the credentials file's keys.
 	Resolver *sigv4.Resolver
-	store    org.Store
-	db       string // Config.DB
+	// Metrics is nil unless Config.Metrics: the mail deliverer reports through it.
+	Metrics *metrics.Metrics
+	store   org.Store
+	db      string // Config.DB
 }
 
 // New opens the store and builds the handlers.
@@ -93,13 +101,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 				UserName: k.UserName, Policies: policies, PermissionsBoundary: boundary, Tags: k.Tags})
 		}
 	}
-	store, err := openStore(ctx, cfg)
+	var m *metrics.Metrics
+	var store org.Store // set before the handler can serve a scrape
+	if cfg.Metrics {
+		m = metrics.New(metrics.Options{Logger: cfg.Logger, OpenHandshakes: func(ctx context.Context) (int, error) {
+			return openHandshakes(ctx, store)
+		}})
+	}
+	store, err := openStore(ctx, cfg, m)
 	if err != nil {
 		return nil, err
 	}
 	st := store
 	if cfg.WrapStore != nil {
 		st = cfg.WrapStore(st)
+	}
+	if m != nil {
+		st = m.WrapStore(st)
 	}
 	svc, err := org.New(ctx, st, cfg.Org)
 	if err != nil {
@@ -112,11 +130,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
 	con := console.New(svc, resolver, console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger})
-	adm := admin.New(svc, cfg.Logger, admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings()})
+	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready}
+	var metricsHandler http.Handler = http.NotFoundHandler()
+	if m != nil {
+		api.Observe, stsAPI.Observe, admOpts.Observe = m.Recorder("awsjson"), m.Recorder("sts"), m.Recorder("admin")
+		metricsHandler = metricsGuard(m.Handler(), cfg.AdminToken)
+	}
+	adm := admin.New(svc, cfg.Logger, admOpts)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/"):
 			con.ServeHTTP(w, r)
+		case r.URL.Path == "/metrics":
+			metricsHandler.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/_orgd/") || strings.HasPrefix(r.URL.Path, "/moto-api/"):
 			adm.ServeHTTP(w, r)
 		case isSTS(r):
@@ -125,7 +151,56 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			api.ServeHTTP(w, r)
 		}
 	})
-	return &Server{Handler: newGuard(handler, cfg.PublicHosts, cfg.Logger), Service: svc, Resolver: resolver, store: store, db: cfg.DB}, nil
+	return &Server{Handler: newGuard(handler, cfg.PublicHosts, cfg.Logger), Service: svc, Resolver: resolver, Metrics: m,
+		store: store, db: cfg.DB}, nil
+}
+
+// readier is what both stores offer the readiness check (see sqlite.Store.Ready).
+type readier interface {
+	Ready(ctx context.Context) error
+}
+
+var (
+	_ readier = (*sqlite.Store)(nil)
+	_ readier = (*postgres.Store)(nil)
+)
+
+// metricsGuard serves /metrics to GET and HEAD, and when the admin API has a token (always
+// off loopback), only with it: the metrics name no secret, but they show the API's traffic
+// and error codes, which the admin API's rule keeps to its operators. Prometheus sends the
+// token with its authorization setting.
+func metricsGuard(h http.Handler, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "/metrics takes GET", http.StatusMethodNotAllowed)
+			return
+		}
+		if token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="orgd"`)
+				http.Error(w, "/metrics needs the admin token (Authorization: Bearer TOKEN)", http.StatusUnauthorized)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// openHandshakes counts the handshakes stored OPEN or REQUESTED in every organization, for
+// the metrics' gauge: one COUNT query per scrape.
+func openHandshakes(ctx context.Context, store org.Store) (int, error) {
+	var n int
+	err := store.View(ctx, func(tx org.Tx) error {
+		var err error
+		n, err = tx.CountHandshakes(ctx, org.HandshakeQuery{States: []string{model.HandshakeStateOpen, model.HandshakeStateRequested}})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count open handshakes: %w", err)
+	}
+	return n, nil
 }
 
 // The modes of a server, as the health check reports them.
@@ -173,13 +248,22 @@ func isSTS(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request")
 }
 
-// openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one.
-func openStore(ctx context.Context, cfg Config) (org.Store, error) {
+// openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one,
+// reporting retries and group commits to m when it is not nil.
+func openStore(ctx context.Context, cfg Config, m *metrics.Metrics) (org.Store, error) {
 	if postgres.IsURL(cfg.DB) {
+		opts := postgres.Options{}
+		if m != nil {
+			opts.OnRetry = m.Retry
+		}
 		// The store's errors never repeat the URL, which may hold a password.
-		return postgres.Open(ctx, cfg.DB, postgres.Options{})
+		return postgres.Open(ctx, cfg.DB, opts)
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, sqlite.Options{Synchronous: cfg.Sync, Exclusive: cfg.Exclusive})
+	opts := sqlite.Options{Synchronous: cfg.Sync, Exclusive: cfg.Exclusive}
+	if m != nil {
+		opts.OnBatch = m.Batch
+	}
+	store, err := sqlite.Open(ctx, cfg.DB, opts)
 	if err != nil {
 		return nil, fmt.Errorf("server: open store %s: %w", cfg.DB, err)
 	}

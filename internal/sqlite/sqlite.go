@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 
@@ -50,6 +51,9 @@ type Options struct {
 	// the rows most calls read in memory. Other processes must not write the file meanwhile.
 	// An in-memory database is always private and always cached.
 	Exclusive bool
+	// OnBatch, when set, hears the number of Updates each group commit runs together
+	// (orgd's metrics).
+	OnBatch func(n int)
 }
 
 // Store is an org.Store on one SQLite database.
@@ -66,7 +70,9 @@ type Store struct {
 	// lock is the file lock of an Exclusive Store.
 	lock io.Closer
 	// queue holds the Updates waiting to commit together.
-	queue writeQueue
+	queue   writeQueue
+	onBatch func(n int) // Options.OnBatch
+	closed  atomic.Bool
 }
 
 var _ org.Store = (*Store)(nil)
@@ -90,7 +96,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	common.Add("_pragma", "foreign_keys(1)")
 
-	s := &Store{}
+	s := &Store{onBatch: opts.OnBatch}
 	if dsn == Memory {
 		var b [12]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -233,8 +239,35 @@ func (s *Store) Synchronous(ctx context.Context) (string, error) {
 	return names[level], nil
 }
 
+// Ready reports whether the store answers a read and its schema is the one this program's
+// migrations make: an error says why not. A closed Store is not ready.
+func (s *Store) Ready(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("sqlite: the store is closed")
+	}
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	// A reader's connection, as a View would take it: the writer may be busy with a batch.
+	c, err := s.rconn.get(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	defer s.rconn.put(c, false)
+	var version int
+	if err := c.c.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if version != len(ms) {
+		return fmt.Errorf("sqlite: database schema version %d, this program's %d", version, len(ms))
+	}
+	return nil
+}
+
 // Close closes the database; an in-memory database is gone afterwards.
 func (s *Store) Close() error {
+	s.closed.Store(true)
 	var errs []error
 	if s.rconn != nil && s.rconn != s.wconn {
 		errs = append(errs, s.rconn.close())
@@ -369,6 +402,9 @@ func (s *Store) commitQueued(c *conn) {
 	if len(batch) == 0 {
 		broken = false
 		return
+	}
+	if s.onBatch != nil {
+		s.onBatch(len(batch))
 	}
 	if err := s.runBatch(c, batch); err != nil {
 		// Nothing of the batch committed: the writes that had not failed on their own fail

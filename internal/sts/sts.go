@@ -44,6 +44,9 @@ type Handler struct {
 	API      API
 	Resolver *sigv4.Resolver
 	Logger   *slog.Logger // nil discards the logs
+	// Observe, when set, hears of every answered request: its action ("" when it names none
+	// of STS's), error code ("" on success), status and duration. orgd's metrics count them.
+	Observe func(op, code string, status int, d time.Duration)
 }
 
 // Error is an STS error answer: its code, AWS's message and the HTTP status.
@@ -60,8 +63,9 @@ func validation(msg string) *Error {
 	return &Error{Code: "ValidationError", Message: msg, Status: http.StatusBadRequest}
 }
 
-// ServeHTTP answers one request and logs a failed one in one line, as awsjson does.
+// ServeHTTP answers one request and logs it in one line, as awsjson does.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	reqID := requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	action, account := "", ""
@@ -98,14 +102,40 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/xml")
 			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 			w.Write(b)
+			h.done(r, action, account, reqID, http.StatusOK, nil, slog.LevelInfo, time.Since(start))
 			return
 		}
 		err = fmt.Errorf("sts: encode %s: %w", action, merr)
 	}
 	e, level := stsError(err)
-	h.logger().Log(context.Background(), level, "request failed", "op", action, "account", account,
-		"status", e.Status, "code", e.Code, "detail", e.Detail, "request_id", reqID)
 	writeError(w, e, reqID)
+	h.done(r, action, account, reqID, e.Status, e, level, time.Since(start))
+}
+
+// done reports an answered request to Observe and logs it: a failure with its detail, and
+// at Info level when the client went away, whatever the store said.
+func (h *Handler) done(r *http.Request, action, account, reqID string, status int, e *Error, level slog.Level, d time.Duration) {
+	code := ""
+	if e != nil {
+		code = e.Code
+	}
+	if h.Observe != nil {
+		known := action
+		if _, ok := operations[action]; !ok {
+			known = "" // a name the caller made up must not become a time series
+		}
+		h.Observe(known, code, status, d)
+	}
+	detail := ""
+	if e != nil {
+		detail = e.Detail
+	}
+	if level == slog.LevelError && r.Context().Err() != nil {
+		level, detail = slog.LevelInfo, "the client went away: "+detail
+	}
+	h.logger().LogAttrs(context.Background(), level, "request", slog.String("api", "sts"), slog.String("op", action),
+		slog.String("account", account), slog.Int("status", status), slog.String("code", code),
+		slog.String("detail", detail), slog.Duration("duration", d), slog.String("request_id", reqID))
 }
 
 func (h *Handler) logger() *slog.Logger {
