@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgd/orgd/internal/mail"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/server"
@@ -133,6 +134,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	featureLabel := fs.String("all-features-label", "FULL", "ORGANIZATION_FEATURE_SET value of invitations from all-features organizations (FULL or ALL)")
 	logLevel := fs.String("log-level", "info", "info (one line per request, admin calls included), debug (and the HTTP server's own messages), warn (only what an operator should act on) or error")
 	logFormat := fs.String("log-format", "text", "text (key=value lines) or json (one JSON object a line)")
+	smtpURL := fs.String("smtp", "", "deliver the outbox's e-mail through this SMTP server: smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://... (TLS); credentials only over TLS or to loopback")
+	publicURL := fs.String("public-url", "", "base URL of the console links in e-mails (default http://LISTEN)")
+	mailFrom := fs.String("mail-from", mail.DefaultFrom, "sender address of the e-mails orgd delivers")
 	compatName := fs.String("compat", "", "compatibility profile: moto (for suites written against moto: CreateAccount done in the call, no account/OU/invitation quotas or waits, lists in creation order); default AWS's behaviour")
 	if err := m.parseServeFlags(fs, args); err != nil {
 		return err
@@ -185,6 +189,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if listenName != "" {
 		publicHosts = append(publicHosts, listenName)
 	}
+	base, err := consoleBase(*publicURL, *listen)
+	if err != nil {
+		return err
+	}
 	var logger *slog.Logger
 	switch *logFormat {
 	case "text":
@@ -211,7 +219,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Logger:          logger,
 		Metrics:         true,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
-			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat},
+			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat, PublicURL: base},
 	}
 	// Off loopback the admin API, which can rewrite any state, always needs a token: one
 	// made now unless given, in a file only this user can read, where the client commands
@@ -229,6 +237,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	m.srv = srv
+	var deliverer *mail.Deliverer
+	if *smtpURL != "" {
+		if deliverer, err = mail.New(srv.Service, mail.Options{Server: *smtpURL, From: *mailFrom, Log: logger, OnDelivery: srv.Metrics.SMTPDelivery}); err != nil {
+			return fmt.Errorf("--smtp: %w", err)
+		}
+	}
 	if tokenFile != "" {
 		if err := writeAdminToken(tokenFile, cfg.AdminToken); err != nil {
 			return err
@@ -276,6 +290,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	case server.ModeInsecureOpen:
 		logger.Warn(server.InsecureOpenWarning)
 	}
+	mailDone := make(chan struct{})
+	mailCtx, stopMail := context.WithCancel(ctx)
+	defer func() { stopMail(); <-mailDone }()
+	if deliverer != nil {
+		go func() { defer close(mailDone); _ = deliverer.Run(mailCtx) }()
+		logger.Info("orgd delivers its e-mail over SMTP", "server", redacted(*smtpURL), "from", *mailFrom)
+	} else {
+		close(mailDone)
+	}
 	logger.Info("orgd serving", append([]any{"addr", ln.Addr().String()}, attrs...)...)
 	if m.Listening != nil {
 		m.Listening(ln.Addr().String())
@@ -297,6 +320,27 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
+}
+
+// consoleBase is the base of the console links in e-mails: --public-url, or the listen
+// address. A listen address on port 0 names no port a reader could open, so without
+// --public-url its e-mails carry no link.
+func consoleBase(publicURL, listen string) (string, error) {
+	if publicURL == "" {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil || port == "0" {
+			return "", nil
+		}
+		if host == "" {
+			host = "localhost"
+		}
+		return "http://" + net.JoinHostPort(host, port), nil
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url must be an http:// or https:// URL without query or credentials, not %q", publicURL)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // shutdownGrace is how long shutdown waits for requests in flight.

@@ -400,7 +400,14 @@ type Message struct {
 	Subject     string
 	Body        string
 	CreatedAt   time.Time
-	SentAt      *time.Time `json:",omitempty"`
+	// The delivery over SMTP: State is pending, delivered or failed; LastAnswer the mail
+	// server's last answer (or why it could not be reached); NextAttemptAt when a pending
+	// message is tried next.
+	State         string
+	Attempts      int
+	NextAttemptAt *time.Time `json:",omitempty"`
+	LastAnswer    string     `json:",omitempty"`
+	SentAt        *time.Time `json:",omitempty"`
 }
 
 func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
@@ -419,9 +426,13 @@ func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 	}
 	out := struct{ Messages []Message }{Messages: []Message{}}
 	for _, m := range msgs {
-		msg := Message{Seq: m.Seq, HandshakeId: m.HandshakeID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt}
+		msg := Message{Seq: m.Seq, HandshakeId: m.HandshakeID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt,
+			State: m.State, Attempts: m.Attempts, LastAnswer: m.LastAnswer}
 		if !m.SentAt.IsZero() {
 			msg.SentAt = &m.SentAt
+		}
+		if m.State == org.MailPending && !m.NextAttemptAt.IsZero() {
+			msg.NextAttemptAt = &m.NextAttemptAt
 		}
 		out.Messages = append(out.Messages, msg)
 	}

@@ -319,8 +319,8 @@ func TestOutbox(t *testing.T) {
 	if m1.Seq >= m2.Seq || m1.Subject == "" || !strings.Contains(m2.Body, "Join us, Juan.") || !strings.Contains(m2.Body, "bill@amazon.com") {
 		t.Errorf("messages: %+v", o.Messages)
 	}
-	if m1.CreatedAt.IsZero() || m1.SentAt != nil {
-		t.Errorf("message 1 created %v, sent %v; want created now and never sent", m1.CreatedAt, m1.SentAt)
+	if m1.CreatedAt.IsZero() || m1.SentAt != nil || m1.State != "pending" || m1.Attempts != 0 || m1.NextAttemptAt != nil {
+		t.Errorf("message 1 created %v, sent %v, %s after %d attempts; want created now, pending, never tried", m1.CreatedAt, m1.SentAt, m1.State, m1.Attempts)
 	}
 
 	do(t, srv, http.MethodGet, fmt.Sprintf("/_orgd/outbox?after=%d", m1.Seq), "").ok(t, &o)

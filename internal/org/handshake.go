@@ -294,7 +294,7 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		if target != nil && targetType == model.HandshakePartyTypeAccount {
 			to = target.Email
 		}
-		if err := t.AddOutbox(t.ctx, invitationMail(o, mgmt, h, to, in.Notes)); err != nil {
+		if err := t.AddOutbox(t.ctx, t.svc.invitationMail(o, mgmt, h, to, in.Notes)); err != nil {
 			return fmt.Errorf("org: queue invitation e-mail: %w", err)
 		}
 		out.Handshake = handshakeOutput(h, t.now)

@@ -131,6 +131,9 @@ type Config struct {
 	Roles []RoleDeclaration
 	// Users are the credentials file's IAM users with their declared permissions.
 	Users []UserDeclaration
+	// PublicURL is the base of the console links in e-mails (http://host:port, no trailing
+	// slash); "" leaves them out.
+	PublicURL string
 }
 
 // DefaultAccountID is the account of callers whose access key names no account.

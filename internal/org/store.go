@@ -224,12 +224,17 @@ type Tx interface {
 	// DeleteEnabledPolicyTypes removes every enabled policy type of an organization.
 	DeleteEnabledPolicyTypes(ctx context.Context, orgID string) error
 
-	// AddOutbox appends a message to the outbox, assigning m.Seq (increasing).
+	// AddOutbox appends a message to the outbox, assigning m.Seq (increasing); it is stored
+	// pending, due at once, whatever m.Delivery holds.
 	AddOutbox(ctx context.Context, m *OutboxMessage) error
 	// ListOutbox returns up to limit messages with Seq > afterSeq, ordered by Seq.
 	ListOutbox(ctx context.Context, afterSeq int64, limit int) ([]OutboxMessage, error)
-	// MarkSent records that the message was delivered; ErrNotFound if there is no such message.
-	MarkSent(ctx context.Context, seq int64, at time.Time) error
+	// ClaimOutbox takes up to limit pending messages due at now (NextAttemptAt at or before
+	// it), ordered by Seq: it moves their NextAttemptAt to until and counts an attempt, so
+	// that no other claim takes them before until, and returns them as stored after.
+	ClaimOutbox(ctx context.Context, now, until time.Time, limit int) ([]OutboxMessage, error)
+	// SetDelivery stores a message's delivery state; ErrNotFound if there is no such message.
+	SetDelivery(ctx context.Context, seq int64, d Delivery) error
 
 	// Reset deletes every row of every table, settings included.
 	Reset(ctx context.Context) error

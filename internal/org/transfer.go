@@ -405,7 +405,7 @@ func (s *Service) InviteOrganizationToTransferResponsibility(ctx context.Context
 		if err := t.PutTransfer(t.ctx, tr); err != nil {
 			return fmt.Errorf("org: create transfer %s: %w", tr.ID, err)
 		}
-		if err := t.AddOutbox(t.ctx, transferMail(o, mgmt, h, tr, target.Email, in.Notes)); err != nil {
+		if err := t.AddOutbox(t.ctx, t.svc.transferMail(o, mgmt, h, tr, target.Email, in.Notes)); err != nil {
 			return fmt.Errorf("org: queue transfer invitation e-mail: %w", err)
 		}
 		out.Handshake = handshakeOutput(h, t.now)

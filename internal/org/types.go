@@ -105,7 +105,7 @@ type Tag struct {
 	Value string `json:"Value"`
 }
 
-// OutboxMessage is an e-mail that AWS would send, kept until a mailer drains it.
+// OutboxMessage is an e-mail that AWS would send, kept until a mailer delivers it.
 type OutboxMessage struct {
 	Seq         int64
 	HandshakeID string
@@ -113,7 +113,24 @@ type OutboxMessage struct {
 	Subject     string
 	Body        string
 	CreatedAt   time.Time
-	SentAt      time.Time // zero until delivered
+	Delivery
+}
+
+// The states of an outbox message's delivery.
+const (
+	MailPending   = "pending"   // not delivered yet: due at NextAttemptAt
+	MailDelivered = "delivered" // the SMTP server accepted it
+	MailFailed    = "failed"    // the SMTP server refused it for good (a 5xx answer)
+)
+
+// Delivery is where an outbox message's delivery stands. Its times are the real clock's, not
+// the admin clock's: a mail server does not live on orgd's moved clock.
+type Delivery struct {
+	State         string    // MailPending, MailDelivered or MailFailed
+	Attempts      int       // delivery attempts begun (claims)
+	NextAttemptAt time.Time // a pending message is not tried before; zero: at once
+	LastAnswer    string    // the SMTP server's last answer, or why it could not be reached
+	SentAt        time.Time // zero until delivered
 }
 
 // OU is an organizational unit. It never moves, so its Path (the organization, the root and

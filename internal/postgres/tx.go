@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -509,25 +511,42 @@ func (t *tx) AddOutbox(ctx context.Context, m *org.OutboxMessage) error {
 	if err := t.writable("add outbox message"); err != nil {
 		return err
 	}
-	err := t.queryRow(ctx, `INSERT INTO outbox (handshake_id, recipient, subject, body, created_at, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-		m.HandshakeID, m.To, m.Subject, m.Body, msOrNull(m.CreatedAt), msOrNull(m.SentAt)).Scan(&m.Seq)
+	err := t.queryRow(ctx, `INSERT INTO outbox (handshake_id, recipient, subject, body, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
+		m.HandshakeID, m.To, m.Subject, m.Body, msOrNull(m.CreatedAt)).Scan(&m.Seq)
 	if err != nil {
 		return fmt.Errorf("postgres: add outbox message to %s: %w", m.To, err)
 	}
+	m.Delivery = org.Delivery{State: org.MailPending}
 	return nil
+}
+
+// outboxColumns are the columns scanOutbox reads, in its order.
+const outboxColumns = `seq, handshake_id, recipient, subject, body, created_at, sent_at,
+	state, attempts, next_attempt_at, last_answer`
+
+func scanOutbox(r scanner, m *org.OutboxMessage) error {
+	var created, sent *int64
+	var next int64
+	if err := r.Scan(&m.Seq, &m.HandshakeID, &m.To, &m.Subject, &m.Body, &created, &sent,
+		&m.State, &m.Attempts, &next, &m.LastAnswer); err != nil {
+		return err
+	}
+	m.CreatedAt, m.SentAt, m.NextAttemptAt = fromMS(created), fromMS(sent), fromMSOrZero(next)
+	return nil
+}
+
+// fromMSOrZero reads a NOT NULL time column whose 0 stands for the zero time.
+func fromMSOrZero(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // ListOutbox returns messages after afterSeq; a limit of zero or less means no limit.
 func (t *tx) ListOutbox(ctx context.Context, afterSeq int64, limit int) ([]org.OutboxMessage, error) {
-	out, err := queryAll(ctx, t, func(r scanner, m *org.OutboxMessage) error {
-		var created, sent *int64
-		if err := r.Scan(&m.Seq, &m.HandshakeID, &m.To, &m.Subject, &m.Body, &created, &sent); err != nil {
-			return err
-		}
-		m.CreatedAt, m.SentAt = fromMS(created), fromMS(sent)
-		return nil
-	}, `SELECT seq, handshake_id, recipient, subject, body, created_at, sent_at
+	out, err := queryAll(ctx, t, scanOutbox, `SELECT `+outboxColumns+`
 		FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, noLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list outbox: %w", err)
@@ -535,9 +554,31 @@ func (t *tx) ListOutbox(ctx context.Context, afterSeq int64, limit int) ([]org.O
 	return out, nil
 }
 
-func (t *tx) MarkSent(ctx context.Context, seq int64, at time.Time) error {
-	return t.execExpectRow(ctx, fmt.Sprintf("mark outbox message %d sent", seq),
-		`UPDATE outbox SET sent_at = $1 WHERE seq = $2`, msOrNull(at), seq)
+func (t *tx) ClaimOutbox(ctx context.Context, now, until time.Time, limit int) ([]org.OutboxMessage, error) {
+	if err := t.writable("claim outbox messages"); err != nil {
+		return nil, err
+	}
+	// One statement reads and moves the due messages, so that a concurrent claim either
+	// sees them moved or conflicts with this one.
+	out, err := queryAll(ctx, t, scanOutbox, `UPDATE outbox SET next_attempt_at = $1, attempts = attempts + 1
+		WHERE seq IN (SELECT seq FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, seq LIMIT $3)
+		RETURNING `+outboxColumns, until.UnixMilli(), now.UnixMilli(), noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim outbox messages: %w", err)
+	}
+	// RETURNING's order is unspecified.
+	slices.SortFunc(out, func(a, b org.OutboxMessage) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+func (t *tx) SetDelivery(ctx context.Context, seq int64, d org.Delivery) error {
+	var next int64
+	if !d.NextAttemptAt.IsZero() {
+		next = d.NextAttemptAt.UnixMilli()
+	}
+	return t.execExpectRow(ctx, fmt.Sprintf("set delivery of outbox message %d", seq),
+		`UPDATE outbox SET state = $1, attempts = $2, next_attempt_at = $3, last_answer = $4, sent_at = $5 WHERE seq = $6`,
+		d.State, d.Attempts, next, d.LastAnswer, msOrNull(d.SentAt), seq)
 }
 
 // Reset.

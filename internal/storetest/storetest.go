@@ -919,11 +919,14 @@ func testTags(t *testing.T, s org.Store) {
 
 func checkMessage(t *testing.T, got, want *org.OutboxMessage) {
 	t.Helper()
-	if !got.CreatedAt.Equal(want.CreatedAt) || !got.SentAt.Equal(want.SentAt) || got.SentAt.IsZero() != want.SentAt.IsZero() {
-		t.Errorf("message %d: times %v/%v, want %v/%v", want.Seq, got.CreatedAt, got.SentAt, want.CreatedAt, want.SentAt)
+	same := func(a, b time.Time) bool { return a.Equal(b) && a.IsZero() == b.IsZero() }
+	if !same(got.CreatedAt, want.CreatedAt) || !same(got.SentAt, want.SentAt) || !same(got.NextAttemptAt, want.NextAttemptAt) {
+		t.Errorf("message %d: created/sent/next %v/%v/%v, want %v/%v/%v", want.Seq, got.CreatedAt, got.SentAt, got.NextAttemptAt,
+			want.CreatedAt, want.SentAt, want.NextAttemptAt)
 	}
 	g, w := *got, *want
-	g.CreatedAt, g.SentAt, w.CreatedAt, w.SentAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	g.CreatedAt, g.SentAt, g.NextAttemptAt = time.Time{}, time.Time{}, time.Time{}
+	w.CreatedAt, w.SentAt, w.NextAttemptAt = time.Time{}, time.Time{}, time.Time{}
 	if g != w {
 		t.Errorf("message:\n got %+v\nwant %+v", g, w)
 	}
@@ -973,20 +976,63 @@ func testOutbox(t *testing.T, s org.Store) {
 		}
 		return nil
 	})
+	for _, m := range ms {
+		if m.State != org.MailPending || m.Attempts != 0 {
+			t.Errorf("AddOutbox left message %d %s after %d attempts, want pending, none", m.Seq, m.State, m.Attempts)
+		}
+	}
+
+	// Claims take the due pending messages in order and hide them until the lease ends.
 	sent := t0.Add(time.Hour)
+	lease := sent.Add(time.Minute)
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
-		must(t, "MarkSent", tx.MarkSent(ctx, ms[1].Seq, sent))
-		wantErr(t, "MarkSent(unknown)", tx.MarkSent(ctx, ms[4].Seq+1000, sent), org.ErrNotFound)
+		got, err := tx.ClaimOutbox(ctx, sent, lease, 2)
+		must(t, "ClaimOutbox", err)
+		if len(got) != 2 {
+			t.Fatalf("ClaimOutbox(2) took %d messages, want 2", len(got))
+		}
+		for i := range got {
+			ms[i].Attempts, ms[i].NextAttemptAt = 1, lease
+			checkMessage(t, &got[i], ms[i])
+		}
 		return nil
 	})
-	ms[1].SentAt = sent
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		must(t, "SetDelivery", tx.SetDelivery(ctx, ms[1].Seq, org.Delivery{State: org.MailDelivered, Attempts: 1, LastAnswer: "250 OK", SentAt: sent}))
+		wantErr(t, "SetDelivery(unknown)", tx.SetDelivery(ctx, ms[4].Seq+1000, org.Delivery{State: org.MailDelivered}), org.ErrNotFound)
+		must(t, "SetDelivery", tx.SetDelivery(ctx, ms[2].Seq, org.Delivery{State: org.MailFailed, Attempts: 1, LastAnswer: "550 no such user"}))
+		retry := sent.Add(30 * time.Second)
+		must(t, "SetDelivery", tx.SetDelivery(ctx, ms[3].Seq, org.Delivery{State: org.MailPending, Attempts: 1, NextAttemptAt: retry, LastAnswer: "421 busy"}))
+		return nil
+	})
+	ms[1].Delivery = org.Delivery{State: org.MailDelivered, Attempts: 1, LastAnswer: "250 OK", SentAt: sent}
+	ms[2].Delivery = org.Delivery{State: org.MailFailed, Attempts: 1, LastAnswer: "550 no such user"}
+	ms[3].Delivery = org.Delivery{State: org.MailPending, Attempts: 1, NextAttemptAt: sent.Add(30 * time.Second), LastAnswer: "421 busy"}
 	view(t, s, func(ctx context.Context, tx org.Tx) error {
-		got, err := tx.ListOutbox(ctx, ms[0].Seq, 1)
+		got, err := tx.ListOutbox(ctx, 0, 10)
 		must(t, "ListOutbox", err)
-		if len(got) != 1 {
-			t.Fatalf("ListOutbox: %d messages, want 1", len(got))
+		if len(got) != len(ms) {
+			t.Fatalf("ListOutbox: %d messages, want %d", len(got), len(ms))
 		}
-		checkMessage(t, &got[0], ms[1])
+		for i := range ms {
+			checkMessage(t, &got[i], ms[i])
+		}
+		return nil
+	})
+	// Before the lease ends only message 4 is due, then message 3 at its retry time; at the
+	// lease's end message 0 is due again (its deliverer died); delivered and failed ones never.
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		for _, c := range []struct {
+			at       time.Time
+			want     *org.OutboxMessage
+			attempts int
+		}{{sent, ms[4], 1}, {sent.Add(30 * time.Second), ms[3], 2}, {lease, ms[0], 2}} {
+			got, err := tx.ClaimOutbox(ctx, c.at, lease.Add(time.Hour), 10)
+			must(t, "ClaimOutbox", err)
+			if len(got) != 1 || got[0].Seq != c.want.Seq || got[0].Attempts != c.attempts {
+				t.Errorf("ClaimOutbox at %v = %+v, want message %d on attempt %d alone", c.at, got, c.want.Seq, c.attempts)
+			}
+		}
 		return nil
 	})
 }
