@@ -424,8 +424,9 @@ func TestReset(t *testing.T) {
 			srv.Invite(mgmt, "333333333333")
 			srv.Advance(100 * time.Hour)
 			var o outbox
+			// The invitations to the member and to 333333333333, and the member's acceptance.
 			do(t, srv, http.MethodGet, "/_orgd/outbox", "").ok(t, &o)
-			if len(o.Messages) != 2 || len(listAccounts(t, srv, "").Accounts) < 2 {
+			if len(o.Messages) != 3 || len(listAccounts(t, srv, "").Accounts) < 2 {
 				t.Fatalf("setup: outbox %d", len(o.Messages))
 			}
 

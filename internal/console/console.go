@@ -55,6 +55,10 @@ type Options struct {
 	Logger *slog.Logger
 	// SessionTTL is how long a sign-in lasts; 0 means DefaultSessionTTL.
 	SessionTTL time.Duration
+	// Observe, when set, hears of every answered request: its route ("GET
+	// /console/accounts/{id}"), the API's error code when an operation failed ("" otherwise),
+	// status and duration. orgd's metrics count them, as they count the APIs' requests.
+	Observe func(op, code string, status int, d time.Duration)
 }
 
 // DefaultSessionTTL is how long a console session lasts unless temporary credentials
@@ -146,8 +150,56 @@ func (h *Handler) routes() {
 	})
 }
 
-// ServeHTTP refuses a cross-origin POST before any handler runs, then routes.
+// ServeHTTP serves the request and logs it in one line, as the APIs do.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w}
+	start := time.Now()
+	r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
+	h.serve(rec, r)
+	d := time.Since(start)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	// The mux sets the route it chose (a fixed set); a request refused before it has none,
+	// and the path the caller chose must not become a time series.
+	if h.opts.Observe != nil {
+		h.opts.Observe(r.Pattern, rec.code, rec.status, d)
+	}
+	h.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("api", "console"),
+		slog.String("op", r.Method+" "+r.URL.Path), slog.Int("status", rec.status), slog.String("code", rec.code),
+		slog.Duration("duration", d))
+}
+
+// recorder keeps the status and the failed operation's error code for the request's log
+// line and metrics.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	code   string
+}
+
+// recorderKey finds the request's recorder in its context, where failure notes the code.
+type recorderKey struct{}
+
+func (rw *recorder) WriteHeader(status int) {
+	if rw.status == 0 {
+		rw.status = status
+	}
+	rw.ResponseWriter.WriteHeader(status)
+}
+
+func (rw *recorder) Write(b []byte) (int, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	return rw.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// serve refuses a cross-origin POST before any handler runs, then routes.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -302,6 +354,9 @@ func (h *Handler) failure(r *http.Request, err error) flash {
 	var e *model.Error
 	if errors.As(err, &e) {
 		h.opts.Logger.Info("console: request failed", "path", r.URL.Path, "code", e.Code, "reason", e.Reason, "detail", e.Detail)
+		if rec, ok := r.Context().Value(recorderKey{}).(*recorder); ok {
+			rec.code = e.Code
+		}
 		text := e.Text
 		if text == "" {
 			text = model.Message("", e.Code, e.Reason)

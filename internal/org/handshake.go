@@ -294,8 +294,8 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *model.Inv
 		if target != nil && targetType == model.HandshakePartyTypeAccount {
 			to = target.Email
 		}
-		if err := t.AddOutbox(t.ctx, t.svc.invitationMail(o, mgmt, h, to, in.Notes)); err != nil {
-			return fmt.Errorf("org: queue invitation e-mail: %w", err)
+		if err := t.queueMail(t.svc.invitationMail(o, mgmt, h, to, in.Notes)); err != nil {
+			return err
 		}
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
@@ -443,7 +443,37 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 		h.RecipientAccountID = a.ID
 		h.Resources = append(h.Resources, Resource{Type: model.HandshakeResourceTypeAccount, Value: a.ID})
 	}
-	return t.closeHandshake(h, model.HandshakeStateAccepted)
+	if err := t.closeHandshake(h, model.HandshakeStateAccepted); err != nil {
+		return err
+	}
+	return t.queueMail(t.svc.invitationAnsweredMail(mgmt, a, h, h.State, t.now))
+}
+
+// queueMail writes m to the outbox in the transaction of the change it reports, so that the
+// e-mail exists if and only if the change does.
+func (t *txn) queueMail(m *OutboxMessage) error {
+	if err := t.AddOutbox(t.ctx, m); err != nil {
+		return fmt.Errorf("org: queue e-mail about handshake %s: %w", m.HandshakeID, err)
+	}
+	return nil
+}
+
+// invitedAddress is the address an invitation was sent to: the EMAIL target as given, or the
+// invited account's e-mail address.
+func (t *txn) invitedAddress(h *Handshake) (string, error) {
+	for _, p := range h.Parties {
+		switch p.Type {
+		case model.HandshakePartyTypeEmail:
+			return p.ID, nil
+		case model.HandshakePartyTypeAccount:
+			a, err := t.account(p.ID)
+			if err != nil {
+				return "", err
+			}
+			return a.Email, nil
+		}
+	}
+	return "", fmt.Errorf("org: invitation %s names no invited party", h.ID)
 }
 
 // DeclineHandshake is the recipient's no.
@@ -462,6 +492,19 @@ func (s *Service) DeclineHandshake(ctx context.Context, in *model.DeclineHandsha
 		}
 		if err := t.closeTransfer(h, model.HandshakeStateDeclined); err != nil {
 			return err
+		}
+		if h.Action == model.ActionTypeInvite {
+			me, _, err := t.callerAccount()
+			if err != nil {
+				return err
+			}
+			mgmt, err := t.account(h.ManagementAccountID)
+			if err != nil {
+				return err
+			}
+			if err := t.queueMail(t.svc.invitationAnsweredMail(mgmt, me, h, h.State, t.now)); err != nil {
+				return err
+			}
 		}
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
@@ -484,6 +527,19 @@ func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshake
 		}
 		if err := t.closeTransfer(h, model.HandshakeStateCanceled); err != nil {
 			return err
+		}
+		if h.Action == model.ActionTypeInvite {
+			mgmt, err := t.account(h.ManagementAccountID)
+			if err != nil {
+				return err
+			}
+			to, err := t.invitedAddress(h)
+			if err != nil {
+				return err
+			}
+			if err := t.queueMail(t.svc.invitationCanceledMail(mgmt, h, to, t.now)); err != nil {
+				return err
+			}
 		}
 		out.Handshake = handshakeOutput(h, t.now)
 		return nil
@@ -570,7 +626,7 @@ func (t *txn) handshakePage(op string, q HandshakeQuery, f *model.HandshakeFilte
 func (s *Service) EnableAllFeatures(ctx context.Context, in *model.EnableAllFeaturesRequest) (*model.EnableAllFeaturesResponse, error) {
 	ctx = guard(ctx, "EnableAllFeatures", in)
 	return updateOut(s, ctx, model.EnableAllFeaturesResponse{}, func(t *txn, out *model.EnableAllFeaturesResponse) error {
-		_, o, err := t.management()
+		mgmt, o, err := t.management()
 		if err != nil {
 			return err
 		}
@@ -628,6 +684,9 @@ func (s *Service) EnableAllFeatures(ctx context.Context, in *model.EnableAllFeat
 				}
 				if err := t.PutHandshake(t.ctx, child); err != nil {
 					return fmt.Errorf("org: create all-features approval for %s: %w", a.ID, err)
+				}
+				if err := t.queueMail(t.svc.allFeaturesMail(mgmt, &a, child)); err != nil {
+					return err
 				}
 				children++
 			}

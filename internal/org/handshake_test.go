@@ -1544,3 +1544,80 @@ func TestListHandshakesPaging(t *testing.T) {
 		}
 	})
 }
+
+// hsNoticeWant is what an outbox message about a handshake must say.
+type hsNoticeWant struct {
+	handshake, to, subject string
+	body                   []string
+}
+
+// hsRequireNotice checks the outbox's last message, and that the outbox holds n messages.
+func hsRequireNotice(t *testing.T, s *apitest.Server, n int, want hsNoticeWant) {
+	t.Helper()
+	msgs := hsOutbox(s)
+	if len(msgs) != n {
+		t.Fatalf("outbox holds %d messages, want %d: %+v", len(msgs), n, msgs)
+	}
+	m := msgs[n-1]
+	if m.HandshakeId != want.handshake || m.To != want.to || !strings.Contains(m.Subject, want.subject) {
+		t.Errorf("message %+v: want handshake %s to %s with a subject containing %q", m, want.handshake, want.to, want.subject)
+	}
+	link := "https://orgd.example/console/handshakes/" + want.handshake
+	for _, w := range append(want.body, want.handshake, link) {
+		if !strings.Contains(m.Body, w) {
+			t.Errorf("body of the message to %s lacks %q:\n%s", m.To, w, m.Body)
+		}
+	}
+}
+
+// Accepting, declining and canceling an invitation and asking members to approve all
+// features each write AWS's notice in the change's transaction: a refused change writes none.
+func TestHandshakeNoticesWrittenToOutbox(t *testing.T) {
+	s := apitest.Start(t, func(c *server.Config) { c.Org.PublicURL = "https://orgd.example" })
+	s.Register(map[string]any{"Id": hsMgmt, "Email": "bill@example.com", "Name": "Bill"})
+	s.Register(map[string]any{"Id": hsAlice, "Email": "alice@example.org"})
+	s.Register(map[string]any{"Id": hsBob, "Email": "bob@example.org"})
+	o := hsCreateOrganization(t, s, hsMgmt, types.OrganizationFeatureSetConsolidatedBilling)
+	orgID := aws.ToString(o.Id)
+
+	toAlice := s.Invite(hsMgmt, hsAlice)
+	hsMust(hsAccept(s, hsAlice, toAlice.Id))(t)
+	accepted := hsNoticeWant{aws.ToString(toAlice.Id), "bill@example.com", "accepted",
+		[]string{"Hello Bill", hsAlice, "alice@example.org", "accepted", orgID}}
+	hsRequireNotice(t, s, 2, accepted)
+	_, err := hsAccept(s, hsAlice, toAlice.Id)
+	apitest.RequireCode(t, err, hsAlreadyInState, "")
+	hsRequireNotice(t, s, 2, accepted)
+
+	toBob := s.Invite(hsMgmt, hsBob)
+	hsMust(hsDecline(s, hsBob, toBob.Id))(t)
+	declined := hsNoticeWant{aws.ToString(toBob.Id), "bill@example.com", "declined",
+		[]string{hsBob, "bob@example.org", "declined", orgID}}
+	hsRequireNotice(t, s, 4, declined)
+	_, err = hsDecline(s, hsBob, toBob.Id)
+	apitest.RequireCode(t, err, hsAlreadyInState, "")
+	hsRequireNotice(t, s, 4, declined)
+
+	// An invitation to an address goes back to the address as it was given.
+	toAddress := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "Nobody.Yet@example.net")
+	hsMust(hsCancel(s, hsMgmt, toAddress.Id))(t)
+	canceled := hsNoticeWant{aws.ToString(toAddress.Id), "Nobody.Yet@example.net", "canceled",
+		[]string{"Bill", "bill@example.com", hsMgmt, "canceled", orgID}}
+	hsRequireNotice(t, s, 6, canceled)
+	_, err = hsCancel(s, hsMgmt, toAddress.Id)
+	apitest.RequireCode(t, err, hsAlreadyInState, "")
+	hsRequireNotice(t, s, 6, canceled)
+
+	// Alice joined by invitation and is asked; the management account is not.
+	hsMust(s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{}))(t)
+	approvals := hsListForAccount(t, s, hsAlice, &types.HandshakeFilter{ActionType: types.ActionTypeApproveAllFeatures}, 0)
+	if len(approvals) != 1 {
+		t.Fatalf("Alice's APPROVE_ALL_FEATURES handshakes = %v, want one", hsIDs(approvals))
+	}
+	allFeatures := hsNoticeWant{aws.ToString(approvals[0].Id), "alice@example.org", "enable all features",
+		[]string{"Bill", hsMgmt, orgID, hsAlice, "accept-handshake"}}
+	hsRequireNotice(t, s, 7, allFeatures)
+	_, err = s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{})
+	apitest.RequireCode(t, err, hsConstraint, "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION")
+	hsRequireNotice(t, s, 7, allFeatures)
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/orgd/orgd/internal/model"
 )
 
 // transferMail is the message AWS sends the management account invited to hand its
@@ -32,12 +34,74 @@ func (s *Service) writeNotesAndHandshake(b *strings.Builder, h *Handshake, notes
 	}
 	fmt.Fprintf(b, "\nHandshake: %s\n", h.ID)
 	fmt.Fprintf(b, "The invitation expires on %s.\n", h.ExpiresAt.UTC().Format(time.RFC1123))
-	if s.cfg.PublicURL != "" {
-		fmt.Fprintf(b, "\nTo read and answer it in the console, open:\n  %s/console/handshakes/%s\n", s.cfg.PublicURL, h.ID)
-	}
+	s.writeConsoleLink(b, h, "read and answer it")
 	fmt.Fprintf(b, "\nTo accept, sign in to the invited account and run:\n")
 	fmt.Fprintf(b, "  aws organizations accept-handshake --handshake-id %s\n", h.ID)
 	fmt.Fprintf(b, "To decline:\n  aws organizations decline-handshake --handshake-id %s\n", h.ID)
+}
+
+// writeConsoleLink names the handshake's console page, when orgd knows its public address.
+func (s *Service) writeConsoleLink(b *strings.Builder, h *Handshake, what string) {
+	if s.cfg.PublicURL != "" {
+		fmt.Fprintf(b, "\nTo %s in the console, open:\n  %s/console/handshakes/%s\n", what, s.cfg.PublicURL, h.ID)
+	}
+}
+
+// notice is a message about a handshake's change of state, dated by the change.
+func (s *Service) notice(h *Handshake, to, subject string, b *strings.Builder, now time.Time) *OutboxMessage {
+	fmt.Fprintf(b, "\nHandshake: %s\n", h.ID)
+	s.writeConsoleLink(b, h, "see it")
+	return &OutboxMessage{HandshakeID: h.ID, To: to, Subject: subject, Body: b.String(), CreatedAt: now}
+}
+
+// invitationAnsweredMail tells the management account that the invited account accepted or
+// declined (state), as AWS tells the management account's owner.
+func (s *Service) invitationAnsweredMail(mgmt, invited *Account, h *Handshake, state string, now time.Time) *OutboxMessage {
+	verb := strings.ToLower(state)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\n", mgmt.Name)
+	fmt.Fprintf(&b, "The AWS account %s (%s) %s the invitation to join your AWS organization %s.\n", invited.ID, invited.Email, verb, h.OrgID)
+	if state == model.HandshakeStateAccepted {
+		fmt.Fprintf(&b, "It is now a member account of the organization, under its root.\n")
+	} else {
+		fmt.Fprintf(&b, "It stays out of the organization; you can send it a new invitation.\n")
+	}
+	return s.notice(h, mgmt.Email, fmt.Sprintf("Account %s %s the invitation to the AWS organization %s", invited.ID, verb, h.OrgID), &b, now)
+}
+
+// invitationCanceledMail tells the invited account's owner that the organization withdrew
+// its invitation; AWS's User Guide (Managing pending invitations) says AWS e-mails the
+// account owner when an invitation is canceled.
+func (s *Service) invitationCanceledMail(mgmt *Account, h *Handshake, to string, now time.Time) *OutboxMessage {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello,\n\n")
+	fmt.Fprintf(&b, "%s (%s), management account %s of the AWS organization %s, canceled its invitation to your AWS account.\n", mgmt.Name, mgmt.Email, mgmt.ID, h.OrgID)
+	fmt.Fprintf(&b, "You can no longer accept it; the account can join the organization only with a new invitation.\n")
+	return s.notice(h, to, fmt.Sprintf("Invitation to join the AWS organization %s canceled", h.OrgID), &b, now)
+}
+
+// allFeaturesMail asks an invited member account's owner to approve the organization's move
+// to all features (the APPROVE_ALL_FEATURES handshake h); accounts created in the
+// organization agreed when they were created and receive nothing.
+func (s *Service) allFeaturesMail(mgmt, member *Account, h *Handshake) *OutboxMessage {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello,\n\n")
+	fmt.Fprintf(&b, "%s (%s), management account %s of the AWS organization %s, asks every invited member account to approve enabling all features in the organization.\n",
+		mgmt.Name, mgmt.Email, mgmt.ID, h.OrgID)
+	fmt.Fprintf(&b, "With all features, the management account can apply policies such as service control policies to your account %s.\n", member.ID)
+	fmt.Fprintf(&b, "\nHandshake: %s\n", h.ID)
+	fmt.Fprintf(&b, "The request expires on %s.\n", h.ExpiresAt.UTC().Format(time.RFC1123))
+	s.writeConsoleLink(&b, h, "read and answer it")
+	fmt.Fprintf(&b, "\nTo approve, sign in to the member account and run:\n")
+	fmt.Fprintf(&b, "  aws organizations accept-handshake --handshake-id %s\n", h.ID)
+	fmt.Fprintf(&b, "To decline:\n  aws organizations decline-handshake --handshake-id %s\n", h.ID)
+	return &OutboxMessage{
+		HandshakeID: h.ID,
+		To:          member.Email,
+		Subject:     fmt.Sprintf("Request to enable all features in the AWS organization %s", h.OrgID),
+		Body:        b.String(),
+		CreatedAt:   h.RequestedAt,
+	}
 }
 
 // invitationMail is the message AWS sends the owner of an invited account. It goes to the

@@ -265,3 +265,45 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestConsoleRequestsInMetricsAndLog: a console page is counted under the console's API and
+// its route (not the path the caller chose), and logged in one request line.
+func TestConsoleRequestsInMetricsAndLog(t *testing.T) {
+	var buf syncBuffer
+	srv := apitest.Start(t, withMetrics, func(c *server.Config) { c.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	if status, body := get(t, srv.URL+"/console/signin", ""); status != http.StatusOK {
+		t.Fatalf("GET /console/signin: %d %s", status, body)
+	}
+	if status, _ := get(t, srv.URL+"/console/no/such/page", ""); status != http.StatusNotFound {
+		t.Errorf("GET /console/no/such/page: %d, want 404", status)
+	}
+	_, body := get(t, srv.URL+"/metrics", "")
+	for _, want := range []string{
+		`orgd_requests_total{api="console",code="",operation="GET /console/signin",outcome="success"} 1`,
+		`orgd_requests_total{api="console",code="",operation="/console/",outcome="client_error"} 1`,
+		`orgd_request_duration_seconds_count{api="console",operation="GET /console/signin"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s\n%s", want, grepOrgd(body))
+		}
+	}
+	var found bool
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var line map[string]any
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatalf("log line not JSON: %v: %s", err, l)
+		}
+		if line["msg"] == "request" && line["api"] == "console" && line["op"] == "GET /console/signin" {
+			found = true
+			if line["level"] != "INFO" || line["status"] != float64(200) || line["code"] != "" {
+				t.Errorf("console request line: %v", line)
+			}
+			if _, ok := line["duration"].(float64); !ok {
+				t.Errorf("console request line has no duration: %v", line)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no request line for GET /console/signin:\n%s", buf.String())
+	}
+}

@@ -129,13 +129,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
-	con := console.New(svc, resolver, console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger})
+	conOpts := console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger}
 	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready}
 	var metricsHandler http.Handler = http.NotFoundHandler()
 	if m != nil {
 		api.Observe, stsAPI.Observe, admOpts.Observe = m.Recorder("awsjson"), m.Recorder("sts"), m.Recorder("admin")
+		conOpts.Observe = m.Recorder("console")
 		metricsHandler = metricsGuard(m.Handler(), cfg.AdminToken)
 	}
+	con := console.New(svc, resolver, conOpts)
 	adm := admin.New(svc, cfg.Logger, admOpts)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
