@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sigv4"
@@ -93,7 +94,7 @@ const (
 // server in front has already refused a foreign Host or Origin (internal/server). Every
 // request is logged in one line at Info level (an internal failure at Error level).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w, level: slog.LevelInfo}
+	rec := &recorder{StatusWriter: metrics.StatusWriter{ResponseWriter: w}, level: slog.LevelInfo}
 	start := time.Now()
 	h.serve(rec, r)
 	d := time.Since(start)
@@ -105,45 +106,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			op = "" // a path the caller chose must not become a time series
 		}
 	}
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	if rec.Status == 0 {
+		rec.Status = http.StatusOK
 	}
 	if h.opts.Observe != nil {
-		h.opts.Observe(op, rec.code, rec.status, d)
+		h.opts.Observe(op, rec.code, rec.Status, d)
 	}
 	if rec.level == slog.LevelError && r.Context().Err() != nil {
 		rec.level, rec.detail = slog.LevelInfo, "the client went away: "+rec.detail
 	}
 	h.logger.LogAttrs(context.Background(), rec.level, "request", slog.String("api", "admin"),
-		slog.String("op", r.Method+" "+r.URL.Path), slog.Int("status", rec.status), slog.String("code", rec.code),
+		slog.String("op", r.Method+" "+r.URL.Path), slog.Int("status", rec.Status), slog.String("code", rec.code),
 		slog.String("detail", rec.detail), slog.Duration("duration", d))
 }
 
 // recorder keeps what the request's line in the log and its metrics need: the status, and
 // for a failure its code and detail.
 type recorder struct {
-	http.ResponseWriter
-	status       int
+	metrics.StatusWriter
 	code, detail string
 	level        slog.Level
 }
-
-func (rw *recorder) WriteHeader(status int) {
-	if rw.status == 0 {
-		rw.status = status
-	}
-	rw.ResponseWriter.WriteHeader(status)
-}
-
-func (rw *recorder) Write(b []byte) (int, error) {
-	if rw.status == 0 {
-		rw.status = http.StatusOK
-	}
-	return rw.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 
 // failed notes a failure for the request's log line.
 func (rw *recorder) failed(code, detail string, level slog.Level) {

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/orgd/orgd/internal/iam"
+	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sigv4"
@@ -152,51 +153,33 @@ func (h *Handler) routes() {
 
 // ServeHTTP serves the request and logs it in one line, as the APIs do.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w}
+	rec := &recorder{StatusWriter: metrics.StatusWriter{ResponseWriter: w}}
 	start := time.Now()
 	r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 	h.serve(rec, r)
 	d := time.Since(start)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	if rec.Status == 0 {
+		rec.Status = http.StatusOK
 	}
 	// The mux sets the route it chose (a fixed set); a request refused before it has none,
 	// and the path the caller chose must not become a time series.
 	if h.opts.Observe != nil {
-		h.opts.Observe(r.Pattern, rec.code, rec.status, d)
+		h.opts.Observe(r.Pattern, rec.code, rec.Status, d)
 	}
 	h.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("api", "console"),
-		slog.String("op", r.Method+" "+r.URL.Path), slog.Int("status", rec.status), slog.String("code", rec.code),
+		slog.String("op", r.Method+" "+r.URL.Path), slog.Int("status", rec.Status), slog.String("code", rec.code),
 		slog.Duration("duration", d))
 }
 
 // recorder keeps the status and the failed operation's error code for the request's log
 // line and metrics.
 type recorder struct {
-	http.ResponseWriter
-	status int
-	code   string
+	metrics.StatusWriter
+	code string
 }
 
 // recorderKey finds the request's recorder in its context, where failure notes the code.
 type recorderKey struct{}
-
-func (rw *recorder) WriteHeader(status int) {
-	if rw.status == 0 {
-		rw.status = status
-	}
-	rw.ResponseWriter.WriteHeader(status)
-}
-
-func (rw *recorder) Write(b []byte) (int, error) {
-	if rw.status == 0 {
-		rw.status = http.StatusOK
-	}
-	return rw.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 
 // serve refuses a cross-origin POST before any handler runs, then routes.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
