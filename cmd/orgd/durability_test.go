@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
+	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/pgtest"
 	"github.com/orgd/orgd/internal/sqlite"
 )
@@ -40,13 +41,13 @@ const childWait = time.Minute
 
 // startChild runs orgd serve with args as a child process listening on a free port, and
 // waits until it answers. It returns what the child logged so far with it.
-func startChild(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
+func startChild(t *testing.T, args ...string) (*exec.Cmd, string, *apitest.SyncBuffer) {
 	t.Helper()
 	addr := freePort(t)
 	args = append([]string{"serve", "--listen", addr}, args...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\n"))
-	logs := &syncBuffer{}
+	logs := &apitest.SyncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func startChild(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
 
 // requireSync fails t unless orgd's start-up line says its database runs with synchronous
 // mode (read back from SQLite, see server.Synchronous): --sync reached the database.
-func requireSync(t *testing.T, logs *syncBuffer, mode string) {
+func requireSync(t *testing.T, logs *apitest.SyncBuffer, mode string) {
 	t.Helper()
 	var line string
 	for _, l := range strings.Split(logs.String(), "\n") {

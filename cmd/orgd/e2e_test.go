@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgd/orgd/internal/apitest"
 	"github.com/orgd/orgd/internal/testenv"
 )
 
@@ -38,11 +39,11 @@ func serveOrgd(t *testing.T, args ...string) (url string, stop func() error) {
 }
 
 // serveOrgdLogs is serveOrgd that also returns what the server logs.
-func serveOrgdLogs(t *testing.T, args ...string) (url string, logs *syncBuffer, stop func() error) {
+func serveOrgdLogs(t *testing.T, args ...string) (url string, logs *apitest.SyncBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := NewMain()
-	logs = &syncBuffer{}
+	logs = &apitest.SyncBuffer{}
 	m.Stderr = logs
 	// Registered first, so that it runs last, once the server stopped.
 	t.Cleanup(func() { failOnServerErrors(t, logs.String()) })
@@ -83,24 +84,6 @@ func failOnServerErrors(t *testing.T, logs string) {
 			t.Errorf("orgd logged: %s", line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer the server's goroutines may write while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // requireAWSCLI skips t (fails it under CI) when the aws CLI is not installed.

@@ -253,7 +253,7 @@ func TestServeDataDir(t *testing.T) {
 func TestServeLogLevelDebug(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	m := NewMain()
-	logs := &syncBuffer{}
+	logs := &apitest.SyncBuffer{}
 	m.Stderr = logs
 	addr := make(chan string, 1)
 	m.Listening = func(a string) { addr <- a }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,4 +337,23 @@ func (s *Server) Join(mgmt, member string) {
 	if _, err := s.Client(member).AcceptHandshake(context.Background(), &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
 		s.t.Fatalf("accept %s as %s: %v", aws.ToString(h.Id), member, err)
 	}
+}
+
+// SyncBuffer is a bytes.Buffer a server's goroutines may write (its log) while a test reads
+// it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

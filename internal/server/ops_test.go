@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -158,7 +156,7 @@ func TestMetricsFollowTheAdminToken(t *testing.T) {
 // failure alike, with the operation, caller, status, error code and duration; admin calls
 // too.
 func TestRequestLogLines(t *testing.T) {
-	var buf syncBuffer
+	var buf apitest.SyncBuffer
 	srv := apitest.Start(t, func(c *server.Config) { c.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
 	mgmt := "111111111111"
 	srv.CreateOrganization(mgmt)
@@ -199,7 +197,7 @@ func TestRequestLogLines(t *testing.T) {
 // TestClientGoneIsNoError: a client that goes away while its request waits on the store
 // is logged at Info level, not as orgd's error, though the store's answer is a failure.
 func TestClientGoneIsNoError(t *testing.T) {
-	var buf syncBuffer
+	var buf apitest.SyncBuffer
 	entered := make(chan struct{}, 1)
 	srv := apitest.Start(t, func(c *server.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
@@ -248,28 +246,10 @@ func (s *stallingStore) View(ctx context.Context, fn func(org.Tx) error) error {
 	return errors.New("store: begin: " + ctx.Err().Error())
 }
 
-// syncBuffer is a buffer the server's goroutines write while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestConsoleRequestsInMetricsAndLog: a console page is counted under the console's API and
 // its route (not the path the caller chose), and logged in one request line.
 func TestConsoleRequestsInMetricsAndLog(t *testing.T) {
-	var buf syncBuffer
+	var buf apitest.SyncBuffer
 	srv := apitest.Start(t, withMetrics, func(c *server.Config) { c.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
 	if status, body := get(t, srv.URL+"/console/signin", ""); status != http.StatusOK {
 		t.Fatalf("GET /console/signin: %d %s", status, body)
