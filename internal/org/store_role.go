@@ -2,6 +2,8 @@ package org
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/orgd/orgd/internal/iam"
@@ -67,4 +69,76 @@ type roleTx interface {
 	// the earliest first, and returns how many it removed. It costs what it removes, not
 	// what the store holds.
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// RoleJSON is how both stores keep a role's lists and maps: JSON text columns, policies as
+// an array ('[]' for none) and tags as an object ('{}' for none). Role.JSON and
+// Role.SetJSON are the one encoding they share, and EncodeTags/DecodeTags a session's tags.
+type RoleJSON struct {
+	Trusted, Policies, Tags string
+}
+
+// JSON encodes the role's JSON columns.
+func (r *Role) JSON() (RoleJSON, error) {
+	trusted, err := json.Marshal(r.TrustedPrincipals)
+	if err != nil {
+		return RoleJSON{}, fmt.Errorf("encode trusted principals of %s: %w", r.Name, err)
+	}
+	policies := r.Policies
+	if policies == nil {
+		policies = []string{}
+	}
+	p, err := json.Marshal(policies)
+	if err != nil {
+		return RoleJSON{}, fmt.Errorf("encode policies of %s: %w", r.Name, err)
+	}
+	tags, err := EncodeTags(r.Tags)
+	if err != nil {
+		return RoleJSON{}, fmt.Errorf("tags of %s: %w", r.Name, err)
+	}
+	return RoleJSON{Trusted: string(trusted), Policies: string(p), Tags: tags}, nil
+}
+
+// SetJSON decodes the role's JSON columns. A role declared without policies or tags reads
+// back as declared: nil, not empty.
+func (r *Role) SetJSON(c RoleJSON) error {
+	if err := json.Unmarshal([]byte(c.Trusted), &r.TrustedPrincipals); err != nil {
+		return fmt.Errorf("trusted principals of %s: %w", r.Name, err)
+	}
+	if err := json.Unmarshal([]byte(c.Policies), &r.Policies); err != nil {
+		return fmt.Errorf("policies of %s: %w", r.Name, err)
+	}
+	if len(r.Policies) == 0 {
+		r.Policies = nil
+	}
+	tags, err := DecodeTags(c.Tags)
+	if err != nil {
+		return fmt.Errorf("tags of %s: %w", r.Name, err)
+	}
+	r.Tags = tags
+	return nil
+}
+
+// EncodeTags encodes principal tags as the stores keep them: a JSON object, '{}' for none.
+func EncodeTags(tags map[string]string) (string, error) {
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return "", fmt.Errorf("encode tags: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeTags reads what EncodeTags wrote; none reads back as nil.
+func DecodeTags(s string) (map[string]string, error) {
+	var tags map[string]string
+	if err := json.Unmarshal([]byte(s), &tags); err != nil {
+		return nil, fmt.Errorf("decode tags: %w", err)
+	}
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	return tags, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,23 +24,7 @@ func scanRole(row scanner, r *org.Role) error {
 		return err
 	}
 	r.CreatedAt = fromMS(created)
-	if err := json.Unmarshal([]byte(trusted), &r.TrustedPrincipals); err != nil {
-		return fmt.Errorf("trusted principals of %s: %w", r.Name, err)
-	}
-	if err := json.Unmarshal([]byte(policies), &r.Policies); err != nil {
-		return fmt.Errorf("policies of %s: %w", r.Name, err)
-	}
-	if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
-		return fmt.Errorf("tags of %s: %w", r.Name, err)
-	}
-	// A role declared without them reads back as declared: nil, not empty.
-	if len(r.Policies) == 0 {
-		r.Policies = nil
-	}
-	if len(r.Tags) == 0 {
-		r.Tags = nil
-	}
-	return nil
+	return r.SetJSON(org.RoleJSON{Trusted: trusted, Policies: policies, Tags: tags})
 }
 
 func (t *tx) Role(ctx context.Context, accountID, name string) (*org.Role, error) {
@@ -61,11 +44,7 @@ func (t *tx) PutRole(ctx context.Context, r *org.Role) error {
 	if err := t.writable("put role " + r.Name); err != nil {
 		return err
 	}
-	trusted, err := json.Marshal(r.TrustedPrincipals)
-	if err != nil {
-		return fmt.Errorf("postgres: put role %s of %s: %w", r.Name, r.AccountID, err)
-	}
-	policies, tags, err := marshalPolicies(r.Policies, r.Tags)
+	cols, err := r.JSON()
 	if err != nil {
 		return fmt.Errorf("postgres: put role %s of %s: %w", r.Name, r.AccountID, err)
 	}
@@ -75,8 +54,8 @@ func (t *tx) PutRole(ctx context.Context, r *org.Role) error {
 			trusted = excluded.trusted, max_session_duration = excluded.max_session_duration,
 			created_at = excluded.created_at, policies = excluded.policies, boundary = excluded.boundary,
 			tags = excluded.tags`,
-		r.AccountID, strings.ToLower(r.Name), r.Name, r.ID, string(trusted), r.MaxSessionDuration, msOrNull(r.CreatedAt),
-		policies, r.PermissionsBoundary, tags)
+		r.AccountID, strings.ToLower(r.Name), r.Name, r.ID, cols.Trusted, r.MaxSessionDuration, msOrNull(r.CreatedAt),
+		cols.Policies, r.PermissionsBoundary, cols.Tags)
 	if err != nil {
 		return fmt.Errorf("postgres: put role %s of %s: %w", r.Name, r.AccountID, err)
 	}
@@ -110,11 +89,8 @@ func (t *tx) Session(ctx context.Context, accessKeyID string) (*org.Session, err
 	if err != nil {
 		return nil, fmt.Errorf("postgres: session %s: %w", accessKeyID, err)
 	}
-	if err := json.Unmarshal([]byte(sessionTags), &s.Tags); err != nil {
-		return nil, fmt.Errorf("postgres: session %s: tags: %w", accessKeyID, err)
-	}
-	if len(s.Tags) == 0 {
-		s.Tags = nil
+	if s.Tags, err = org.DecodeTags(sessionTags); err != nil {
+		return nil, fmt.Errorf("postgres: session %s: %w", accessKeyID, err)
 	}
 	s.AccessKeyID, s.Principal.Kind = accessKeyID, iam.Kind(kind)
 	s.IssuedAt, s.ExpiresAt = time.UnixMilli(issued).UTC(), time.UnixMilli(expires).UTC()
@@ -125,7 +101,7 @@ func (t *tx) PutSession(ctx context.Context, s *org.Session) error {
 	if err := t.writable("put session " + s.AccessKeyID); err != nil {
 		return err
 	}
-	_, tags, err := marshalPolicies(nil, s.Tags)
+	tags, err := org.EncodeTags(s.Tags)
 	if err != nil {
 		return fmt.Errorf("postgres: put session %s: %w", s.AccessKeyID, err)
 	}
@@ -157,24 +133,4 @@ func (t *tx) DeleteExpiredSessions(ctx context.Context, before time.Time, limit 
 		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)
 	}
 	return int(res.RowsAffected()), nil
-}
-
-// marshalPolicies encodes a principal's policy documents and tags as the roles and sessions
-// tables keep them: a JSON array ('[]' for none) and a JSON object ('{}' for none).
-func marshalPolicies(policies []string, tags map[string]string) (string, string, error) {
-	if policies == nil {
-		policies = []string{}
-	}
-	if tags == nil {
-		tags = map[string]string{}
-	}
-	p, err := json.Marshal(policies)
-	if err != nil {
-		return "", "", fmt.Errorf("encode policies: %w", err)
-	}
-	t, err := json.Marshal(tags)
-	if err != nil {
-		return "", "", fmt.Errorf("encode tags: %w", err)
-	}
-	return string(p), string(t), nil
 }
