@@ -109,6 +109,34 @@ func TestServeDeliversInvitationOverSMTP(t *testing.T) {
 			t.Errorf("orgd outbox lacks %q:\n%s", want, outbox)
 		}
 	}
+
+	// Fifteen days on, unanswered, the invitation expires: the deliverer notices it and Bill
+	// is told, once.
+	run(t, url, "clock", "--advance", "360h")
+	got = nil
+	for deadline := time.Now().Add(15 * time.Second); got == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mb.mu.Lock()
+		if len(mb.msgs) > 1 {
+			got = mb.msgs[1]
+		}
+		mb.mu.Unlock()
+	}
+	if got == nil {
+		t.Fatal("no e-mail about the expired invitation reached the mailbox")
+	}
+	if msg, err = netmail.ReadMessage(strings.NewReader(string(got))); err != nil {
+		t.Fatal(err)
+	}
+	if subject := msg.Header.Get("Subject"); !strings.Contains(subject, "juan@example.com") || !strings.Contains(subject, "expired") {
+		t.Errorf("the second e-mail's subject is %q, want the expiry of Juan's invitation", subject)
+	}
+	time.Sleep(2 * time.Second) // two more polls of the deliverer
+	mb.mu.Lock()
+	n := len(mb.msgs)
+	mb.mu.Unlock()
+	if n != 2 {
+		t.Errorf("the mailbox holds %d messages, want the invitation and one expiry notice", n)
+	}
 }
 
 // TestServeRefusesBadMailFlags: a --smtp or --public-url orgd cannot use stops the start.

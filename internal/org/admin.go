@@ -85,8 +85,12 @@ func (s *Service) Accounts(ctx context.Context, afterID string, limit int) ([]Ac
 	return out, err
 }
 
-// Outbox lists queued e-mails after the given sequence number.
+// Outbox lists queued e-mails after the given sequence number, the notices of handshakes that
+// expired by now included.
 func (s *Service) Outbox(ctx context.Context, afterSeq int64, limit int) ([]OutboxMessage, error) {
+	if err := s.expireAll(ctx); err != nil {
+		return nil, err
+	}
 	var out []OutboxMessage
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error

@@ -176,8 +176,8 @@ func (t *txn) accountQuotaUse(o *Organization) (members, invited, creating int, 
 	}
 	// Invitations past their expiry are stored EXPIRED first, so that the count of those
 	// stored open is the count of those open now.
-	if err = t.ExpireInvitations(t.ctx, o.ID, t.now); err != nil {
-		return 0, 0, 0, fmt.Errorf("org: expire invitations of %s: %w", o.ID, err)
+	if _, err = t.expireHandshakes(o.ID); err != nil {
+		return 0, 0, 0, err
 	}
 	if invited, err = t.CountOpenInvitations(t.ctx, o.ID); err != nil {
 		return 0, 0, 0, fmt.Errorf("org: count open invitations of %s: %w", o.ID, err)

@@ -1,9 +1,11 @@
 package org
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,8 +18,10 @@ import (
 // management account accepts it to finish (the User Guide's flow; the API Reference swaps the
 // two names, see spec §5.2).
 //
-// Expiry is read, not written: an OPEN or REQUESTED handshake past ExpiresAt is EXPIRED, so
-// the admin clock expires handshakes without a background job.
+// Expiry is read before it is written: an OPEN or REQUESTED handshake past ExpiresAt is
+// EXPIRED to every reader, so the admin clock expires handshakes without a background job.
+// It is stored later, by the first write transaction that needs it (the account quota counts
+// open invitations) or a sweep (expireHandshakes), together with the e-mail that says so.
 
 var openStates = []string{model.HandshakeStateOpen, model.HandshakeStateRequested}
 
@@ -84,10 +88,23 @@ func (t *txn) eachHandshake(q HandshakeQuery, fn func(h *Handshake) error) error
 	}
 }
 
-// cancelOpenHandshakes cancels every open handshake matching q.
+// cancelOpenHandshakes cancels every open handshake matching q. The organization withdraws an
+// invitation this way when it enables all features or is deleted: the invited address is told
+// as when the management account cancels it.
 func (t *txn) cancelOpenHandshakes(q HandshakeQuery) error {
 	return t.eachHandshake(t.openQuery(q), func(h *Handshake) error {
-		return t.closeHandshake(h, model.HandshakeStateCanceled)
+		if err := t.closeHandshake(h, model.HandshakeStateCanceled); err != nil || h.Action != model.ActionTypeInvite {
+			return err
+		}
+		mgmt, err := t.account(h.ManagementAccountID)
+		if err != nil {
+			return err
+		}
+		to, err := t.invitedAddress(h)
+		if err != nil {
+			return err
+		}
+		return t.queueMail(t.svc.invitationCanceledMail(mgmt, h, to, t.now))
 	})
 }
 
@@ -447,6 +464,76 @@ func (t *txn) acceptInvitation(h *Handshake) error {
 		return err
 	}
 	return t.queueMail(t.svc.invitationAnsweredMail(mgmt, a, h, h.State, t.now))
+}
+
+// expirySweep is how many expired handshakes one sweep stores EXPIRED: a sweep runs in a
+// transaction of its own or of a mail claim, which it keeps short.
+const expirySweep = 100
+
+// expireHandshakes stores EXPIRED on the handshakes that expired by now, with the notice of
+// each: orgID's invitations, or with orgID empty up to expirySweep handshakes of any
+// organization. It reports how many it stored.
+func (t *txn) expireHandshakes(orgID string) (int, error) {
+	ids, err := t.ExpireHandshakes(t.ctx, orgID, t.now, expirySweep)
+	if err != nil {
+		return 0, fmt.Errorf("org: expire handshakes: %w", err)
+	}
+	expired := make([]*Handshake, 0, len(ids))
+	for _, id := range ids {
+		h, err := t.Handshake(t.ctx, id)
+		if err != nil {
+			return 0, fmt.Errorf("org: read expired handshake %s: %w", id, err)
+		}
+		expired = append(expired, h)
+	}
+	// The store returns them in no order; the outbox has them in the order they expired.
+	slices.SortFunc(expired, func(a, b *Handshake) int {
+		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	for _, h := range expired {
+		// An all-features approval expires with the request it belongs to, whose notice
+		// tells the management account.
+		if h.Action == model.ActionTypeApproveAllFeatures {
+			continue
+		}
+		mgmt, err := t.account(h.ManagementAccountID)
+		if err != nil {
+			return 0, err
+		}
+		to := ""
+		if h.Action == model.ActionTypeInvite {
+			if to, err = t.invitedAddress(h); err != nil {
+				return 0, err
+			}
+		}
+		if err := t.queueMail(t.svc.expiredMail(mgmt, h, to)); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// expireAll stores EXPIRED on every handshake that expired by now, with the e-mail
+// that says so, in transactions of expirySweep handshakes each. Reads need not wait for it;
+// the outbox does (Outbox and ClaimMail call it).
+func (s *Service) expireAll(ctx context.Context) error {
+	for {
+		n := 0
+		err := s.update(ctx, func(t *txn) error {
+			var err error
+			n, err = t.expireHandshakes("")
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if n < expirySweep {
+			return nil
+		}
+	}
 }
 
 // queueMail writes m to the outbox in the transaction of the change it reports, so that the

@@ -249,6 +249,7 @@ type hsOutboxMessage struct {
 	To          string
 	Subject     string
 	Body        string
+	CreatedAt   time.Time
 }
 
 func hsOutbox(s *apitest.Server) []hsOutboxMessage {
@@ -1620,4 +1621,87 @@ func TestHandshakeNoticesWrittenToOutbox(t *testing.T) {
 	_, err = s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{})
 	apitest.RequireCode(t, err, hsConstraint, "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION")
 	hsRequireNotice(t, s, 7, allFeatures)
+}
+
+// TestHandshakeExpiryNoticesWrittenToOutbox: an invitation or all-features request that
+// expires unanswered is stored EXPIRED with one e-mail to the management account, dated by the
+// expiry, whichever write notices it first (a listing of the outbox, a mail claim, or the
+// account quota's count of open invitations); an approval expiring with its request adds none.
+// An invitation the organization withdraws (EnableAllFeatures) is a cancellation, told too.
+func TestHandshakeExpiryNoticesWrittenToOutbox(t *testing.T) {
+	s := apitest.Start(t, hsFrozenClock, func(c *server.Config) { c.Org.PublicURL = "https://orgd.example" })
+	s.Register(map[string]any{"Id": hsMgmt, "Email": "bill@example.com", "Name": "Bill"})
+	s.Register(map[string]any{"Id": hsAlice, "Email": "alice@example.org"})
+	orgID := aws.ToString(hsCreateOrganization(t, s, hsMgmt, types.OrganizationFeatureSetConsolidatedBilling).Id)
+
+	toAlice := s.Invite(hsMgmt, hsAlice)
+	toAddress := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeEmail, "Nobody.Yet@example.net")
+	s.Advance(hsInvite - time.Millisecond)
+	if got := hsOutbox(s); len(got) != 2 {
+		t.Fatalf("outbox before the expiry holds %d messages, want the 2 invitations: %+v", len(got), got)
+	}
+	s.Advance(time.Millisecond)
+	for range 2 { // the second listing adds nothing
+		msgs := hsOutbox(s)
+		if len(msgs) != 4 {
+			t.Fatalf("outbox after the expiry holds %d messages, want 2 invitations and 2 notices: %+v", len(msgs), msgs)
+		}
+		for i, want := range []struct {
+			h   *types.Handshake
+			to  string
+			who string
+		}{{toAlice, "bill@example.com", "alice@example.org"}, {toAddress, "bill@example.com", "Nobody.Yet@example.net"}} {
+			m := msgs[2+i]
+			if m.HandshakeId != aws.ToString(want.h.Id) || m.To != want.to || !strings.Contains(m.Subject, "expired") {
+				t.Errorf("notice %d = %+v, want the expiry of %s to %s", i, m, aws.ToString(want.h.Id), want.to)
+			}
+			if !m.CreatedAt.Equal(want.h.ExpirationTimestamp.Truncate(time.Millisecond)) {
+				t.Errorf("notice of %s dated %v, want its expiry %v", m.HandshakeId, m.CreatedAt, want.h.ExpirationTimestamp)
+			}
+			for _, w := range []string{"Hello Bill", want.who, orgID, "expired", "https://orgd.example/console/handshakes/" + m.HandshakeId} {
+				if !strings.Contains(m.Body, w) {
+					t.Errorf("notice of %s lacks %q:\n%s", m.HandshakeId, w, m.Body)
+				}
+			}
+		}
+	}
+	hsRequireState(t, s, hsAlice, toAlice.Id, types.HandshakeStateExpired)
+
+	// The account quota stores the expiry of invitations itself, before the outbox is read:
+	// the notice is written then, once, ahead of the invitation that noticed it.
+	again := s.Invite(hsMgmt, hsAlice)
+	s.Advance(hsInvite)
+	toBob := hsMustSend(t, s, hsMgmt, types.HandshakePartyTypeAccount, hsBob)
+	msgs := hsOutbox(s)
+	if len(msgs) != 7 || msgs[5].HandshakeId != aws.ToString(again.Id) || !strings.Contains(msgs[5].Subject, "expired") {
+		t.Fatalf("outbox = %+v, want the expiry notice of %s sixth, then the invitation to %s", msgs, aws.ToString(again.Id), hsBob)
+	}
+
+	// An all-features request withdraws the invitation to Bob, and tells him; expiring with
+	// its approval, it gets one notice, for the request.
+	s.Join(hsMgmt, hsAlice)
+	before := len(hsOutbox(s))
+	parent := hsMust(s.Client(hsMgmt).EnableAllFeatures(hsCtx, &organizations.EnableAllFeaturesInput{}))(t).Handshake
+	withdrawn := 0
+	for _, m := range hsOutbox(s)[before:] {
+		if m.HandshakeId == aws.ToString(toBob.Id) && strings.Contains(m.Subject, "canceled") && strings.Contains(m.Body, "canceled its invitation") {
+			withdrawn++
+		}
+	}
+	if withdrawn != 1 {
+		t.Errorf("%d cancellation notices of the invitation %s withdrawn by EnableAllFeatures, want 1", withdrawn, aws.ToString(toBob.Id))
+	}
+	s.Advance(hsAllFt)
+	msgs = hsOutbox(s)
+	var notices []hsOutboxMessage
+	for _, m := range msgs[before:] {
+		if strings.Contains(m.Subject, "expired") {
+			notices = append(notices, m)
+		}
+	}
+	if len(notices) != 1 || notices[0].HandshakeId != aws.ToString(parent.Id) || notices[0].To != "bill@example.com" ||
+		!strings.Contains(notices[0].Body, "enable all features") {
+		t.Errorf("notices after the all-features request expired = %+v, want one about %s to bill@example.com",
+			notices, aws.ToString(parent.Id))
+	}
 }

@@ -80,6 +80,32 @@ func (s *Service) invitationCanceledMail(mgmt *Account, h *Handshake, to string,
 	return s.notice(h, to, fmt.Sprintf("Invitation to join the AWS organization %s canceled", h.OrgID), &b, now)
 }
 
+// expiredMail tells the management account that sent h that it expired unanswered; to is the
+// invited address of an invitation. AWS's documentation says an invitation expires after 15
+// days and an all-features request after 90, not what it e-mails then [INF]: the sender is
+// told, as it is told of an answer, and nobody else.
+func (s *Service) expiredMail(mgmt *Account, h *Handshake, to string) *OutboxMessage {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\n", mgmt.Name)
+	requested := h.RequestedAt.UTC().Format(time.RFC1123)
+	var subject string
+	switch h.Action {
+	case model.ActionTypeInvite:
+		subject = fmt.Sprintf("Invitation to %s to join the AWS organization %s expired", to, h.OrgID)
+		fmt.Fprintf(&b, "The invitation to join your AWS organization %s that you sent to %s on %s expired without an answer.\n", h.OrgID, to, requested)
+		fmt.Fprintf(&b, "The account did not join the organization; you can send it a new invitation.\n")
+	case model.ActionTypeEnableAllFeatures:
+		subject = fmt.Sprintf("Request to enable all features in the AWS organization %s expired", h.OrgID)
+		fmt.Fprintf(&b, "The request to enable all features in your AWS organization %s, made on %s, expired before it was completed.\n", h.OrgID, requested)
+		fmt.Fprintf(&b, "The organization keeps consolidated billing features only; you can make a new request.\n")
+	default:
+		subject = fmt.Sprintf("Handshake %s of the AWS organization %s expired", h.ID, h.OrgID)
+		fmt.Fprintf(&b, "The %s handshake that your AWS organization %s started on %s expired without an answer.\n", h.Action, h.OrgID, requested)
+	}
+	fmt.Fprintf(&b, "It expired on %s.\n", h.ExpiresAt.UTC().Format(time.RFC1123))
+	return s.notice(h, mgmt.Email, subject, &b, h.ExpiresAt)
+}
+
 // allFeaturesMail asks an invited member account's owner to approve the organization's move
 // to all features (the APPROVE_ALL_FEATURES handshake h); accounts created in the
 // organization agreed when they were created and receive nothing.
@@ -128,9 +154,13 @@ func (s *Service) invitationMail(o *Organization, mgmt *Account, h *Handshake, t
 // recorded (the deliverer died).
 func (s *Service) ClaimMail(ctx context.Context, now, until time.Time, limit int) ([]OutboxMessage, error) {
 	var out []OutboxMessage
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(t *txn) error {
+		// The notices of handshakes that expired since the last claim join the outbox first.
+		if _, err := t.expireHandshakes(""); err != nil {
+			return err
+		}
 		var err error
-		out, err = tx.ClaimOutbox(ctx, now, until, limit)
+		out, err = t.ClaimOutbox(ctx, now, until, limit)
 		return err
 	})
 	if err != nil {

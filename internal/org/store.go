@@ -146,10 +146,12 @@ type Tx interface {
 	PutHandshake(ctx context.Context, h *Handshake) error
 	// ListHandshakes returns up to q.Limit handshakes matching q ordered by Seq, after q.AfterSeq.
 	ListHandshakes(ctx context.Context, q HandshakeQuery) ([]Handshake, error)
-	// ExpireInvitations stores EXPIRED on the organization's INVITE handshakes still stored
-	// OPEN or REQUESTED whose ExpiresAt is at or before now. It costs what expired since the
-	// last call, not what is open.
-	ExpireInvitations(ctx context.Context, orgID string, now time.Time) error
+	// ExpireHandshakes stores EXPIRED on handshakes still stored OPEN or REQUESTED whose
+	// ExpiresAt is at or before now, and returns their ids: with orgID, every such INVITE
+	// handshake of that organization; without, up to limit such handshakes of any kind and
+	// organization, those that expired first. It costs what expired since the last call, not
+	// what is open.
+	ExpireHandshakes(ctx context.Context, orgID string, now time.Time, limit int) ([]string, error)
 	// CountOpenInvitations counts the organization's INVITE handshakes stored OPEN or
 	// REQUESTED, at the cost of one row read (an organization is stored before its first
 	// invitation).

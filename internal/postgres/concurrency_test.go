@@ -276,7 +276,7 @@ func TestCountersUnderConcurrency(t *testing.T) {
 		concurrently(t, 1, 20, func(_, k int) error {
 			return s.Update(ctx, func(tx org.Tx) error {
 				o := []string{o1, o2}[k%2]
-				if err := tx.ExpireInvitations(ctx, o, t0.Add(time.Duration(k)*5*time.Minute)); err != nil {
+				if _, err := tx.ExpireHandshakes(ctx, o, t0.Add(time.Duration(k)*5*time.Minute), 0); err != nil {
 					return err
 				}
 				_, err := tx.CountRecentInvitations(ctx, o, t0.Add(time.Duration(k)*30*time.Second))

@@ -204,19 +204,31 @@ const invitationsBetweenQuery = `SELECT COUNT(*) FROM handshakes WHERE org_id = 
 	AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
 	AND requested_at > $2 AND requested_at <= $3`
 
-const expireInvitationsQuery = `UPDATE handshakes SET state = 'EXPIRED'
-	WHERE org_id = $1 AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= $2`
+// expireInvitationsQuery walks handshakes_org_open over what expired in one organization;
+// expireDueQuery walks handshakes_open_expiry over what expired in any.
+const (
+	expireInvitationsQuery = `UPDATE handshakes SET state = 'EXPIRED'
+	WHERE org_id = $1 AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= $2
+	RETURNING id`
+	expireDueQuery = `UPDATE handshakes SET state = 'EXPIRED' WHERE id IN (
+	SELECT id FROM handshakes WHERE state IN ('OPEN', 'REQUESTED') AND expires_at <= $1 ORDER BY expires_at LIMIT $2)
+	RETURNING id`
+)
 
-// ExpireInvitations walks handshakes_org_open over what expired; the triggers take the
-// invitations out of the open count.
-func (t *tx) ExpireInvitations(ctx context.Context, orgID string, now time.Time) error {
-	if err := t.writable("expire invitations of " + orgID); err != nil {
-		return err
+// ExpireHandshakes: the triggers take expired invitations out of the open count.
+func (t *tx) ExpireHandshakes(ctx context.Context, orgID string, now time.Time, limit int) ([]string, error) {
+	if err := t.writable("expire handshakes"); err != nil {
+		return nil, err
 	}
-	if _, err := t.exec(ctx, expireInvitationsQuery, orgID, now.UnixMilli()); err != nil {
-		return fmt.Errorf("postgres: expire invitations of %s: %w", orgID, err)
+	query, args := expireDueQuery, []any{now.UnixMilli(), limit}
+	if orgID != "" {
+		query, args = expireInvitationsQuery, []any{orgID, now.UnixMilli()}
 	}
-	return nil
+	ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) }, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: expire handshakes: %w", err)
+	}
+	return ids, nil
 }
 
 func (t *tx) CountOpenInvitations(ctx context.Context, orgID string) (int, error) {

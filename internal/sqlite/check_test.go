@@ -209,9 +209,9 @@ func TestOpenRefusesAnotherApplicationsDatabase(t *testing.T) {
 		t.Errorf("application id %#x, want %#x", id, applicationID)
 	}
 	// A database from before 0014 has none of the migrations since either (0015's and 0016's
-	// columns).
+	// columns, 0017's index).
 	rawDB(t, db, `PRAGMA application_id = 0`, `DELETE FROM schema_migrations WHERE version >= 14`,
-		`DROP INDEX outbox_due`, `ALTER TABLE outbox DROP COLUMN state`, `ALTER TABLE outbox DROP COLUMN attempts`,
+		`DROP INDEX handshakes_open_expiry`, `DROP INDEX outbox_due`, `ALTER TABLE outbox DROP COLUMN state`, `ALTER TABLE outbox DROP COLUMN attempts`,
 		`ALTER TABLE outbox DROP COLUMN next_attempt_at`, `ALTER TABLE outbox DROP COLUMN last_answer`,
 		`ALTER TABLE roles DROP COLUMN policies`, `ALTER TABLE roles DROP COLUMN boundary`, `ALTER TABLE roles DROP COLUMN tags`,
 		`ALTER TABLE sessions DROP COLUMN session_policy`, `ALTER TABLE sessions DROP COLUMN session_tags`,

@@ -227,24 +227,33 @@ const invitationsBetweenQuery = `SELECT COUNT(*) FROM handshakes WHERE org_id = 
 	AND state IN ('OPEN', 'REQUESTED', 'DECLINED', 'CANCELED', 'EXPIRED')
 	AND requested_at > ? AND requested_at <= ?`
 
-// expireInvitationsQuery walks handshakes_org_open over what expired.
-const expireInvitationsQuery = `UPDATE handshakes SET state = 'EXPIRED'
+// expireInvitationsQuery walks handshakes_org_open over what expired in one organization;
+// expireDueQuery walks handshakes_open_expiry over what expired in any.
+const (
+	expireInvitationsQuery = `UPDATE handshakes SET state = 'EXPIRED'
 	WHERE org_id = ? AND action = 'INVITE' AND state IN ('OPEN', 'REQUESTED') AND expires_at <= ?
 	RETURNING id`
+	expireDueQuery = `UPDATE handshakes SET state = 'EXPIRED' WHERE id IN (
+	SELECT id FROM handshakes WHERE state IN ('OPEN', 'REQUESTED') AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+	RETURNING id`
+)
 
-func (t *tx) ExpireInvitations(ctx context.Context, orgID string, now time.Time) error {
-	if err := t.writable("expire invitations of " + orgID); err != nil {
-		return err
+func (t *tx) ExpireHandshakes(ctx context.Context, orgID string, now time.Time, limit int) ([]string, error) {
+	if err := t.writable("expire handshakes"); err != nil {
+		return nil, err
 	}
-	ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) },
-		expireInvitationsQuery, orgID, now.UnixMilli())
+	query, args := expireDueQuery, []any{now.UnixMilli(), limit}
+	if orgID != "" {
+		query, args = expireInvitationsQuery, []any{orgID, now.UnixMilli()}
+	}
+	ids, err := queryAll(ctx, t, func(r scanner, id *string) error { return r.Scan(id) }, query, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite: expire invitations of %s: %w", orgID, err)
+		return nil, fmt.Errorf("sqlite: expire handshakes: %w", err)
 	}
 	for _, id := range ids {
 		t.changed(kindHandshake, id)
 	}
-	return nil
+	return ids, nil
 }
 
 func (t *tx) CountOpenInvitations(ctx context.Context, orgID string) (int, error) {

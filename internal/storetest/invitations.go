@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,7 +55,11 @@ func testOpenInvitations(t *testing.T, s org.Store) {
 
 	// Expiring stores EXPIRED on what expired by then, in one organization.
 	update(t, s, func(ctx context.Context, tx org.Tx) error {
-		must(t, "ExpireInvitations", tx.ExpireInvitations(ctx, o1, t0.Add(time.Hour)))
+		ids, err := tx.ExpireHandshakes(ctx, o1, t0.Add(time.Hour), 1)
+		must(t, "ExpireHandshakes", err)
+		if fmt.Sprint(ids) != "[h-1]" {
+			t.Errorf("ExpireHandshakes(%s) = %v, want [h-1]", o1, ids)
+		}
 		h, err := tx.Handshake(ctx, "h-1")
 		must(t, "Handshake", err)
 		if h.State != "EXPIRED" {
@@ -79,6 +84,30 @@ func testOpenInvitations(t *testing.T, s org.Store) {
 		return nil
 	})
 	counts("closed one, sent one", map[string]int{o1: 2, o2: 1})
+
+	// Without an organization, a sweep takes what expired in any, of any action, first
+	// expired first, limit at a time, each once.
+	var swept []string
+	for range 3 {
+		update(t, s, func(ctx context.Context, tx org.Tx) error {
+			ids, err := tx.ExpireHandshakes(ctx, "", t0.Add(3*time.Hour), 2)
+			must(t, "ExpireHandshakes", err)
+			if len(ids) > 2 {
+				t.Errorf("a sweep limited to 2 expired %v", ids)
+			}
+			slices.Sort(ids)
+			swept = append(swept, ids...)
+			return nil
+		})
+	}
+	if len(swept) < 2 || slices.Contains(swept[:2], "h-requested") {
+		t.Errorf("sweeps expired %v: the first, of 2, must take two of those that expired at t0+1h, not h-requested (t0+3h)", swept)
+	}
+	slices.Sort(swept)
+	if fmt.Sprint(swept) != "[h-3 h-all h-other h-requested]" {
+		t.Errorf("sweeps expired %v, want each of h-3 h-all h-other h-requested once", swept)
+	}
+	counts("swept", map[string]int{o1: 0, o2: 0})
 }
 
 // CountRecentInvitations agrees with a count of the invitations themselves, window after
