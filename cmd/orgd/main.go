@@ -5,6 +5,7 @@
 //	orgd outbox                show the e-mails AWS would have sent
 //	orgd reset                 wipe all state
 //	orgd clock [--advance D]   show or move the server's clock
+//	orgd health                ask a running orgd whether it is alive
 //	orgd version               print the version (stamped with -ldflags "-X main.version=...")
 package main
 

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -103,5 +105,25 @@ func TestVersionWithoutStamp(t *testing.T) {
 	m.Stdout = &out
 	if err := m.Run(t.Context(), []string{"--version"}); err != nil || !strings.HasPrefix(out.String(), "orgd ") {
 		t.Errorf("orgd --version: %v %q", err, out.String())
+	}
+}
+
+// TestHealthCommand: orgd health (a FROM-scratch container's health check) prints a running
+// orgd's health and succeeds; with no orgd at the endpoint it fails.
+func TestHealthCommand(t *testing.T) {
+	url, _ := serveOrgd(t, "--listen", "127.0.0.1:0", "--db", "memory")
+	if out := run(t, url, "health"); !strings.Contains(out, `"Mode": "open"`) {
+		t.Errorf("orgd health printed %q, want the health answer naming the mode", out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	if err := m.Run(t.Context(), []string{"health", "--endpoint", closed}); err == nil {
+		t.Errorf("orgd health succeeded against %s, where nothing listens", closed)
 	}
 }

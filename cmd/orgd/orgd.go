@@ -49,6 +49,7 @@ commands:
   clock      show the server's clock, or move it with --advance
   simulate   ask the policy simulator whether a principal may call actions, and why
   impact     show what a proposed SCP change would deny or allow, to which accounts
+  health     ask a running orgd whether it is alive (a container's health check)
   version    print orgd's version (also: orgd --version)
 
 "orgd <command> -h" shows a command's flags.`
@@ -82,6 +83,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.simulate(ctx, args[1:])
 	case "impact":
 		return m.impact(ctx, args[1:])
+	case "health":
+		return m.health(ctx, args[1:])
 	case "version", "-version", "--version":
 		fmt.Fprintln(m.Stdout, "orgd", Version())
 		return nil

@@ -1,0 +1,13 @@
+package main
+
+import (
+	"context"
+	"net/http"
+)
+
+// health asks a running orgd whether it is alive (GET /_orgd/health) and prints its answer;
+// it fails when orgd does not answer 200. A container built FROM scratch has no shell or
+// curl: its HEALTHCHECK runs this.
+func (m *Main) health(ctx context.Context, args []string) error {
+	return m.call(ctx, "health", args, http.MethodGet, "/_orgd/health", nil)
+}
