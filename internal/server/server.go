@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
 	conOpts := console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger}
-	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready}
+	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready, Store: st}
 	var metricsHandler http.Handler = http.NotFoundHandler()
 	if m != nil {
 		api.Observe, stsAPI.Observe, admOpts.Observe = m.Recorder("awsjson"), m.Recorder("sts"), m.Recorder("admin")
