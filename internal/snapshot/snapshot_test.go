@@ -344,7 +344,10 @@ func TestImportRefusals(t *testing.T) {
 		{"duplicate account", func(d *snapshot.Document) { d.Accounts = append(d.Accounts, orgOf(d).Accounts[1]) }, 400, "is listed twice (first at organizations["},
 		{"duplicate e-mail", func(d *snapshot.Document) { d.Accounts[0].Email = strings.ToUpper(orgOf(d).Accounts[0].Email) }, 400, "accounts[0].email: "},
 		{"missing parent", func(d *snapshot.Document) { orgOf(d).Accounts[3].ParentID = "ou-zzzz-zzzzzzzz" }, 400, ".accounts[3].parentId: ou-zzzz-zzzzzzzz does not exist"},
-		{"OU before its parent", func(d *snapshot.Document) { o := orgOf(d); o.OUs[0], o.OUs[len(o.OUs)-1] = o.OUs[len(o.OUs)-1], o.OUs[0] }, 400, "an OU comes after its parent"},
+		{"OU before its parent", func(d *snapshot.Document) {
+			o := orgOf(d)
+			o.OUs[0], o.OUs[len(o.OUs)-1] = o.OUs[len(o.OUs)-1], o.OUs[0]
+		}, 400, "an OU comes after its parent"},
 		{"unknown attachment target", func(d *snapshot.Document) { orgOf(d).Attachments[0].TargetID = "100000000009" }, 400, ".attachments[0].targetId: 100000000009 is not the root, an OU or an account"},
 		{"unknown attached policy", func(d *snapshot.Document) { orgOf(d).Attachments[0].PolicyID = "p-00000000" }, 400, ".attachments[0].policyId: p-00000000 is not a policy"},
 		{"management account elsewhere", func(d *snapshot.Document) { orgOf(d).ManagementAccountID = "999999999999" }, 400, ".managementAccountId: 999999999999 is not one of the organization's accounts"},
