@@ -252,6 +252,13 @@ func isSTS(r *http.Request) bool {
 
 // openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one,
 // reporting retries and group commits to m when it is not nil.
+// OpenStore opens the store orgd serve would open for db (an SQLite file, or a postgres://
+// URL), migrated, without serving it: orgd import --db writes a snapshot into it. An SQLite
+// file is locked for this process alone, so a server running on it makes this fail.
+func OpenStore(ctx context.Context, db string) (org.Store, error) {
+	return openStore(ctx, Config{DB: db, Sync: "full", Exclusive: true}, nil)
+}
+
 func openStore(ctx context.Context, cfg Config, m *metrics.Metrics) (org.Store, error) {
 	if postgres.IsURL(cfg.DB) {
 		opts := postgres.Options{}
