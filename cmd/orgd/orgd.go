@@ -46,6 +46,8 @@ commands:
   roles      list roles, or "roles add" to declare one that STS's AssumeRole can assume
   outbox     list the e-mails orgd would have sent
   reset      wipe all state
+  export     write the whole state as a snapshot (JSON) to stdout or --out FILE
+  import     restore a snapshot FILE into an empty store (the server's, or --db's)
   clock      show the server's clock, or move it with --advance
   simulate   ask the policy simulator whether a principal may call actions, and why
   impact     show what a proposed SCP change would deny or allow, to which accounts
@@ -79,6 +81,10 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.call(ctx, "reset", args[1:], http.MethodPost, "/_orgd/reset", struct{}{})
 	case "clock":
 		return m.clock(ctx, args[1:])
+	case "export":
+		return m.export(ctx, args[1:])
+	case "import":
+		return m.importSnapshot(ctx, args[1:])
 	case "simulate":
 		return m.simulate(ctx, args[1:])
 	case "impact":

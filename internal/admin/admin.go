@@ -44,6 +44,9 @@ type Options struct {
 	// Ready, when set, says whether the store answers and its schema is this program's
 	// (the readiness check, /_orgd/ready): nil when it is, else why not.
 	Ready func(ctx context.Context) error
+	// Store, when set, is the store the service runs on: the snapshot endpoints
+	// (/_orgd/export, /_orgd/import) read and write it whole.
+	Store org.Store
 	// Observe, when set, hears of every answered request: its route ("POST
 	// /_orgd/accounts"), error code ("" on success), status and duration. orgd's metrics
 	// count them.
@@ -63,13 +66,15 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	h.mux.HandleFunc("POST /_orgd/clock", h.advanceClock)
 	h.mux.HandleFunc("POST /_orgd/simulate", h.simulate)
 	h.mux.HandleFunc("POST /_orgd/impact", h.impact)
+	h.mux.HandleFunc("GET /_orgd/export", h.export)
+	h.mux.HandleFunc("POST /_orgd/import", h.importSnapshot)
 	// moto's server resets all state here; suites written for moto call it between tests.
 	h.mux.HandleFunc("POST /moto-api/reset", h.reset)
 	// The mux would answer unknown paths and wrong methods in text/plain; the admin API
 	// promises AWS-form errors throughout. The method patterns above are more specific than
 	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
 	// no Access-Control-* header, so no browser lets a page send what it asked about.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/moto-api/reset", healthPath, readyPath} {
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/_orgd/export", "/_orgd/import", "/moto-api/reset", healthPath, readyPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -519,12 +524,17 @@ func (h *Handler) failInput(w http.ResponseWriter, err error) {
 
 // failMessage answers 400 with the admin API's error shape and a message of orgd's own.
 func (h *Handler) failMessage(w http.ResponseWriter, code, msg string, err error) {
+	h.failMessageStatus(w, http.StatusBadRequest, code, msg, err)
+}
+
+// failMessageStatus is failMessage with another status.
+func (h *Handler) failMessageStatus(w http.ResponseWriter, status int, code, msg string, err error) {
 	if rec, ok := w.(*recorder); ok {
 		rec.failed(code, err.Error(), slog.LevelInfo)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(http.StatusBadRequest)
+	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(struct {
 		Type    string `json:"__type"`
 		Message string

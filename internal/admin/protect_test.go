@@ -31,6 +31,8 @@ var endpoints = []struct{ method, path, body string }{
 	{http.MethodGet, "/_orgd/clock", ""},
 	{http.MethodPost, "/_orgd/clock", `{"Advance":"876000h"}`},
 	{http.MethodPost, "/moto-api/reset", "{}"},
+	{http.MethodGet, "/_orgd/export", ""},
+	{http.MethodPost, "/_orgd/import", `{"format":"orgd-snapshot","version":1,"settings":{"clockOffsetMillis":3600000000},"organizations":[],"accounts":[{"id":"666666666666","email":"x@evil.example","name":"x","sellerOfRecord":"AWS","paymentInstrument":true,"emailVerified":true,"state":"ACTIVE"}],"handshakes":[],"transfers":[],"roles":[]}`},
 }
 
 // requireUnchanged fails unless what a refused request must leave is as it was: the registered e-mail, the

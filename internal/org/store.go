@@ -109,6 +109,9 @@ type Tx interface {
 	PutOrganization(ctx context.Context, o *Organization) error
 	// DeleteOrganization removes the organization row; it returns ErrNotFound if there was none.
 	DeleteOrganization(ctx context.Context, id string) error
+	// ListOrganizations returns up to limit organizations ordered by ID, after afterID
+	// (limit <= 0: no limit). Only a snapshot reads every organization; the API reads one.
+	ListOrganizations(ctx context.Context, afterID string, limit int) ([]Organization, error)
 
 	// OU returns the organizational unit with this id, or ErrNotFound.
 	OU(ctx context.Context, id string) (*OU, error)

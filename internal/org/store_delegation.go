@@ -94,8 +94,8 @@ type DelegatedAdminQuery struct {
 	Limit            int
 }
 
-// TransferQuery selects transfers. Zero-valued fields do not filter; at least one of
-// TargetOrgID, SourceOrgID and SourceAccountID is set.
+// TransferQuery selects transfers. Zero-valued fields do not filter: the API sets one of
+// TargetOrgID, SourceOrgID and SourceAccountID; a snapshot sets none, to read every transfer.
 type TransferQuery struct {
 	TargetOrgID     string // inbound transfers of an organization
 	SourceOrgID     string // outbound transfers of an organization (accepted ones)

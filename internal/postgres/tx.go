@@ -402,6 +402,21 @@ func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, er
 	return &o, nil
 }
 
+// ListOrganizations pages on the primary key.
+func (t *tx) ListOrganizations(ctx context.Context, afterID string, limit int) ([]org.Organization, error) {
+	out, err := queryAll(ctx, t, func(r scanner, o *org.Organization) error {
+		var created *int64
+		err := r.Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &o.Partition, &created, &o.SCPVersion)
+		o.CreatedAt = fromMS(created)
+		return err
+	}, `SELECT id, feature_set, management_account_id, root_id, partition, created_at, scp_version
+		FROM organizations WHERE id > $1 ORDER BY id LIMIT $2`, afterID, noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list organizations: %w", err)
+	}
+	return out, nil
+}
+
 // PutOrganization upserts the organization unless another holds its root id. The counters
 // of migration 0002 are not among the columns it sets: a replaced organization keeps them.
 func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {

@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
 	conOpts := console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger}
-	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready}
+	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready, Store: st}
 	var metricsHandler http.Handler = http.NotFoundHandler()
 	if m != nil {
 		api.Observe, stsAPI.Observe, admOpts.Observe = m.Recorder("awsjson"), m.Recorder("sts"), m.Recorder("admin")
@@ -252,6 +252,13 @@ func isSTS(r *http.Request) bool {
 
 // openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one,
 // reporting retries and group commits to m when it is not nil.
+// OpenStore opens the store orgd serve would open for db (an SQLite file, or a postgres://
+// URL), migrated, without serving it: orgd import --db writes a snapshot into it. An SQLite
+// file is locked for this process alone, so a server running on it makes this fail.
+func OpenStore(ctx context.Context, db string) (org.Store, error) {
+	return openStore(ctx, Config{DB: db, Sync: "full", Exclusive: true}, nil)
+}
+
 func openStore(ctx context.Context, cfg Config, m *metrics.Metrics) (org.Store, error) {
 	if postgres.IsURL(cfg.DB) {
 		opts := postgres.Options{}

@@ -594,6 +594,21 @@ func (t *tx) Organization(ctx context.Context, id string) (*org.Organization, er
 	return &o, nil
 }
 
+// ListOrganizations pages on the primary key.
+func (t *tx) ListOrganizations(ctx context.Context, afterID string, limit int) ([]org.Organization, error) {
+	out, err := queryAll(ctx, t, func(r scanner, o *org.Organization) error {
+		var created sql.NullInt64
+		err := r.Scan(&o.ID, &o.FeatureSet, &o.ManagementAccountID, &o.RootID, &o.Partition, &created, &o.SCPVersion)
+		o.CreatedAt = fromMS(created)
+		return err
+	}, `SELECT id, feature_set, management_account_id, root_id, partition, created_at, scp_version
+		FROM organizations WHERE id > ? ORDER BY id LIMIT ?`, afterID, noLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list organizations: %w", err)
+	}
+	return out, nil
+}
+
 func (t *tx) PutOrganization(ctx context.Context, o *org.Organization) error {
 	if err := t.writable("put organization " + o.ID); err != nil {
 		return err

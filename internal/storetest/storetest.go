@@ -28,7 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"ListAccounts", testListAccounts},
 		{"CountAccounts", testCountAccounts},
 		{"CountClosures", testCountClosures},
-		{"Organizations", testOrganizations},
+		{"Organizations", testOrganizations}, {"ListOrganizations", testListOrganizations},
 		{"OURoundTrip", testOURoundTrip},
 		{"OUNameConflict", testOUNameConflict},
 		{"ListOUs", testListOUs},
