@@ -5,8 +5,9 @@
 // real organization work unchanged against the mirror.
 //
 // What the API does not reveal gets a value chosen here (see Read): the creation times of
-// OUs, policies, attachments, enabled policy types and the resource policy are the time of
-// the mirror; accounts have orgd's defaults for what only billing knows (seller of record,
+// OUs, policies, attachments, enabled policy types and the resource policy are the
+// organization's (the management account's joining time), so that mirroring the same
+// organization twice gives the same document; accounts have orgd's defaults for what only billing knows (seller of record,
 // payment instrument, verified e-mail); lists are in the order the API gives them, members in
 // the order they joined. Standalone accounts, handshakes, transfers, create-account
 // requests and IAM roles are not read.
@@ -43,9 +44,6 @@ type Progress struct {
 
 // Options tune Read.
 type Options struct {
-	// Now is the clock whose reading stands for the times the API does not reveal
-	// (time.Now when nil).
-	Now func() time.Time
 	// Progress, when set, hears of each step; calls to it never overlap.
 	Progress func(Progress)
 	// Concurrency is how many calls may be in flight at once (default 4): they keep to the
@@ -75,7 +73,6 @@ func (m *Mirror) Calls() map[string]int { return m.pacer.Calls() }
 type reader struct {
 	c        *organizations.Client
 	opts     Options
-	now      time.Time
 	pacer    *Pacer
 	mu       sync.Mutex
 	progress Progress
@@ -86,14 +83,10 @@ type reader struct {
 // account's, or a delegated administrator's where AWS lets one read) into a document holding
 // that organization only.
 func (m *Mirror) Read(ctx context.Context, opts Options) (*snapshot.Document, error) {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
-	r := &reader{c: m.client, opts: opts, now: now().UTC().Truncate(time.Second), pacer: m.pacer}
+	r := &reader{c: m.client, opts: opts, pacer: m.pacer}
 	o, err := r.read(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
@@ -145,7 +138,7 @@ func (r *reader) read(ctx context.Context) (*snapshot.Organization, error) {
 	for _, t := range root.PolicyTypes {
 		// A type orgd does not know could not be imported; its policies are left out with it.
 		if slices.Contains(known, string(t.Type)) {
-			o.EnabledPolicyTypes = append(o.EnabledPolicyTypes, snapshot.EnabledPolicyType{Type: string(t.Type), Status: string(t.Status), EnabledAt: r.now})
+			o.EnabledPolicyTypes = append(o.EnabledPolicyTypes, snapshot.EnabledPolicyType{Type: string(t.Type), Status: string(t.Status)})
 		}
 	}
 	slices.SortFunc(o.EnabledPolicyTypes, func(a, b snapshot.EnabledPolicyType) int { return cmp.Compare(a.Type, b.Type) })
@@ -166,6 +159,13 @@ func (r *reader) read(ctx context.Context) (*snapshot.Organization, error) {
 	}
 	if o.CreatedAt.IsZero() {
 		return nil, fmt.Errorf("the management account %s is not among the organization's accounts", o.ManagementAccountID)
+	}
+	// The times the API does not reveal are the organization's: no later one is known.
+	for i := range o.EnabledPolicyTypes {
+		o.EnabledPolicyTypes[i].EnabledAt = o.CreatedAt
+	}
+	for i := range o.OUs {
+		o.OUs[i].CreatedAt = o.CreatedAt
 	}
 
 	// Policies, trusted access and delegated administrators exist only with all features
@@ -214,7 +214,7 @@ func (r *reader) walk(ctx context.Context, parent string) error {
 		r.step(func(p *Progress) { p.Accounts = len(r.o.Accounts) })
 	}
 	for _, u := range ous {
-		r.o.OUs = append(r.o.OUs, snapshot.OU{ID: aws.ToString(u.Id), ParentID: parent, Name: aws.ToString(u.Name), CreatedAt: r.now})
+		r.o.OUs = append(r.o.OUs, snapshot.OU{ID: aws.ToString(u.Id), ParentID: parent, Name: aws.ToString(u.Name)})
 		r.step(func(p *Progress) { p.OUs = len(r.o.OUs) })
 		if err := r.walk(ctx, aws.ToString(u.Id)); err != nil {
 			return err
@@ -247,7 +247,7 @@ func (r *reader) policies(ctx context.Context) ([]string, error) {
 					continue
 				}
 				o.Policies = append(o.Policies, snapshot.Policy{ID: aws.ToString(p.Id), Type: typ, Name: aws.ToString(p.Name),
-					Description: aws.ToString(p.Description), CreatedAt: r.now, UpdatedAt: r.now})
+					Description: aws.ToString(p.Description), CreatedAt: o.CreatedAt, UpdatedAt: o.CreatedAt})
 			}
 			r.step(func(p *Progress) { p.Policies = len(o.Policies) })
 		}
@@ -313,7 +313,7 @@ func (r *reader) services(ctx context.Context) error {
 		return fmt.Errorf("describe the resource policy: %w", err)
 	default:
 		o.ResourcePolicy = &snapshot.ResourcePolicy{ID: aws.ToString(rp.ResourcePolicy.ResourcePolicySummary.Id),
-			Content: aws.ToString(rp.ResourcePolicy.Content), CreatedAt: r.now, UpdatedAt: r.now}
+			Content: aws.ToString(rp.ResourcePolicy.Content), CreatedAt: o.CreatedAt, UpdatedAt: o.CreatedAt}
 	}
 	return nil
 }
@@ -373,7 +373,7 @@ func (r *reader) details(ctx context.Context, targets []string) error {
 					return fmt.Errorf("list the targets of %s: %w", id, err)
 				}
 				for _, t := range out.Targets {
-					attached[i] = append(attached[i], snapshot.Attachment{PolicyID: id, TargetID: aws.ToString(t.TargetId), AttachedAt: r.now})
+					attached[i] = append(attached[i], snapshot.Attachment{PolicyID: id, TargetID: aws.ToString(t.TargetId), AttachedAt: o.CreatedAt})
 				}
 			}
 			return nil

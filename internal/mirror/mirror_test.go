@@ -137,8 +137,8 @@ func richOrganization(n int, levels ...int) *snapshot.Document {
 
 // withoutUnrevealed blanks what the Organizations API does not reveal, and so what a mirror
 // cannot keep: the times OUs, policies, attachments, enabled policy types and the resource
-// policy were made (a mirror has the time it was made for all of them). This is the whole
-// of the comparison's normalisation.
+// policy were made (a mirror gives them all the organization's). This is the whole of the
+// comparison's normalisation.
 func withoutUnrevealed(doc *snapshot.Document) {
 	for i := range doc.Organizations {
 		o := &doc.Organizations[i]
@@ -301,11 +301,23 @@ func TestMirrorKeepsWhatTheAPIReveals(t *testing.T) {
 			t.Errorf("%s: the mirror counted %d calls, the source saw %d", op, calls[op], p.counts[op])
 		}
 	}
-	// Ids and ARN parts the document does not spell out are kept too: the mirror's orgd
-	// answers the real organization's ARNs.
+	// The ARNs' parts are kept: the mirror's orgd answers the real organization's ARNs.
 	o := got.Organizations[0]
 	if o.Partition != "aws" || o.ID != "o-mirror0test" || o.RootID != "r-mi12" || o.ManagementAccountID != management {
 		t.Errorf("organization %s root %s partition %s management %s", o.ID, o.RootID, o.Partition, o.ManagementAccountID)
+	}
+	// The unrevealed times are the organization's, so a second mirror gives the same bytes.
+	if want := doc.Organizations[0].CreatedAt; !o.CreatedAt.Equal(want) || !o.OUs[0].CreatedAt.Equal(want) || !o.Attachments[0].AttachedAt.Equal(want) {
+		t.Errorf("organization created %v, OU %v, attachment %v; want all %v", o.CreatedAt, o.OUs[0].CreatedAt, o.Attachments[0].AttachedAt, want)
+	}
+	again, err := m.Read(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := snapshot.Marshal(got)
+	second, _ := snapshot.Marshal(again)
+	if !bytes.Equal(first, second) {
+		t.Errorf("a second mirror of the same organization differs:\n%s", firstDifference(string(first), string(second)))
 	}
 }
 
