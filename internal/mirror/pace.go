@@ -31,7 +31,6 @@ type limit struct {
 // reading at the same time shares the organization's budget [INF].
 var awsLimits = map[string]limit{
 	"DescribeOrganization":                {1, 2},
-	"DescribeAccount":                     {20, 30},
 	"ListRoots":                           {1, 2},
 	"ListOrganizationalUnitsForParent":    {5, 8},
 	"ListAccountsForParent":               {5, 8},
