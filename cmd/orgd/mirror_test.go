@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/orgd/orgd/internal/mirror"
 )
 
 // awsEnv points the AWS SDK's configuration at files of the test's own, away from the
@@ -110,4 +113,36 @@ func firstLineDiff(want, got string) string {
 		}
 	}
 	return "one is a prefix of the other"
+}
+
+// TestMirrorBar: on a terminal the progress is one line redrawn in place, with a bar, the
+// reads done and an estimate of the time left; elsewhere a line per phase.
+func TestMirrorBar(t *testing.T) {
+	var term bytes.Buffer
+	bar := &mirrorBar{w: &term, on: true, start: time.Now()}
+	bar.report(mirror.Progress{Phase: "tree", Accounts: 40, OUs: 3, Calls: 9})
+	bar.report(mirror.Progress{Phase: "details", Accounts: 80, OUs: 5, Policies: 2, Total: 10, Calls: 20})
+	time.Sleep(110 * time.Millisecond)
+	bar.report(mirror.Progress{Phase: "details", Accounts: 80, OUs: 5, Policies: 2, Done: 5, Total: 10, Calls: 25})
+	bar.end()
+	got := term.String()
+	for _, want := range []string{"\rmirror tree: 40 accounts, 3 OUs, 0 policies, 9 calls", "\rmirror [##########----------] 5/10 reads, 80 accounts, 5 OUs, 2 policies, 25 calls", ", ETA "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the bar drew %q, without %q", got, want)
+		}
+	}
+	if !strings.HasSuffix(got, "\n") {
+		t.Errorf("the bar did not end its line: %q", got)
+	}
+
+	var log bytes.Buffer
+	bar = &mirrorBar{w: &log, start: time.Now()}
+	for _, p := range []mirror.Progress{{Phase: "tree"}, {Phase: "tree", Accounts: 20}, {Phase: "details", Accounts: 20, Total: 30}, {Phase: "details", Done: 1, Total: 30}, {Phase: "done", Accounts: 20}} {
+		bar.report(p)
+	}
+	bar.end()
+	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+	if len(lines) != 3 || lines[0] != "mirror: tree" || !strings.HasPrefix(lines[1], "mirror: details: 30 reads") || !strings.HasPrefix(lines[2], "mirror: done: 20 accounts") {
+		t.Errorf("the log got:\n%s", log.String())
+	}
 }

@@ -54,12 +54,12 @@ type Options struct {
 // Mirror reads an organization from a Source.
 type Mirror struct {
 	client *organizations.Client
-	pacer  *Pacer
+	pacer  *pacer
 }
 
 // New returns a Mirror of src, paced as src.Rate says.
 func New(src Source) (*Mirror, error) {
-	p, err := NewPacer(src.Rate)
+	p, err := newPacer(src.Rate)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (m *Mirror) Calls() map[string]int { return m.pacer.Calls() }
 type reader struct {
 	c        *organizations.Client
 	opts     Options
-	pacer    *Pacer
+	pacer    *pacer
 	mu       sync.Mutex
 	progress Progress
 	o        *snapshot.Organization

@@ -48,19 +48,19 @@ var awsLimits = map[string]limit{
 // slowest paces a call AWS's table does not list.
 var slowest = limit{1, 1}
 
-// Pacer keeps a mirror's calls under a rate: AWS's per-operation throttling quotas, or one
+// pacer keeps a mirror's calls under a rate: AWS's per-operation throttling quotas, or one
 // rate for every call. It counts the calls it lets through, retries included.
-type Pacer struct {
+type pacer struct {
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
 	all      *rate.Limiter // with a single rate for every call
 	calls    map[string]int
 }
 
-// NewPacer paces every call at perSecond requests a second (bursts of as many, at least
+// newPacer paces every call at perSecond requests a second (bursts of as many, at least
 // one), or, with perSecond 0, each operation at AWS's quota for it.
-func NewPacer(perSecond float64) (*Pacer, error) {
-	p := &Pacer{limiters: map[string]*rate.Limiter{}, calls: map[string]int{}}
+func newPacer(perSecond float64) (*pacer, error) {
+	p := &pacer{limiters: map[string]*rate.Limiter{}, calls: map[string]int{}}
 	switch {
 	case perSecond < 0:
 		return nil, fmt.Errorf("mirror: a rate of %g requests a second is not one", perSecond)
@@ -71,7 +71,7 @@ func NewPacer(perSecond float64) (*Pacer, error) {
 }
 
 // Wait blocks until operation may be called.
-func (p *Pacer) Wait(ctx context.Context, operation string) error {
+func (p *pacer) Wait(ctx context.Context, operation string) error {
 	p.mu.Lock()
 	p.calls[operation]++
 	l := p.all
@@ -93,7 +93,7 @@ func (p *Pacer) Wait(ctx context.Context, operation string) error {
 }
 
 // Calls are the calls let through so far, by operation.
-func (p *Pacer) Calls() map[string]int {
+func (p *pacer) Calls() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.calls)
@@ -116,7 +116,7 @@ type Source struct {
 // client is an Organizations client whose every attempt, retries included, waits for the
 // pacer, and which retries throttling (TooManyRequestsException, ThrottlingException: the
 // standard retryer's throttle codes) with exponential backoff and jitter.
-func (s Source) client(p *Pacer) *organizations.Client {
+func (s Source) client(p *pacer) *organizations.Client {
 	attempts, backoff := s.MaxAttempts, s.MaxBackoff
 	if attempts == 0 {
 		attempts = 10
