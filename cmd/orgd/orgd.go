@@ -411,9 +411,9 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "get":
-			return m.account(ctx, "accounts get", args[1:], http.MethodGet)
+			return m.account(ctx, "accounts get ID", args[1:], http.MethodGet)
 		case "remove":
-			return m.account(ctx, "accounts remove", args[1:], http.MethodDelete)
+			return m.account(ctx, "accounts remove ID", args[1:], http.MethodDelete)
 		}
 	}
 	if len(args) == 0 || args[0] != "add" {
