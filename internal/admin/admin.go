@@ -1,4 +1,4 @@
-// Package admin serves orgd's own API under /_orgd/: register accounts, read the outbox,
+// Package admin serves orgd's own API under /_orgd/: register, show and remove accounts, read the outbox,
 // reset state, move the clock and check health. Since it can rewrite any state, it takes
 // only requests a web page cannot send (JSON bodies), and a bearer token when one is set. It speaks plain JSON and reports errors in the same
 // {"__type", "Message"} form as the AWS API.
