@@ -35,8 +35,8 @@ type Spec struct {
 	Name       string // the file's name, as its errors give it
 	Management Account
 	// Partition is the AWS partition the organization lives in (aws, aws-cn, aws-us-gov, ...).
-	Partition  string
-	FeatureSet string // ALL (the default) or CONSOLIDATED_BILLING
+	Partition   string
+	FeatureSet  string // ALL (the default) or CONSOLIDATED_BILLING
 	PolicyTypes []Value
 	Services    []Value
 	// OUs is the tree under the root, in the file's order.
