@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -137,6 +138,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // ReadFile reads a file a policy's "file:" names, relative to the bootstrap file's directory.
 type ReadFile func(name string) ([]byte, error)
 
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
 // partitions are AWS's partitions (see sigv4.Partition).
 var partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f"}
 
@@ -148,6 +151,10 @@ func Parse(name string, data []byte, read ReadFile) (*Spec, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
+		// yaml's "yaml: line 3: did not find expected node content", as file:line.
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("%s:%s: %s", name, m[1], m[2])
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(doc.Content) == 0 {

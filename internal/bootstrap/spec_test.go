@@ -109,7 +109,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 			"b.yaml:5: account 123456789012: DuplicateAccountException: ", model.CodeDuplicateAccountException},
 		{"member id taken by a standalone account", mgmt + "accounts:\n  - {id: \"111111111111\", email: a@example.com, name: A}\nstandaloneAccounts:\n  - {id: \"111111111111\", email: b@example.com, name: B}\n",
 			"b.yaml:5: account 111111111111: DuplicateAccountException: ", model.CodeDuplicateAccountException},
-		{"YAML syntax", mgmt + "policies: [\n", "b.yaml: yaml: line ", ""},
+		{"YAML syntax", mgmt + "policies: [\n", "b.yaml:2: did not find expected node content", ""},
 		{"two documents", mgmt + "---\n" + mgmt, "b.yaml:2: a second document", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
