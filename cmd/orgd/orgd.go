@@ -55,9 +55,11 @@ commands:
              one, "accounts get ID" to show one, "accounts remove ID" to forget a standalone one
   roles      list roles, or "roles add" to declare one that STS's AssumeRole can assume
   outbox     list the e-mails orgd would have sent (every page, or --after TOKEN for one)
-  reset      wipe all state (asks first on a terminal; --yes does not)
+  reset      wipe all state, back to the bootstrap organization when serve has --bootstrap
+             (asks first on a terminal; --yes does not)
   export     write the whole state as a snapshot (JSON) to stdout or --out FILE
   import     restore a snapshot FILE into an empty store (the server's, or --db's)
+  bootstrap  build the organization of a bootstrap file (YAML or JSON) in an empty store
   clock      show the server's clock, or move it with --advance
   simulate   ask the policy simulator whether a principal may call actions, and why
   impact     show what a proposed SCP change would deny or allow, to which accounts
@@ -90,6 +92,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.list(ctx, "outbox", args[1:], "/_orgd/outbox", "Messages")
 	case "reset":
 		return m.reset(ctx, args[1:])
+	case "bootstrap":
+		return m.bootstrap(ctx, args[1:])
 	case "clock":
 		return m.clock(ctx, args[1:])
 	case "export":
@@ -158,11 +162,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", "", "base URL of the console links in e-mails (default http://LISTEN)")
 	mailFrom := fs.String("mail-from", mail.DefaultFrom, "sender address of the e-mails orgd delivers")
 	compatName := fs.String("compat", "", "compatibility profile: moto (for suites written against moto: CreateAccount done in the call, no account/OU/invitation quotas or waits, lists in creation order); default AWS's behaviour")
+	bootstrapFile := fs.String("bootstrap", "", "YAML or JSON file of the organization to build when the store is empty, and again after every reset (see examples/landing-zone.yaml)")
 	if err := m.parseServeFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, only flags: %q", fs.Args())
+	}
+	spec, err := loadBootstrap(*bootstrapFile)
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -238,6 +247,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		PublicHosts:     publicHosts,
 		Logger:          logger,
 		Metrics:         true,
+		Bootstrap:       spec,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
 			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat, PublicURL: base},
 	}

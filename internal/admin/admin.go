@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgd/orgd/internal/bootstrap"
 	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
@@ -47,6 +48,9 @@ type Options struct {
 	// Store, when set, is the store the service runs on: the snapshot endpoints
 	// (/_orgd/export, /_orgd/import) read and write it whole.
 	Store org.Store
+	// Bootstrap, when set, is the organization a reset returns to (orgd serve --bootstrap):
+	// a reset wipes the state and builds it again.
+	Bootstrap *bootstrap.Spec
 	// Observe, when set, hears of every answered request: its route ("POST
 	// /_orgd/accounts"), error code ("" on success), status and duration. orgd's metrics
 	// count them.
@@ -64,6 +68,7 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	h.mux.HandleFunc("GET /_orgd/roles", h.listRoles)
 	h.mux.HandleFunc("GET /_orgd/outbox", h.listOutbox)
 	h.mux.HandleFunc("POST /_orgd/reset", h.reset)
+	h.mux.HandleFunc("POST /_orgd/bootstrap", h.bootstrap)
 	h.mux.HandleFunc("GET /_orgd/clock", h.clock)
 	h.mux.HandleFunc("POST /_orgd/clock", h.advanceClock)
 	h.mux.HandleFunc("POST /_orgd/simulate", h.simulate)
@@ -76,7 +81,7 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	// promises AWS-form errors throughout. The method patterns above are more specific than
 	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
 	// no Access-Control-* header, so no browser lets a page send what it asked about.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/accounts/{id}", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/_orgd/export", "/_orgd/import", "/moto-api/reset", healthPath, readyPath} {
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/accounts/{id}", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/bootstrap", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/_orgd/export", "/_orgd/import", "/moto-api/reset", healthPath, readyPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -470,7 +475,7 @@ func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.Reset(r.Context()); err != nil {
+	if err := h.resetState(r.Context()); err != nil {
 		h.fail(w, model.AdminAPI, err)
 		return
 	}

@@ -30,6 +30,7 @@ var endpoints = []struct{ method, path, body string }{
 	{http.MethodGet, "/_orgd/roles", ""},
 	{http.MethodGet, "/_orgd/outbox", ""},
 	{http.MethodPost, "/_orgd/reset", "{}"},
+	{http.MethodPost, "/_orgd/bootstrap", `{"Name":"b.yaml","Content":"management: {id: \"` + mgmt + `\", email: m@evil.example, name: M}"}`},
 	{http.MethodGet, "/_orgd/clock", ""},
 	{http.MethodPost, "/_orgd/clock", `{"Advance":"876000h"}`},
 	{http.MethodPost, "/moto-api/reset", "{}"},
