@@ -117,6 +117,7 @@ func (m *Main) reset(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation (orgd asks only when standard input is a terminal)")
+	empty := fs.Bool("empty", false, "leave the store empty even when serve has --bootstrap (before orgd import)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (m *Main) reset(ctx context.Context, args []string) error {
 			return errors.New("reset: not confirmed: nothing changed")
 		}
 	}
-	return m.request(ctx, cf, http.MethodPost, "/_orgd/reset", struct{}{})
+	return m.request(ctx, cf, http.MethodPost, "/_orgd/reset", struct{ Empty bool }{*empty})
 }
 
 // confirm asks question on out and reads the answer from in when terminal is true; y or yes

@@ -144,6 +144,23 @@ func TestServeBootstrapsTheExampleLandingZone(t *testing.T) {
 	}
 	resp.Body.Close()
 	checkLandingZone(t, url) // which finds no OU Extra
+
+	// A snapshot restores over the bootstrap: reset --empty leaves the store empty for the
+	// import, which a bootstrapped store would refuse.
+	saved := run(t, url, "export")
+	run(t, url, "reset", "--empty", "--yes")
+	if got := run(t, url, "export"); strings.Contains(got, `"id": "o-`) {
+		t.Fatalf("reset --empty left an organization:\n%s", got)
+	}
+	file := filepath.Join(t.TempDir(), "lz.json")
+	if err := os.WriteFile(file, []byte(saved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, url, "import", file)
+	if got := run(t, url, "export"); got != saved {
+		t.Errorf("export after reset --empty and import differs from the one before:\n%s\nwant:\n%s", got, saved)
+	}
+	checkLandingZone(t, url)
 }
 
 func rootOf(t *testing.T, c *organizations.Client) *string {

@@ -5,11 +5,13 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -474,8 +476,27 @@ func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, out)
 }
 
+// reset wipes the state and, with a bootstrap file, builds it again. {"Empty": true} leaves the
+// store empty even then, for an import (which wants an empty store) to fill. The body is
+// optional: moto-era suites POST /moto-api/reset without one.
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
-	if err := h.resetState(r.Context()); err != nil {
+	var req struct{ Empty bool }
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&req)
+	}
+	if err != nil {
+		h.fail(w, model.AdminAPI, model.Fail(model.CodeSerializationException, "", "%s %s: %v", r.Method, r.URL.Path, err))
+		return
+	}
+	if req.Empty {
+		err = h.svc.Reset(r.Context())
+	} else {
+		err = h.resetState(r.Context())
+	}
+	if err != nil {
 		h.fail(w, model.AdminAPI, err)
 		return
 	}
