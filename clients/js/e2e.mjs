@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import {
   AcceptHandshakeCommand,
+  AccessDeniedException,
   AWSOrganizationsNotInUseException,
   ConstraintViolationException,
   CreateAccountCommand,
@@ -195,6 +196,11 @@ async function main() {
   const { Organization: joined } = await invitee.send(new DescribeOrganizationCommand({}));
   assert.equal(joined.Id, org.Id);
   ok(`DescribeOrganization as ${INVITEE}: ${joined.Id}`);
+  const denied = await rejected(
+    invitee.send(new CreateOrganizationalUnitCommand({ ParentId: root, Name: 'Mine' })),
+    AccessDeniedException,
+  );
+  ok(`a member creating an OU: ${denied.name}`);
   const again = await rejected(
     mgmt.send(new InviteAccountToOrganizationCommand({ Target: { Type: 'ACCOUNT', Id: INVITEE } })),
     HandshakeConstraintViolationException,
