@@ -28,30 +28,20 @@ func TestJavaScriptSDK(t *testing.T) {
 	testenv.Require(t, "clients/js's node modules (npm ci in clients/js)", err == nil)
 
 	const secret = "javascript-sdk-secret"
-	for _, c := range []struct {
-		name string
-		mode string
-		args []string
-	}{
-		{"open", server.ModeOpen, nil},
-		{"verified", server.ModeVerified, []string{"--credentials", "credentials.json"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			// The script's access keys are its accounts' ids, as in open mode.
-			writeFile(t, filepath.Join(dir, "credentials.json"), `{"Credentials": [
-				{"AccessKeyId": "111111111111", "SecretAccessKey": "`+secret+`", "AccountId": "111111111111"},
-				{"AccessKeyId": "222222222222", "SecretAccessKey": "`+secret+`", "AccountId": "222222222222"}]}`)
+	for _, mode := range []string{server.ModeOpen, server.ModeVerified} {
+		t.Run(mode, func(t *testing.T) {
 			args := []string{"--db", "memory", "--create-account-delay", "1h"}
-			for _, a := range c.args {
-				if a == "credentials.json" {
-					a = filepath.Join(dir, a)
-				}
-				args = append(args, a)
+			if mode == server.ModeVerified {
+				// The script's access keys are its accounts' ids, as in open mode.
+				creds := filepath.Join(t.TempDir(), "credentials.json")
+				writeFile(t, creds, `{"Credentials": [
+					{"AccessKeyId": "111111111111", "SecretAccessKey": "`+secret+`", "AccountId": "111111111111"},
+					{"AccessKeyId": "222222222222", "SecretAccessKey": "`+secret+`", "AccountId": "222222222222"}]}`)
+				args = append(args, "--credentials", creds)
 			}
 			url := startOrgd(t, args...)
-			if h := health(t, url); h.Mode != c.mode {
-				t.Fatalf("orgd serve %v runs %q, want %q", args, h.Mode, c.mode)
+			if h := health(t, url); h.Mode != mode {
+				t.Fatalf("orgd serve %v runs %q, want %q", args, h.Mode, mode)
 			}
 
 			// A safeguard against a hung script, far above the few seconds it takes.
@@ -62,7 +52,8 @@ func TestJavaScriptSDK(t *testing.T) {
 			// No AWS configuration of the machine's user may reach the SDK: the script
 			// configures everything it uses.
 			cmd.Env = append(os.Environ(), "ORGD_ENDPOINT="+url, "ORGD_SECRET_ACCESS_KEY="+secret,
-				"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PROFILE=",
+				"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+
 				"AWS_EC2_METADATA_DISABLED=true")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
