@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"net/http"
 )
 
@@ -9,5 +11,13 @@ import (
 // it fails when orgd does not answer 200. A container built FROM scratch has no shell or
 // curl: its HEALTHCHECK runs this.
 func (m *Main) health(ctx context.Context, args []string) error {
-	return m.call(ctx, "health", args, http.MethodGet, "/_orgd/health", nil)
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	cf := addClientFlags(fs)
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("health takes no arguments, only flags: %q", fs.Args())
+	}
+	return m.request(ctx, cf, http.MethodGet, "/_orgd/health", nil)
 }

@@ -1,9 +1,9 @@
 // Command orgd is a self-hosted, wire-compatible AWS Organizations server.
 //
 //	orgd serve                 start the server (see orgd serve -h)
-//	orgd accounts [add ...]    list or register accounts through the admin API
+//	orgd accounts [add|get|remove ...]  list, register, show or remove accounts (admin API)
 //	orgd outbox                show the e-mails AWS would have sent
-//	orgd reset                 wipe all state
+//	orgd reset [--yes]         wipe all state (asks first on a terminal)
 //	orgd clock [--advance D]   show or move the server's clock
 //	orgd health                ask a running orgd whether it is alive
 //	orgd version               print the version (stamped with -ldflags "-X main.version=...")

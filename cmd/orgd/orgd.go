@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/orgd/orgd/internal/mail"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
@@ -30,24 +32,34 @@ const DefaultListen = "127.0.0.1:9323"
 // then shuts the server down. Tests run it in-process.
 type Main struct {
 	Stdout, Stderr io.Writer
+	// Stdin is where reset reads its confirmation, when StdinTerminal says a person may be
+	// there to give it.
+	Stdin         io.Reader
+	StdinTerminal bool
 	// Listening, when set, is called with the address once the server accepts connections.
 	Listening func(addr string)
 	srv       *server.Server
 }
 
 // NewMain returns a Main writing to the process's standard streams.
-func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr} }
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin,
+		StdinTerminal: isatty.IsTerminal(os.Stdin.Fd()) || isatty.IsCygwinTerminal(os.Stdin.Fd())}
+}
 
 const usage = `usage: orgd <command> [flags]
 
 commands:
   serve      start the server
-  accounts   list accounts, or "accounts add" to register one
+  accounts   list accounts (every page, or --after TOKEN for one), "accounts add" to register
+             one, "accounts get ID" to show one, "accounts remove ID" to forget a standalone one
   roles      list roles, or "roles add" to declare one that STS's AssumeRole can assume
-  outbox     list the e-mails orgd would have sent
-  reset      wipe all state
+  outbox     list the e-mails orgd would have sent (every page, or --after TOKEN for one)
+  reset      wipe all state, back to the bootstrap organization when serve has --bootstrap
+             (asks first on a terminal; --yes does not)
   export     write the whole state as a snapshot (JSON) to stdout or --out FILE
   import     restore a snapshot FILE into an empty store (the server's, or --db's)
+  bootstrap  build the organization of a bootstrap file (YAML or JSON) in an empty store
   mirror     copy a real organization (read-only calls, paced) into an empty orgd, --db or --out FILE
   clock      show the server's clock, or move it with --advance
   simulate   ask the policy simulator whether a principal may call actions, and why
@@ -55,7 +67,8 @@ commands:
   health     ask a running orgd whether it is alive (a container's health check)
   version    print orgd's version (also: orgd --version)
 
-"orgd <command> -h" shows a command's flags.`
+"orgd <command> -h" shows a command's flags. The client commands reach orgd at --endpoint
+(HOST:PORT or a URL; env ORGD_ENDPOINT; default http://127.0.0.1:9323).`
 
 // Run runs the subcommand named by args[0]. A command's -h is a success.
 func (m *Main) Run(ctx context.Context, args []string) error {
@@ -77,9 +90,11 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	case "roles":
 		return m.roles(ctx, args[1:])
 	case "outbox":
-		return m.call(ctx, "outbox", args[1:], http.MethodGet, "/_orgd/outbox", nil)
+		return m.list(ctx, "outbox", args[1:], "/_orgd/outbox", "Messages")
 	case "reset":
-		return m.call(ctx, "reset", args[1:], http.MethodPost, "/_orgd/reset", struct{}{})
+		return m.reset(ctx, args[1:])
+	case "bootstrap":
+		return m.bootstrap(ctx, args[1:])
 	case "clock":
 		return m.clock(ctx, args[1:])
 	case "export":
@@ -150,11 +165,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", "", "base URL of the console links in e-mails (default http://LISTEN)")
 	mailFrom := fs.String("mail-from", mail.DefaultFrom, "sender address of the e-mails orgd delivers")
 	compatName := fs.String("compat", "", "compatibility profile: moto (for suites written against moto: CreateAccount done in the call, no account/OU/invitation quotas or waits, lists in creation order); default AWS's behaviour")
+	bootstrapFile := fs.String("bootstrap", "", "YAML or JSON file of the organization to build when the store is empty, and again after every reset (see examples/landing-zone.yaml)")
 	if err := m.parseServeFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, only flags: %q", fs.Args())
+	}
+	spec, err := loadBootstrap(*bootstrapFile)
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -230,6 +250,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		PublicHosts:     publicHosts,
 		Logger:          logger,
 		Metrics:         true,
+		Bootstrap:       spec,
 		Org: org.Config{Quotas: q, DefaultAccountID: *defAccount, AllFeaturesLabel: *featureLabel,
 			CreateAccountDelay: *createDelay, CloseAccountDelay: *closeDelay, Compat: compat, PublicURL: base},
 	}
@@ -402,15 +423,23 @@ func addClientFlags(fs *flag.FlagSet) clientFlags {
 		def = "http://" + DefaultListen
 	}
 	return clientFlags{
-		endpoint: fs.String("endpoint", def, "orgd's URL (env ORGD_ENDPOINT)"),
+		endpoint: fs.String("endpoint", def, "orgd's URL, or HOST:PORT for http://HOST:PORT (env ORGD_ENDPOINT)"),
 		token:    fs.String("admin-token", os.Getenv("ORGD_ADMIN_TOKEN"), "the admin API's bearer token (env ORGD_ADMIN_TOKEN; default: the one orgd serve wrote into DATA-DIR/"+adminTokenFile+")"),
 		dataDir:  fs.String("data-dir", defaultDataDir(), "the data directory of orgd serve, where it writes a generated admin token"),
 	}
 }
 
 func (m *Main) accounts(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "get":
+			return m.account(ctx, "accounts get ID", args[1:], http.MethodGet)
+		case "remove":
+			return m.account(ctx, "accounts remove ID", args[1:], http.MethodDelete)
+		}
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return m.call(ctx, "accounts", args, http.MethodGet, "/_orgd/accounts", nil)
+		return m.list(ctx, "accounts", args, "/_orgd/accounts", "Accounts")
 	}
 	fs := flag.NewFlagSet("accounts add", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
@@ -533,22 +562,6 @@ func (m *Main) clock(ctx context.Context, args []string) error {
 	return m.request(ctx, cf, http.MethodPost, "/_orgd/clock", map[string]string{"Advance": *advance})
 }
 
-// call runs a client command that takes only the client flags.
-func (m *Main) call(ctx context.Context, name string, args []string, method, path string, body any) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	cf := addClientFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	// Flags stop at the first other word; one left over was meant for something else
-	// ("accounts --endpoint URL add ..." would otherwise list the accounts and ignore "add").
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
-	}
-	return m.request(ctx, cf, method, path, body)
-}
-
 // request calls the admin API and prints its JSON answer, indented.
 func (m *Main) request(ctx context.Context, cf clientFlags, method, path string, body any) error {
 	raw, err := m.send(ctx, cf, method, path, body)
@@ -562,9 +575,12 @@ func (m *Main) request(ctx context.Context, cf clientFlags, method, path string,
 // send calls the admin API and returns its answer; any status but 200 is an error that
 // shows the answer.
 func (m *Main) send(ctx context.Context, cf clientFlags, method, path string, body any) ([]byte, error) {
-	endpoint, token := *cf.endpoint, *cf.token
+	endpoint, err := endpointURL(*cf.endpoint)
+	if err != nil {
+		return nil, err
+	}
+	token := *cf.token
 	if token == "" {
-		var err error
 		if token, err = readAdminToken(*cf.dataDir); err != nil {
 			return nil, err
 		}
@@ -577,7 +593,7 @@ func (m *Main) send(ctx context.Context, cf clientFlags, method, path string, bo
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(endpoint, "/")+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, endpoint+path, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -587,7 +603,7 @@ func (m *Main) send(ctx context.Context, cf clientFlags, method, path string, bo
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("call orgd at %s: %w", endpoint, err)
+		return nil, callError(endpoint, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

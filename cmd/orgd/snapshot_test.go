@@ -22,7 +22,7 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.CreateOrganizationalUnit(t.Context(), &organizations.CreateOrganizationalUnitInput{
-		ParentId: aws.String(rootOf(t, c)), Name: aws.String("Sandbox")}); err != nil {
+		ParentId: rootOf(t, c), Name: aws.String("Sandbox")}); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "state.json")
@@ -51,13 +51,4 @@ func TestExportImportCommands(t *testing.T) {
 	if got := run(t, restored, "export"); got != string(saved) {
 		t.Errorf("export of the restored database:\n%s\nwant:\n%s", got, saved)
 	}
-}
-
-func rootOf(t *testing.T, c *organizations.Client) string {
-	t.Helper()
-	out, err := c.ListRoots(t.Context(), &organizations.ListRootsInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(out.Roots[0].Id)
 }

@@ -1,15 +1,17 @@
-// Package admin serves orgd's own API under /_orgd/: register accounts, read the outbox,
+// Package admin serves orgd's own API under /_orgd/: register, show and remove accounts, read the outbox,
 // reset state, move the clock and check health. Since it can rewrite any state, it takes
 // only requests a web page cannot send (JSON bodies), and a bearer token when one is set. It speaks plain JSON and reports errors in the same
 // {"__type", "Message"} form as the AWS API.
 package admin
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgd/orgd/internal/bootstrap"
 	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
@@ -47,6 +50,9 @@ type Options struct {
 	// Store, when set, is the store the service runs on: the snapshot endpoints
 	// (/_orgd/export, /_orgd/import) read and write it whole.
 	Store org.Store
+	// Bootstrap, when set, is the organization a reset returns to (orgd serve --bootstrap):
+	// a reset wipes the state and builds it again.
+	Bootstrap *bootstrap.Spec
 	// Observe, when set, hears of every answered request: its route ("POST
 	// /_orgd/accounts"), error code ("" on success), status and duration. orgd's metrics
 	// count them.
@@ -58,10 +64,13 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	h := &Handler{svc: svc, logger: logger, opts: opts, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /_orgd/accounts", h.registerAccount)
 	h.mux.HandleFunc("GET /_orgd/accounts", h.listAccounts)
+	h.mux.HandleFunc("GET /_orgd/accounts/{id}", h.describeAccount)
+	h.mux.HandleFunc("DELETE /_orgd/accounts/{id}", h.removeAccount)
 	h.mux.HandleFunc("POST /_orgd/roles", h.declareRole)
 	h.mux.HandleFunc("GET /_orgd/roles", h.listRoles)
 	h.mux.HandleFunc("GET /_orgd/outbox", h.listOutbox)
 	h.mux.HandleFunc("POST /_orgd/reset", h.reset)
+	h.mux.HandleFunc("POST /_orgd/bootstrap", h.bootstrap)
 	h.mux.HandleFunc("GET /_orgd/clock", h.clock)
 	h.mux.HandleFunc("POST /_orgd/clock", h.advanceClock)
 	h.mux.HandleFunc("POST /_orgd/simulate", h.simulate)
@@ -74,7 +83,7 @@ func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
 	// promises AWS-form errors throughout. The method patterns above are more specific than
 	// these, so they still win. OPTIONS lands here too: a CORS preflight gets an error and
 	// no Access-Control-* header, so no browser lets a page send what it asked about.
-	for _, path := range []string{"/_orgd/accounts", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/_orgd/export", "/_orgd/import", "/moto-api/reset", healthPath, readyPath} {
+	for _, path := range []string{"/_orgd/accounts", "/_orgd/accounts/{id}", "/_orgd/roles", "/_orgd/outbox", "/_orgd/reset", "/_orgd/bootstrap", "/_orgd/clock", "/_orgd/simulate", "/_orgd/impact", "/_orgd/export", "/_orgd/import", "/moto-api/reset", healthPath, readyPath} {
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, model.AdminAPI, &model.Error{Code: model.CodeUnknownOperationException, Status: http.StatusMethodNotAllowed,
 				Detail: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method)})
@@ -293,10 +302,19 @@ func (h *Handler) registerAccount(w http.ResponseWriter, r *http.Request) {
 
 const maxPage = 1000
 
+// listAccounts answers a page of accounts by id, after ?after=ID. The token is an account id
+// (the last of the page before, which Next gives): keyset paging, so a page is right even
+// when the account it names was removed meanwhile. Anything but 12 digits is refused rather
+// than answered with an empty page, which a caller could not tell from the end.
 func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) {
-	accts, err := h.svc.Accounts(r.Context(), r.URL.Query().Get("after"), maxPage)
+	after := r.URL.Query().Get("after")
+	if after != "" && !model.IsAccountID(after) {
+		h.fail(w, model.AdminListAccounts, model.Fail(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "after=%q is not a 12-digit account id", after))
+		return
+	}
+	accts, err := h.svc.Accounts(r.Context(), after, maxPage)
 	if err != nil {
-		h.fail(w, model.AdminAPI, err)
+		h.fail(w, model.AdminListAccounts, err)
 		return
 	}
 	out := struct {
@@ -310,6 +328,27 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) {
 		out.Next = accts[len(accts)-1].ID
 	}
 	h.reply(w, out)
+}
+
+// describeAccount answers the account the store holds with this id.
+func (h *Handler) describeAccount(w http.ResponseWriter, r *http.Request) {
+	a, err := h.svc.StoredAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, model.AdminDescribeAccount, err)
+		return
+	}
+	h.reply(w, accountJSON(a))
+}
+
+// removeAccount forgets a standalone account (org.Service.RemoveAccount has the rule) and
+// answers the account as it was.
+func (h *Handler) removeAccount(w http.ResponseWriter, r *http.Request) {
+	a, err := h.svc.RemoveAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, model.AdminRemoveAccount, err)
+		return
+	}
+	h.reply(w, accountJSON(a))
 }
 
 // Role is a role as the admin API shows it, and the body of POST /_orgd/roles (which
@@ -398,21 +437,28 @@ type Message struct {
 	SentAt        *time.Time `json:",omitempty"`
 }
 
+// listOutbox answers a page of the outbox in sequence order, after ?after=SEQ (the Next of
+// the page before). A token that is not a sequence number (digits only: no sign, no
+// space) is refused rather than answered with an empty page.
 func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 	var after int64
 	if v := r.URL.Query().Get("after"); v != "" {
-		var err error
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil {
+		u, err := strconv.ParseUint(v, 10, 63)
+		if err != nil {
 			h.fail(w, model.AdminListOutbox, model.Fail(model.CodeInvalidInputException, model.InvalidInputExceptionReasonInvalidPattern, "after=%q is not a sequence number", v))
 			return
 		}
+		after = int64(u)
 	}
 	msgs, err := h.svc.Outbox(r.Context(), after, maxPage)
 	if err != nil {
 		h.fail(w, model.AdminListOutbox, err)
 		return
 	}
-	out := struct{ Messages []Message }{Messages: []Message{}}
+	out := struct {
+		Messages []Message
+		Next     string `json:",omitempty"` // pass as ?after= for the next page
+	}{Messages: []Message{}}
 	for _, m := range msgs {
 		msg := Message{Seq: m.Seq, HandshakeId: m.HandshakeID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt,
 			State: m.State, Attempts: m.Attempts, LastAnswer: m.LastAnswer}
@@ -424,11 +470,33 @@ func (h *Handler) listOutbox(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Messages = append(out.Messages, msg)
 	}
+	if len(msgs) == maxPage {
+		out.Next = strconv.FormatInt(msgs[len(msgs)-1].Seq, 10)
+	}
 	h.reply(w, out)
 }
 
+// reset wipes the state and, with a bootstrap file, builds it again. {"Empty": true} leaves the
+// store empty even then, for an import (which wants an empty store) to fill. The body is
+// optional: moto-era suites POST /moto-api/reset without one.
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.Reset(r.Context()); err != nil {
+	var req struct{ Empty bool }
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&req)
+	}
+	if err != nil {
+		h.fail(w, model.AdminAPI, model.Fail(model.CodeSerializationException, "", "%s %s: %v", r.Method, r.URL.Path, err))
+		return
+	}
+	if req.Empty {
+		err = h.svc.Reset(r.Context())
+	} else {
+		err = h.resetState(r.Context())
+	}
+	if err != nil {
 		h.fail(w, model.AdminAPI, err)
 		return
 	}

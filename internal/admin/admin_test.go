@@ -73,6 +73,12 @@ func doWith(t *testing.T, srv *apitest.Server, method, path, body string, header
 	switch {
 	case method == http.MethodPost && path == "/_orgd/accounts":
 		op = model.AdminRegisterAccount
+	case method == http.MethodGet && strings.HasPrefix(path, "/_orgd/accounts?"):
+		op = model.AdminListAccounts
+	case method == http.MethodGet && strings.HasPrefix(path, "/_orgd/accounts/"):
+		op = model.AdminDescribeAccount
+	case method == http.MethodDelete && strings.HasPrefix(path, "/_orgd/accounts/"):
+		op = model.AdminRemoveAccount
 	case method == http.MethodGet && strings.HasPrefix(path, "/_orgd/outbox"):
 		op = model.AdminListOutbox
 	case method == http.MethodPost && path == "/_orgd/clock":

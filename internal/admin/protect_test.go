@@ -24,10 +24,13 @@ import (
 var endpoints = []struct{ method, path, body string }{
 	{http.MethodPost, "/_orgd/accounts", `{"Id":"` + mgmt + `","Email":"mallory@evil.example"}`},
 	{http.MethodGet, "/_orgd/accounts", ""},
+	{http.MethodGet, "/_orgd/accounts/" + standaloneID, ""},
+	{http.MethodDelete, "/_orgd/accounts/" + standaloneID, ""},
 	{http.MethodPost, "/_orgd/roles", `{"AccountId":"` + mgmt + `","RoleName":"Backdoor","TrustedPrincipals":["666666666666"]}`},
 	{http.MethodGet, "/_orgd/roles", ""},
 	{http.MethodGet, "/_orgd/outbox", ""},
 	{http.MethodPost, "/_orgd/reset", "{}"},
+	{http.MethodPost, "/_orgd/bootstrap", `{"Name":"b.yaml","Content":"management: {id: \"` + mgmt + `\", email: m@evil.example, name: M}"}`},
 	{http.MethodGet, "/_orgd/clock", ""},
 	{http.MethodPost, "/_orgd/clock", `{"Advance":"876000h"}`},
 	{http.MethodPost, "/moto-api/reset", "{}"},
@@ -35,12 +38,15 @@ var endpoints = []struct{ method, path, body string }{
 	{http.MethodPost, "/_orgd/import", `{"format":"orgd-snapshot","version":1,"settings":{"clockOffsetMillis":3600000000},"organizations":[],"accounts":[{"id":"666666666666","email":"x@evil.example","name":"x","sellerOfRecord":"AWS","paymentInstrument":true,"emailVerified":true,"state":"ACTIVE"}],"handshakes":[],"transfers":[],"roles":[]}`},
 }
 
+// standaloneID is a standalone account setUp registers, which DELETE could remove.
+const standaloneID = "999999999999"
+
 // requireUnchanged fails unless what a refused request must leave is as it was: the registered e-mail, the
-// organization, the clock, and the roles (none).
+// standalone account, the organization, the clock, and the roles (none).
 func requireUnchanged(t *testing.T, srv *apitest.Server) {
 	t.Helper()
 	l := listAccounts(t, srv, "")
-	if len(l.Accounts) == 0 || l.Accounts[0].Email != "bill@amazon.com" {
+	if len(l.Accounts) != 2 || l.Accounts[0].Email != "bill@amazon.com" || l.Accounts[1].Id != standaloneID {
 		t.Errorf("accounts after refused requests: %+v", l.Accounts)
 	}
 	if _, err := srv.Client(mgmt).DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {
@@ -59,6 +65,7 @@ func requireUnchanged(t *testing.T, srv *apitest.Server) {
 func setUp(t *testing.T, srv *apitest.Server) {
 	t.Helper()
 	srv.Register(map[string]any{"Id": mgmt, "Email": "bill@amazon.com"})
+	srv.Register(map[string]any{"Id": standaloneID})
 	srv.CreateOrganization(mgmt)
 }
 
@@ -171,6 +178,7 @@ func TestAdminToken(t *testing.T) {
 	// The right token is taken.
 	h := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + token}}
 	doWith(t, srv, http.MethodPost, "/_orgd/clock", `{"Advance":"1h"}`, h).ok(t, nil)
+	doWith(t, srv, http.MethodDelete, "/_orgd/accounts/"+standaloneID, "", h).ok(t, nil)
 	doWith(t, srv, http.MethodPost, "/_orgd/reset", `{}`, h).ok(t, nil)
 	if _, err := srv.Client(mgmt).DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err == nil {
 		t.Error("reset with the token left the organization")
@@ -187,7 +195,7 @@ func requireUnchangedWithToken(t *testing.T, srv *apitest.Server, token string) 
 	t.Helper()
 	var l accountList
 	srv.Admin(http.MethodGet, "/_orgd/accounts", nil, &l)
-	if len(l.Accounts) == 0 || l.Accounts[0].Email != "bill@amazon.com" {
+	if len(l.Accounts) != 2 || l.Accounts[0].Email != "bill@amazon.com" || l.Accounts[1].Id != standaloneID {
 		t.Errorf("accounts after refused requests: %+v", l.Accounts)
 	}
 	if _, err := srv.Client(mgmt).DescribeOrganization(t.Context(), &organizations.DescribeOrganizationInput{}); err != nil {

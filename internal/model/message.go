@@ -38,6 +38,9 @@ const (
 	AdminAPI             = "orgd"
 	AdminRegisterAccount = "orgd:RegisterAccount"
 	AdminListOutbox      = "orgd:ListOutbox"
+	AdminListAccounts    = "orgd:ListAccounts"
+	AdminDescribeAccount = "orgd:DescribeAccount"
+	AdminRemoveAccount   = "orgd:RemoveAccount"
 	AdminDeclareRole     = "orgd:DeclareRole"
 	AdminAdvanceClock    = "orgd:AdvanceClock"
 	// ForeignRequest is the answer to a request whose Host or Origin header is not this
@@ -78,7 +81,14 @@ var opTexts = map[opCodeReason]string{
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonInputRequired}:      "A role must trust at least one principal.",
 	{AdminDeclareRole, CodeInvalidInputException, InvalidInputExceptionReasonMaxLengthExceeded}:  "A role has at most 50 tags, with keys of 1 to 128 characters and values of at most 256.",
 	{AdminDeclareRole, CodeMalformedPolicyDocumentException, ""}:                                 "Each of a role's Policies and its PermissionsBoundary must be a JSON object or a string holding one.",
-	{AdminListOutbox, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:      "after must be a sequence number.",
+	{AdminListOutbox, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:      "after must be a message's sequence number (Seq, as Next gives it): digits only.",
+	{AdminListAccounts, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "after must be a 12-digit account id (as Next gives it).",
+	{AdminDescribeAccount, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}: "The account id must be 12 digits.",
+	{AdminRemoveAccount, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:   "The account id must be 12 digits.",
+	{AdminAPI, CodeAccountNotFoundException, ""}:                                                 "orgd stores no account with this id.",
+	{AdminRemoveAccount, CodeAlreadyInOrganizationException, ""}:                                 "The account is a member of an organization: orgd removes standalone accounts only. Remove it from its organization first (RemoveAccountFromOrganization or LeaveOrganization).",
+	{AdminRemoveAccount, CodeMasterCannotLeaveOrganizationException, ""}:                         "The account is the management account of an organization: orgd removes standalone accounts only. Delete the organization first (DeleteOrganization).",
+	{AdminRemoveAccount, CodeConflictException, ""}:                                              "An open invitation is addressed to the account: cancel or decline it first (CancelHandshake or DeclineHandshake).",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonInvalidPattern}:    "Advance must be a duration in whole milliseconds, such as 384h.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMinValueExceeded}:  "The clock only moves forward.",
 	{AdminAdvanceClock, CodeInvalidInputException, InvalidInputExceptionReasonMaxValueExceeded}:  "The clock moves at most a century in all.",

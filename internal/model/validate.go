@@ -99,3 +99,7 @@ func checkInt(p *fieldPath, v int64, r *intRule) error {
 	}
 	return nil
 }
+
+// Validate checks an operation's input against the model's constraints, as Invoke does before
+// it calls the API: for orgd's own callers, which build an input instead of decoding one.
+func Validate(in interface{ validate(*fieldPath) error }) error { return in.validate(nil) }

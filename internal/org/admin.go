@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orgd/orgd/internal/model"
@@ -83,6 +85,79 @@ func (s *Service) Accounts(ctx context.Context, afterID string, limit int) ([]Ac
 		return err
 	})
 	return out, err
+}
+
+// StoredAccount returns the account the store holds with this id. Unlike the AWS API, which
+// answers for any 12-digit id as an account with default attributes, it is
+// AccountNotFoundException (HTTP 404) for an id the store has never held: the admin API
+// shows what the store holds.
+func (s *Service) StoredAccount(ctx context.Context, id string) (*Account, error) {
+	if !model.IsAccountID(id) {
+		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "Account id must be 12 digits, not %q.", id)
+	}
+	var out *Account
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = storedAccount(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+func storedAccount(ctx context.Context, tx Tx, id string) (*Account, error) {
+	a, err := tx.Account(ctx, id)
+	if isNotFound(err) {
+		return nil, &model.Error{Code: model.CodeAccountNotFoundException, Status: http.StatusNotFound, Detail: "orgd stores no account " + id}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("org: read account %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// RemoveAccount forgets a standalone account (its row, e-mail address and attributes) and
+// returns it as it was. A
+// member (management account or not) is refused: it leaves its organization through the
+// AWS API first, which settles its tags, policies and delegations. So is an account an open
+// invitation is addressed to, whose sender would otherwise be left waiting on an account
+// that is gone: it is canceled or declined first. Historical handshakes and CreateAccount
+// statuses keep naming the id, as AWS's do of a closed account. The account's IAM roles and
+// their sessions stay: orgd answers for any 12-digit id as an account (with default
+// attributes), and roles are declared by id, whether an account is stored or not.
+func (s *Service) RemoveAccount(ctx context.Context, id string) (*Account, error) {
+	if !model.IsAccountID(id) {
+		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "Account id must be 12 digits, not %q.", id)
+	}
+	var removed *Account
+	err := s.update(ctx, func(t *txn) error {
+		a, err := storedAccount(t.ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if a.OrgID != "" {
+			o, err := t.Organization(t.ctx, a.OrgID)
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("org: read organization %s: %w", a.OrgID, err)
+			}
+			if o != nil && o.ManagementAccountID == a.ID {
+				return model.Fail(model.CodeMasterCannotLeaveOrganizationException, "", "account %s is the management account of %s", a.ID, a.OrgID)
+			}
+			return model.Fail(model.CodeAlreadyInOrganizationException, "", "account %s is a member of %s", a.ID, a.OrgID)
+		}
+		n, err := t.countHandshakes(t.openQuery(HandshakeQuery{RecipientAccountID: a.ID, RecipientEmail: strings.ToLower(a.Email)}))
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return model.Fail(model.CodeConflictException, "", "%d open handshake(s) addressed to account %s", n, a.ID)
+		}
+		if err := t.DeleteAccount(t.ctx, a.ID); err != nil {
+			return fmt.Errorf("org: remove account %s: %w", a.ID, err)
+		}
+		removed = a
+		return nil
+	})
+	return removed, err
 }
 
 // Outbox lists queued e-mails after the given sequence number, the notices of handshakes that

@@ -65,7 +65,7 @@ func createAccountStatus(r *CreateAccountRequest) *model.CreateAccountStatus {
 // CreateAccount creates a member account of the caller's organization.
 func (s *Service) CreateAccount(ctx context.Context, in *model.CreateAccountRequest) (*model.CreateAccountResponse, error) {
 	ctx = guard(ctx, "CreateAccount", in)
-	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, false), in.Tags)
+	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, false), in.Tags, "")
 	return &model.CreateAccountResponse{CreateAccountStatus: st}, err
 }
 
@@ -73,7 +73,7 @@ func (s *Service) CreateAccount(ctx context.Context, in *model.CreateAccountRequ
 // to it; the tags go to the commercial account, as in AWS.
 func (s *Service) CreateGovCloudAccount(ctx context.Context, in *model.CreateGovCloudAccountRequest) (*model.CreateGovCloudAccountResponse, error) {
 	ctx = guard(ctx, "CreateGovCloudAccount", in)
-	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, true), in.Tags)
+	st, err := s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, true), in.Tags, "")
 	return &model.CreateGovCloudAccountResponse{CreateAccountStatus: st}, err
 }
 
@@ -91,8 +91,28 @@ func newCreation(email, name, role, billing *string, tags []model.Tag, govCloud 
 	return r
 }
 
-// createAccount records request r; tags are its tags as sent, checked before anything is written.
-func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, tags []model.Tag) (*model.CreateAccountStatus, error) {
+// CreateAccountWithID is CreateAccount giving the new account the id chosen, for orgd's own
+// callers (the declarative bootstrap), never the AWS API, which has no way to choose one: a
+// landing zone's accounts keep the ids its scripts name, and join CREATED as AWS's own
+// landing zones' do. The caller in ctx must be the management account, and every rule and
+// quota of CreateAccount applies; the request is settled before it returns, whatever
+// Config.CreateAccountDelay, so the status is SUCCEEDED, or FAILED with AWS's reason. An id
+// that any stored account already has (a member, the management account, a registered
+// standalone account) is a DuplicateAccountException: the new account would be another.
+func (s *Service) CreateAccountWithID(ctx context.Context, id string, in *model.CreateAccountRequest) (*model.CreateAccountStatus, error) {
+	if !model.IsAccountID(id) {
+		return nil, invalidInput(model.InvalidInputExceptionReasonInvalidPattern, "An account id is 12 digits, not %q.", id)
+	}
+	if err := model.Validate(in); err != nil {
+		return nil, err
+	}
+	ctx = guard(ctx, "CreateAccount", in)
+	return s.createAccount(ctx, newCreation(in.Email, in.AccountName, in.RoleName, in.IamUserAccessToBilling, in.Tags, false), in.Tags, id)
+}
+
+// createAccount records request r; tags are its tags as sent, checked before anything is
+// written. chosen is the new account's id (CreateAccountWithID), "" for a new one.
+func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, tags []model.Tag, chosen string) (*model.CreateAccountStatus, error) {
 	// The model's INVALID_ROLE_NAME: "A role name can't begin with the reserved prefix
 	// AWSServiceRoleFor" (IAM keeps it for service-linked roles). An input check, so it comes
 	// before the caller's rights, as the model's pattern checks do.
@@ -129,6 +149,19 @@ func (s *Service) createAccount(ctx context.Context, r *CreateAccountRequest, ta
 		// always answers before the account exists. moto's answers the settled request, and
 		// its users read AccountId from it without polling, so the moto profile does too.
 		out = createAccountStatus(r)
+		if chosen != "" {
+			if _, err := t.Account(t.ctx, chosen); err == nil {
+				return model.Fail(model.CodeDuplicateAccountException, "", "Account %s already exists; an account created with a chosen id needs one no account has.", chosen)
+			} else if !isNotFound(err) {
+				return fmt.Errorf("org: check account id %s: %w", chosen, err)
+			}
+			r.CompletesAt = t.now
+			if err := t.settleCreationAs(r, chosen); err != nil {
+				return err
+			}
+			out = createAccountStatus(r)
+			return nil
+		}
 		if s.cfg.CreateAccountDelay <= 0 {
 			if err := t.settleCreation(r); err != nil { // which records the request, settled
 				return err
@@ -223,7 +256,11 @@ func (t *txn) creationsDue() (bool, error) {
 
 // settleCreation completes one request: the account joins the root of the organization with
 // JoinedMethod CREATED, or the request fails with the reason AWS would give.
-func (t *txn) settleCreation(r *CreateAccountRequest) error {
+func (t *txn) settleCreation(r *CreateAccountRequest) error { return t.settleCreationAs(r, "") }
+
+// settleCreationAs is settleCreation giving the account the id chosen, or a new one when
+// chosen is "".
+func (t *txn) settleCreationAs(r *CreateAccountRequest, chosen string) error {
 	r.CompletedAt = r.CompletesAt
 	reason, err := t.creationFailure(r)
 	if err != nil {
@@ -241,9 +278,11 @@ func (t *txn) settleCreation(r *CreateAccountRequest) error {
 	if err != nil {
 		return err
 	}
-	id, err := t.newAccountID()
-	if err != nil {
-		return err
+	id := chosen
+	if id == "" {
+		if id, err = t.newAccountID(); err != nil {
+			return err
+		}
 	}
 	a := t.svc.defaultAccount(id)
 	a.Email, a.Name, a.SellerOfRecord = r.Email, r.AccountName, mgmt.SellerOfRecord

@@ -2,6 +2,7 @@ package org_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgd/orgd/internal/apitest"
+	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/server"
 )
@@ -468,5 +470,72 @@ func TestCreateAccountFailsWithAccountLimitExceededWhenItCompletes(t *testing.T)
 	}
 	if len(accts.Accounts) != 2 {
 		t.Errorf("ListAccounts has %d accounts, want the management account and the invited one", len(accts.Accounts))
+	}
+}
+
+// CreateAccountWithID (the bootstrap's entry point) keeps the id asked for, settles at once
+// even with a creation delay, and applies CreateAccount's rules: only the management account
+// may call it, the quota holds, a taken e-mail fails the request, a taken id is refused.
+func TestCreateAccountWithIDKeepsTheIDAndCreateAccountsRules(t *testing.T) {
+	s := apitest.Start(t, func(c *server.Config) { c.Org.CreateAccountDelay = time.Hour }, apitest.WithQuotas(func(q *org.Quotas) { q.MaxAccounts = 3 }))
+	s.CreateOrganization(caMgmt)
+	svc := s.Server.Service
+	ctx := org.WithCaller(context.Background(), org.Caller{AccountID: caMgmt, AccessKeyID: caMgmt})
+	in := func(email string) *model.CreateAccountRequest {
+		return &model.CreateAccountRequest{Email: model.Ptr(email), AccountName: model.Ptr("Chosen"),
+			Tags: []model.Tag{{Key: model.Ptr("env"), Value: model.Ptr("prod")}}}
+	}
+	st, err := svc.CreateAccountWithID(ctx, "000000000042", in("chosen@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State == nil || *st.State != model.CreateAccountStateSucceeded || st.AccountId == nil || *st.AccountId != "000000000042" {
+		t.Fatalf("status = %+v", st)
+	}
+	c := s.Client(caMgmt)
+	acct, err := c.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String("000000000042")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Account.JoinedMethod != types.AccountJoinedMethodCreated || aws.ToString(acct.Account.Email) != "chosen@example.org" {
+		t.Errorf("DescribeAccount = %+v", *acct.Account)
+	}
+	tags, err := c.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String("000000000042")})
+	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Value) != "prod" {
+		t.Errorf("tags = %+v, %v", tags, err)
+	}
+	// The id is taken now, and so is the management account's.
+	for _, id := range []string{"000000000042", caMgmt} {
+		_, err = svc.CreateAccountWithID(ctx, id, in("other@example.org"))
+		caRequireModelCode(t, err, "DuplicateAccountException", "")
+	}
+	// A taken e-mail fails the request as CreateAccount's would, with AWS's reason.
+	st, err = svc.CreateAccountWithID(ctx, "000000000043", in("CHOSEN@example.org"))
+	if err != nil || *st.State != model.CreateAccountStateFailed || aws.ToString(st.FailureReason) != model.CreateAccountFailureReasonEmailAlreadyExists {
+		t.Errorf("taken e-mail: %+v, %v", st, err)
+	}
+	// The model's constraints, as the wire would check them.
+	_, err = svc.CreateAccountWithID(ctx, "000000000044", &model.CreateAccountRequest{Email: model.Ptr("x"), AccountName: model.Ptr("X")})
+	caRequireModelCode(t, err, "InvalidInputException", "MIN_LENGTH_EXCEEDED")
+	_, err = svc.CreateAccountWithID(ctx, "12345", in("short@example.org"))
+	caRequireModelCode(t, err, "InvalidInputException", "INVALID_PATTERN")
+	// The quota: three accounts with the management account.
+	if _, err = svc.CreateAccountWithID(ctx, "000000000045", in("third@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.CreateAccountWithID(ctx, "000000000046", in("fourth@example.org"))
+	caRequireModelCode(t, err, "ConstraintViolationException", "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
+	// Only the management account may create accounts.
+	member := org.WithCaller(context.Background(), org.Caller{AccountID: "000000000042", AccessKeyID: "000000000042"})
+	_, err = svc.CreateAccountWithID(member, "000000000047", in("member@example.org"))
+	caRequireModelCode(t, err, "AccessDeniedException", "")
+}
+
+// caRequireModelCode fails unless err is the domain's error with the code and reason.
+func caRequireModelCode(t *testing.T, err error, code, reason string) {
+	t.Helper()
+	var e *model.Error
+	if !errors.As(err, &e) || e.Code != code || e.Reason != reason {
+		t.Fatalf("got %v, want %s (%s)", err, code, reason)
 	}
 }

@@ -88,6 +88,9 @@ type Tx interface {
 	// returns ErrConflict when another account already has the same e-mail (compared
 	// case-insensitively).
 	PutAccount(ctx context.Context, a *Account) error
+	// DeleteAccount removes an account's row, or returns ErrNotFound when there is none. It
+	// removes nothing else: what refers to the account is the caller's to settle first.
+	DeleteAccount(ctx context.Context, id string) error
 	// ListAccounts returns up to q.Limit accounts ordered by ID, starting after q.AfterID,
 	// or, with q.Order ByCreation (q.OrgID set), in the order they joined (Seq) after q.AfterSeq.
 	ListAccounts(ctx context.Context, q AccountQuery) ([]Account, error)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgd/orgd/internal/admin"
 	"github.com/orgd/orgd/internal/awsjson"
+	"github.com/orgd/orgd/internal/bootstrap"
 	"github.com/orgd/orgd/internal/console"
 	"github.com/orgd/orgd/internal/metrics"
 	"github.com/orgd/orgd/internal/model"
@@ -52,6 +53,9 @@ type Config struct {
 	// runs transactions.
 	WrapStore func(org.Store) org.Store
 	Logger    *slog.Logger
+	// Bootstrap, when set, is the organization to build in an empty store at start, and
+	// again after every reset (see bootstrapAtStart).
+	Bootstrap *bootstrap.Spec
 	// Metrics turns on orgd's metrics (Server.Metrics), which /metrics serves (to callers
 	// with the admin token when one is set, as the admin API).
 	Metrics bool
@@ -124,13 +128,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	if cfg.Bootstrap != nil {
+		if err := bootstrapAtStart(ctx, svc, cfg.Bootstrap, cfg.Logger); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	// Temporary credentials (STS) live in the store, where the domain service finds them.
 	resolver.Sessions = svc
 	api := &awsjson.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	stsAPI := &sts.Handler{API: svc, Resolver: resolver, Logger: cfg.Logger}
 	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
 	conOpts := console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger}
-	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready, Store: st}
+	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready, Store: st,
+		Bootstrap: cfg.Bootstrap}
 	var metricsHandler http.Handler = http.NotFoundHandler()
 	if m != nil {
 		api.Observe, stsAPI.Observe, admOpts.Observe = m.Recorder("awsjson"), m.Recorder("sts"), m.Recorder("admin")

@@ -438,6 +438,13 @@ func (t *tx) PutAccount(ctx context.Context, a *org.Account) error {
 	return nil
 }
 
+// DeleteAccount: see org.Tx. The accounts_delete trigger (migration 0007) keeps the
+// organization's member count.
+func (t *tx) DeleteAccount(ctx context.Context, id string) error {
+	t.changed(kindAccount, id)
+	return t.execExpectRow(ctx, "delete account "+id, `DELETE FROM accounts WHERE id = ?`, id)
+}
+
 // ListAccounts pages on the primary key (every account) or on accounts_org /
 // accounts_org_parent, in creation order on accounts_org_seq / accounts_org_parent_seq; a
 // Limit of zero or less means no limit. With the row cache, a View

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) org.Store) {
 		{"AccountEmailConflict", testAccountEmailConflict},
 		{"ListAccounts", testListAccounts},
 		{"CountAccounts", testCountAccounts},
+		{"DeleteAccount", testDeleteAccount},
 		{"CountClosures", testCountClosures},
 		{"Organizations", testOrganizations}, {"ListOrganizations", testListOrganizations},
 		{"OURoundTrip", testOURoundTrip},
@@ -390,6 +391,71 @@ func testCountAccounts(t *testing.T, s org.Store) {
 	counts("after rewriting a member", map[string]int{o1: 1, o2: 1})
 	putAccounts(t, s, member("000000000001", "renamed@example.com", o2, "r-2222"))
 	counts("after moving", map[string]int{o1: 0, o2: 2})
+}
+
+// testDeleteAccount: a deleted account is gone by id and by e-mail, frees its address, leaves
+// the counts and lists, and deleting it again (or one never stored) is ErrNotFound.
+func testDeleteAccount(t *testing.T, s org.Store) {
+	const o1 = "o-1111111111"
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		return tx.PutOrganization(ctx, &org.Organization{ID: o1, FeatureSet: "ALL",
+			ManagementAccountID: "000000000001", RootID: "r-1111", CreatedAt: t0})
+	})
+	putAccounts(t, s,
+		member("000000000001", "m1@example.com", o1, "r-1111"),
+		standalone("000000000002", "solo@example.com"),
+	)
+	// Read first, so that a store keeping rows in memory has them to forget.
+	view(t, s, func(ctx context.Context, tx org.Tx) error {
+		_, err := tx.Account(ctx, "000000000002")
+		must(t, "Account", err)
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		must(t, "DeleteAccount(standalone)", tx.DeleteAccount(ctx, "000000000002"))
+		_, err := tx.Account(ctx, "000000000002")
+		wantErr(t, "Account(deleted) in the transaction", err, org.ErrNotFound)
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx org.Tx) error {
+		_, err := tx.Account(ctx, "000000000002")
+		wantErr(t, "Account(deleted)", err, org.ErrNotFound)
+		_, err = tx.AccountByEmail(ctx, "solo@example.com")
+		wantErr(t, "AccountByEmail(deleted)", err, org.ErrNotFound)
+		all, err := tx.ListAccounts(ctx, org.AccountQuery{Limit: 10})
+		must(t, "ListAccounts", err)
+		if got := accountIDs(all); len(got) != 1 || got[0] != "000000000001" {
+			t.Errorf("ListAccounts after deleting = %v, want [000000000001]", got)
+		}
+		n, err := tx.CountAccounts(ctx, "")
+		must(t, "CountAccounts", err)
+		if n != 1 {
+			t.Errorf("CountAccounts(\"\") = %d, want 1", n)
+		}
+		return nil
+	})
+	// The address is free again.
+	putAccounts(t, s, standalone("000000000003", "SOLO@example.com"))
+	// A member's row goes too (the store knows no rule), and its organization's count with it.
+	update(t, s, func(ctx context.Context, tx org.Tx) error {
+		must(t, "DeleteAccount(member)", tx.DeleteAccount(ctx, "000000000001"))
+		wantErr(t, "DeleteAccount(again)", tx.DeleteAccount(ctx, "000000000001"), org.ErrNotFound)
+		wantErr(t, "DeleteAccount(never stored)", tx.DeleteAccount(ctx, "999999999999"), org.ErrNotFound)
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx org.Tx) error {
+		n, err := tx.CountAccounts(ctx, o1)
+		must(t, "CountAccounts", err)
+		if n != 0 {
+			t.Errorf("CountAccounts(%s) after deleting its member = %d, want 0", o1, n)
+		}
+		members, err := tx.ListAccounts(ctx, org.AccountQuery{OrgID: o1, Limit: 10})
+		must(t, "ListAccounts", err)
+		if len(members) != 0 {
+			t.Errorf("ListAccounts(%s) after deleting its member = %v, want none", o1, accountIDs(members))
+		}
+		return nil
+	})
 }
 
 func testCountClosures(t *testing.T, s org.Store) {

@@ -1,0 +1,32 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/orgd/orgd/internal/bootstrap"
+	"github.com/orgd/orgd/internal/org"
+)
+
+// bootstrapAtStart builds the bootstrap organization when the store is empty. A store that
+// holds accounts already (a database file from an earlier run, replicas' shared database)
+// is left as it is: its state is the one to serve, and the log says so.
+func bootstrapAtStart(ctx context.Context, svc *org.Service, spec *bootstrap.Spec, logger *slog.Logger) error {
+	empty, err := bootstrap.Empty(ctx, svc)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if !empty {
+		logger.Info("the store holds accounts already: the bootstrap file is not applied", "bootstrap", spec.Name)
+		return nil
+	}
+	start := time.Now()
+	if err := bootstrap.Apply(ctx, svc, spec); err != nil {
+		return fmt.Errorf("server: bootstrap: %w", err)
+	}
+	logger.Info("bootstrap applied", "bootstrap", spec.Name, "accounts", len(spec.Accounts)+1, "policies", len(spec.Policies),
+		"duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
