@@ -60,6 +60,7 @@ commands:
   export     write the whole state as a snapshot (JSON) to stdout or --out FILE
   import     restore a snapshot FILE into an empty store (the server's, or --db's)
   bootstrap  build the organization of a bootstrap file (YAML or JSON) in an empty store
+  mirror     copy a real organization (read-only calls, paced) into an empty orgd, --db or --out FILE
   clock      show the server's clock, or move it with --advance
   simulate   ask the policy simulator whether a principal may call actions, and why
   impact     show what a proposed SCP change would deny or allow, to which accounts
@@ -100,6 +101,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.export(ctx, args[1:])
 	case "import":
 		return m.importSnapshot(ctx, args[1:])
+	case "mirror":
+		return m.mirror(ctx, args[1:])
 	case "simulate":
 		return m.simulate(ctx, args[1:])
 	case "impact":

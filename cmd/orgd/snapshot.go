@@ -35,15 +35,22 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		_, err := m.Stdout.Write(raw)
 		return err
 	}
-	// Written beside and renamed, so that an interrupted export leaves no half a snapshot
-	// under the name; readable by this user only, as the database is.
-	tmp := *out + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+	if err := writeSnapshot(*out, raw); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := os.Rename(tmp, *out); err != nil {
+	return nil
+}
+
+// writeSnapshot writes a snapshot file beside path and renames it, so that an interruption
+// leaves no half a snapshot under the name; readable by this user only, as the database is.
+func writeSnapshot(path string, raw []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("export: %w", err)
+		return err
 	}
 	return nil
 }
@@ -107,14 +114,17 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
+	return &progress{w: w, on: isTerminal(w), start: time.Now()}
+}
+
+// isTerminal tells whether w is a terminal, where a line may be redrawn in place.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	on := false
-	if ok {
-		fi, err := f.Stat()
-		on = err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if !ok {
+		return false
 	}
-	now := time.Now()
-	return &progress{w: w, on: on, start: now}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // report redraws the line at most ten times a second, and for the last account.
