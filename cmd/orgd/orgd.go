@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/orgd/orgd/internal/mail"
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
@@ -44,7 +42,7 @@ type Main struct {
 // NewMain returns a Main writing to the process's standard streams.
 func NewMain() *Main {
 	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin,
-		StdinTerminal: isatty.IsTerminal(os.Stdin.Fd()) || isatty.IsCygwinTerminal(os.Stdin.Fd())}
+		StdinTerminal: terminal(os.Stdin)}
 }
 
 const usage = `usage: orgd <command> [flags]

@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/orgd/orgd/internal/server"
 	"github.com/orgd/orgd/internal/snapshot"
 )
@@ -120,11 +122,12 @@ func newProgress(w io.Writer) *progress {
 // isTerminal tells whether w is a terminal, where a line may be redrawn in place.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && terminal(f)
+}
+
+// terminal reports whether f is a terminal. A character device is not enough: /dev/null is one.
+func terminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // report redraws the line at most ten times a second, and for the last account.
