@@ -25,11 +25,8 @@ func (m *Main) list(ctx context.Context, name string, args []string, path, field
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
 	after := fs.String("after", "", "print the one page after this token (a previous page's Next) instead of every page")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
 	}
 	one := false
 	fs.Visit(func(f *flag.Flag) { one = one || f.Name == "after" })
@@ -118,11 +115,8 @@ func (m *Main) reset(ctx context.Context, args []string) error {
 	cf := addClientFlags(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation (orgd asks only when standard input is a terminal)")
 	empty := fs.Bool("empty", false, "leave the store empty even when serve has --bootstrap (before orgd import)")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("reset takes no arguments, only flags: %q", fs.Args())
 	}
 	if !*yes {
 		ok, err := confirm(m.Stdin, m.Stderr, m.StdinTerminal, fmt.Sprintf("Wipe all of the state of the orgd at %s? [y/N] ", *cf.endpoint))

@@ -45,6 +45,19 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseFlagsOnly is parseFlags for a command that takes flags and no arguments. Flags stop
+// at the first word that is not one; a word left over was meant for something else
+// ("accounts --endpoint URL add ..." would otherwise list the accounts and ignore "add").
+func (m *Main) parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s takes no arguments, only flags: %q", fs.Name(), fs.Args())
+	}
+	return nil
+}
+
 // parseServeFlags is parseFlags for serve, whose every flag may also come from the
 // environment: ORGD_ and the flag's name upper-cased, "-" made "_" (ORGD_LISTEN, ORGD_DB,
 // ORGD_ADMIN_TOKEN). A flag on the command line wins over its variable. Containers and

@@ -135,11 +135,8 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 	fs.Var(&rcps, "rcp", "TARGET=FILE: an RCP at one level, levels from the root down (repeatable; default: the organization's)")
 	input := fs.String("input", "", "a file holding the request as POST /_orgd/simulate takes it; flags win")
 	output := fs.String("output", "json", "json or table")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("simulate takes no arguments, only flags: %q", fs.Args())
 	}
 	if err := checkOutput(*output); err != nil {
 		return err
@@ -323,11 +320,8 @@ func (m *Main) impact(ctx context.Context, args []string) error {
 	detail := fs.String("detail", "", "actions (full lists, the default) or summary (counts only)")
 	input := fs.String("input", "", "a file holding the request as POST /_orgd/impact takes it; flags win, their changes come after its")
 	output := fs.String("output", "json", "json or table")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("impact takes no arguments, only flags: %q", fs.Args())
 	}
 	if err := checkOutput(*output); err != nil {
 		return err

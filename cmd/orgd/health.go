@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 )
 
@@ -13,11 +12,8 @@ import (
 func (m *Main) health(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
 	cf := addClientFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("health takes no arguments, only flags: %q", fs.Args())
 	}
 	return m.request(ctx, cf, http.MethodGet, "/_orgd/health", nil)
 }

@@ -29,11 +29,8 @@ func (m *Main) mirror(ctx context.Context, args []string) error {
 	perSecond := fs.Float64("rate", 0, "requests a second for every call (default 0: each operation at AWS's throttling quota for it, e.g. ListTagsForResource 10/s, DescribePolicy 2/s)")
 	db := fs.String("db", "", "write into this SQLite database file or postgres:// URL directly, instead of the orgd at --endpoint (no server may run on it)")
 	out := fs.String("out", "", "write the organization as a snapshot document to this file, and nowhere else")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("mirror takes no arguments, only flags: %q", fs.Args())
 	}
 	if *out != "" && *db != "" {
 		return &UsageError{Command: "mirror", Err: fmt.Errorf("--out and --db name two destinations: give one")}

@@ -448,11 +448,8 @@ func (m *Main) accounts(ctx context.Context, args []string) error {
 	seller := fs.String("seller", "", "seller of record: AWS or AISPL")
 	noPayment := fs.Bool("no-payment-instrument", false, "the account has no payment method")
 	unverified := fs.Bool("unverified-email", false, "the owner has not verified the e-mail address")
-	if err := m.parseFlags(fs, args[1:]); err != nil {
+	if err := m.parseFlagsOnly(fs, args[1:]); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("accounts add takes no arguments, only flags: %q", fs.Args())
 	}
 	body := map[string]any{"Id": *id, "Email": *email, "Name": *name, "SellerOfRecord": *seller}
 	fs.Visit(func(f *flag.Flag) {
@@ -487,11 +484,8 @@ func (m *Main) roles(ctx context.Context, args []string) error {
 		boundary = fs.String("boundary", "", "file of the role's permissions boundary")
 		fs.Var(&tags, "tag", "principal tag KEY=VALUE (repeatable)")
 	}
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s takes no arguments, only flags: %q", name, fs.Args())
 	}
 	if !add {
 		return m.request(ctx, cf, http.MethodGet, "/_orgd/roles?account="+url.QueryEscape(*account), nil)
@@ -548,11 +542,8 @@ func (m *Main) clock(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
 	advance := fs.String("advance", "", "move the clock forward by this Go duration, e.g. 384h")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("clock takes no arguments, only flags: %q", fs.Args())
 	}
 	if *advance == "" {
 		return m.request(ctx, cf, http.MethodGet, "/_orgd/clock", nil)

@@ -23,11 +23,8 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	cf := addClientFlags(fs)
 	out := fs.String("out", "", "file to write the snapshot to (default: standard output)")
-	if err := m.parseFlags(fs, args); err != nil {
+	if err := m.parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("export takes no arguments, only flags: %q", fs.Args())
 	}
 	raw, err := m.send(ctx, cf, http.MethodGet, "/_orgd/export", nil)
 	if err != nil {
