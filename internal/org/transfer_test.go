@@ -225,9 +225,11 @@ func TestTransferStartTimestampRules(t *testing.T) {
 			apitest.RequireCode(t, err, "InvalidInputException", c.reason)
 		})
 	}
-	// Less than a day before the start there is no time left to accept.
-	s.Advance((next.Sub(now) - 12*time.Hour).Truncate(time.Millisecond))
-	_, err := trInvite(s, dlMgmt, trAccount(dlOther), next)
+	// Less than a day before the start there is no time left to accept. The start is the
+	// first of the month after next: the next month's first may be less than 12 hours away.
+	start := trStart()
+	s.Advance((start.Sub(now) - 12*time.Hour).Truncate(time.Millisecond))
+	_, err := trInvite(s, dlMgmt, trAccount(dlOther), start)
 	apitest.RequireCode(t, err, "InvalidInputException", "INVALID_START_DATE")
 }
 
