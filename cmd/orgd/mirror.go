@@ -94,6 +94,12 @@ func (m *Main) runMirror(ctx context.Context, from, profile, region string, perS
 		// commercial partition reaches it.
 		cfg.Region = "us-east-1"
 	}
+	// Without credentials every call would fail the same way, after the SDK's chain has tried
+	// each source in turn (an EC2 instance's metadata service last, with its own warning):
+	// say so once, before the first call, naming where credentials come from.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("mirror: no AWS credentials to read the organization with (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, --profile or AWS_PROFILE in ~/.aws/config, SSO, an instance role): %w", err)
+	}
 	mr, err := mirror.New(mirror.Source{AWS: cfg, Endpoint: from, Rate: perSecond})
 	if err != nil {
 		return err

@@ -104,6 +104,19 @@ func TestMirrorRefusesWhatItCannotWriteInto(t *testing.T) {
 	}
 }
 
+// TestMirrorWithoutCredentials: with no credentials anywhere, mirror says so before its first
+// call, naming where credentials come from.
+func TestMirrorWithoutCredentials(t *testing.T) {
+	awsEnv(t, "", "", "")
+	m := NewMain()
+	var out bytes.Buffer
+	m.Stdout, m.Stderr = &out, &out
+	err := m.Run(t.Context(), []string{"mirror", "--from-endpoint", "http://127.0.0.1:1", "--out", filepath.Join(t.TempDir(), "x.json")})
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials to read the organization with") {
+		t.Errorf("orgd mirror without credentials: %v", err)
+	}
+}
+
 // firstLineDiff shows the first line where two exports differ.
 func firstLineDiff(want, got string) string {
 	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
