@@ -261,8 +261,6 @@ func isSTS(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request")
 }
 
-// openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one,
-// reporting retries and group commits to m when it is not nil.
 // OpenStore opens the store orgd serve would open for db (an SQLite file, or a postgres://
 // URL), migrated, without serving it: orgd import --db writes a snapshot into it. An SQLite
 // file is locked for this process alone, so a server running on it makes this fail.
@@ -270,6 +268,8 @@ func OpenStore(ctx context.Context, db string) (org.Store, error) {
 	return openStore(ctx, Config{DB: db, Sync: "full", Exclusive: true}, nil)
 }
 
+// openStore opens the PostgreSQL database a postgres:// URL names, or else the SQLite one,
+// reporting retries and group commits to m when it is not nil.
 func openStore(ctx context.Context, cfg Config, m *metrics.Metrics) (org.Store, error) {
 	if postgres.IsURL(cfg.DB) {
 		opts := postgres.Options{}
