@@ -356,13 +356,13 @@ func listAccountsQuery(q org.AccountQuery) (string, []any) {
 		` ORDER BY id LIMIT ` + p.add(noLimit(q.Limit)), p
 }
 
-// CountAccounts counts the organization's accounts; orgID "" counts every account.
 // DeleteAccount: see org.Tx. A trigger keeps the organization's member count (migration
 // 0002).
 func (t *tx) DeleteAccount(ctx context.Context, id string) error {
 	return t.execExpectRow(ctx, "delete account "+id, `DELETE FROM accounts WHERE id = $1`, id)
 }
 
+// CountAccounts counts the organization's accounts; orgID "" counts every account.
 func (t *tx) CountAccounts(ctx context.Context, orgID string) (int, error) {
 	var n int
 	var err error
