@@ -135,15 +135,24 @@ func TestServeBootstrapsTheExampleLandingZone(t *testing.T) {
 	checkLandingZone(t, url)
 	c := client(url, "123456789012")
 	ctx := context.Background()
+	before := run(t, url, "export")
 	if _, err := c.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: rootOf(t, c), Name: aws.String("Extra")}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(url+"/moto-api/reset", "", nil)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("reset: %v %v", resp, err)
+	run(t, url, "clock", "--advance", "48h")
+	for range 2 {
+		resp, err := http.Post(url+"/moto-api/reset", "", nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("reset: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		checkLandingZone(t, url) // which finds no OU Extra
+		// The same organization, not another one like it: the same ids (and times) after
+		// every reset, the clock's offset gone.
+		if after := run(t, url, "export"); after != before {
+			t.Fatalf("export after a reset differs from the one after the bootstrap at start:\n%s", firstLineDiff(before, after))
+		}
 	}
-	resp.Body.Close()
-	checkLandingZone(t, url) // which finds no OU Extra
 
 	// A snapshot restores over the bootstrap: reset --empty leaves the store empty for the
 	// import, which a bootstrapped store would refuse.
@@ -204,6 +213,17 @@ func TestServeBootstrapLeavesAPopulatedStoreAlone(t *testing.T) {
 	err = m.Run(context.Background(), []string{"bootstrap", "--endpoint", url, landingZone})
 	if err == nil || !strings.Contains(err.Error(), "ConflictException") {
 		t.Errorf("orgd bootstrap on a populated store: %v", err)
+	}
+	// Started on a populated store, orgd builds the file at the first reset, and every later
+	// reset returns to that same state (on an SQLite file here).
+	run(t, url, "reset")
+	first := run(t, url, "export")
+	if strings.Contains(first, `"name": "Kept"`) || !strings.Contains(first, `"name": "Sandbox"`) {
+		t.Fatalf("after the first reset the state is not the bootstrap file's:\n%s", first)
+	}
+	run(t, url, "reset")
+	if again := run(t, url, "export"); again != first {
+		t.Errorf("the second reset's state differs from the first's:\n%s", firstLineDiff(first, again))
 	}
 }
 

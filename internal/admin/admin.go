@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orgd/orgd/internal/bootstrap"
@@ -24,6 +25,7 @@ import (
 	"github.com/orgd/orgd/internal/model"
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/sigv4"
+	"github.com/orgd/orgd/internal/snapshot"
 )
 
 // Handler serves the admin API for one Service.
@@ -32,6 +34,11 @@ type Handler struct {
 	logger *slog.Logger
 	opts   Options
 	mux    *http.ServeMux
+
+	// resetMu serializes resets, and guards bootstrapped: the state a reset restores when
+	// the server has a bootstrap file (resetState).
+	resetMu      sync.Mutex
+	bootstrapped *snapshot.Document
 }
 
 // Options configure the admin API's protection and what its health check reports.
@@ -50,9 +57,13 @@ type Options struct {
 	// Store, when set, is the store the service runs on: the snapshot endpoints
 	// (/_orgd/export, /_orgd/import) read and write it whole.
 	Store org.Store
-	// Bootstrap, when set, is the organization a reset returns to (orgd serve --bootstrap):
-	// a reset wipes the state and builds it again.
+	// Bootstrap, when set, is the organization a reset returns to (orgd serve --bootstrap);
+	// see resetState.
 	Bootstrap *bootstrap.Spec
+	// Bootstrapped, when set, is the state Bootstrap built at start (snapshot.Export of it),
+	// which a reset restores; without it the first reset builds the organization and keeps
+	// its state.
+	Bootstrapped *snapshot.Document
 	// Observe, when set, hears of every answered request: its route ("POST
 	// /_orgd/accounts"), error code ("" on success), status and duration. orgd's metrics
 	// count them.
@@ -61,7 +72,7 @@ type Options struct {
 
 // New returns the admin API's handler; it answers /_orgd/ and /moto-api/reset.
 func New(svc *org.Service, logger *slog.Logger, opts Options) *Handler {
-	h := &Handler{svc: svc, logger: logger, opts: opts, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, logger: logger, opts: opts, mux: http.NewServeMux(), bootstrapped: opts.Bootstrapped}
 	h.mux.HandleFunc("POST /_orgd/accounts", h.registerAccount)
 	h.mux.HandleFunc("GET /_orgd/accounts", h.listAccounts)
 	h.mux.HandleFunc("GET /_orgd/accounts/{id}", h.describeAccount)
@@ -491,12 +502,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, model.AdminAPI, model.Fail(model.CodeSerializationException, "", "%s %s: %v", r.Method, r.URL.Path, err))
 		return
 	}
-	if req.Empty {
-		err = h.svc.Reset(r.Context())
-	} else {
-		err = h.resetState(r.Context())
-	}
-	if err != nil {
+	if err := h.resetState(r.Context(), req.Empty); err != nil {
 		h.fail(w, model.AdminAPI, err)
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/orgd/orgd/internal/org"
 	"github.com/orgd/orgd/internal/postgres"
 	"github.com/orgd/orgd/internal/sigv4"
+	"github.com/orgd/orgd/internal/snapshot"
 	"github.com/orgd/orgd/internal/sqlite"
 	"github.com/orgd/orgd/internal/sts"
 )
@@ -128,8 +129,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	var bootstrapped *snapshot.Document
 	if cfg.Bootstrap != nil {
-		if err := bootstrapAtStart(ctx, svc, cfg.Bootstrap, cfg.Logger); err != nil {
+		if bootstrapped, err = bootstrapAtStart(ctx, svc, st, cfg.Bootstrap, cfg.Logger); err != nil {
 			store.Close()
 			return nil, err
 		}
@@ -141,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// The console's forms are form-encoded POSTs, as STS's requests are: its paths route first.
 	conOpts := console.Options{Clock: cfg.Mode() != ModeVerified && cfg.AdminToken == "", Logger: cfg.Logger}
 	admOpts := admin.Options{Token: cfg.AdminToken, Mode: cfg.Mode(), Warnings: cfg.Warnings(), Ready: store.(readier).Ready, Store: st,
-		Bootstrap: cfg.Bootstrap}
+		Bootstrap: cfg.Bootstrap, Bootstrapped: bootstrapped}
 	var metricsHandler http.Handler = http.NotFoundHandler()
 	if m != nil {
 		api.Observe, stsAPI.Observe, admOpts.Observe = m.Recorder("awsjson"), m.Recorder("sts"), m.Recorder("admin")
