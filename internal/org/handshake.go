@@ -96,16 +96,21 @@ func (t *txn) cancelOpenHandshakes(q HandshakeQuery) error {
 		if err := t.closeHandshake(h, model.HandshakeStateCanceled); err != nil || h.Action != model.ActionTypeInvite {
 			return err
 		}
-		mgmt, err := t.account(h.ManagementAccountID)
-		if err != nil {
-			return err
-		}
-		to, err := t.invitedAddress(h)
-		if err != nil {
-			return err
-		}
-		return t.queueMail(t.svc.invitationCanceledMail(mgmt, h, to, t.now))
+		return t.queueCanceledMail(h)
 	})
+}
+
+// queueCanceledMail tells the address invitation h went to that it was canceled.
+func (t *txn) queueCanceledMail(h *Handshake) error {
+	mgmt, err := t.account(h.ManagementAccountID)
+	if err != nil {
+		return err
+	}
+	to, err := t.invitedAddress(h)
+	if err != nil {
+		return err
+	}
+	return t.queueMail(t.svc.invitationCanceledMail(mgmt, h, to, t.now))
 }
 
 func (t *txn) countHandshakes(q HandshakeQuery) (int, error) {
@@ -616,15 +621,7 @@ func (s *Service) CancelHandshake(ctx context.Context, in *model.CancelHandshake
 			return err
 		}
 		if h.Action == model.ActionTypeInvite {
-			mgmt, err := t.account(h.ManagementAccountID)
-			if err != nil {
-				return err
-			}
-			to, err := t.invitedAddress(h)
-			if err != nil {
-				return err
-			}
-			if err := t.queueMail(t.svc.invitationCanceledMail(mgmt, h, to, t.now)); err != nil {
+			if err := t.queueCanceledMail(h); err != nil {
 				return err
 			}
 		}
